@@ -1,0 +1,281 @@
+// `trainingjob cluster`: a local control plane that outlives the command, owned by a detached supervisor.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, closeSync, readSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ensureBinaries, pidAlive, repoRoot } from '../test/harness/binaries.ts';
+import { startControlPlane, type ControlPlane } from '../test/harness/controlplane.ts';
+import { HarnessError, tailFile } from '../test/harness/errors.ts';
+import { getText } from '../test/harness/http.ts';
+import { killRecorded, type RunRecord } from '../test/harness/runs.ts';
+import { createLogger } from './logger.ts';
+import { UsageError } from './usage.ts';
+
+export interface ClusterState {
+  status: 'starting' | 'ready' | 'failed';
+  supervisorPid: number;
+  server?: string;
+  kubeconfig?: string;
+  binDir?: string;
+  startedAt: string;
+  error?: string;
+  pids?: RunRecord['pids'];
+}
+
+/** A cluster whose apiserver answered; its connection fields are set. */
+export type ReadyCluster = ClusterState & { kubeconfig: string; binDir: string; server: string };
+
+export function clusterDir(): string {
+  return process.env.TRAININGJOB_CLUSTER_DIR ?? join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'trainingjob', 'cluster');
+}
+
+const statePath = (dir: string): string => join(dir, 'state.json');
+
+export function readClusterState(dir = clusterDir()): ClusterState | undefined {
+  try {
+    return JSON.parse(readFileSync(statePath(dir), 'utf8')) as ClusterState;
+  } catch {
+    return undefined;
+  }
+}
+
+const help = `usage: trainingjob cluster <up|down|status|build> [options]
+
+  up       start etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok
+           (fake GPU nodes) in the background; prints shell lines to eval:
+             eval "$(npx trainingjob cluster up)"
+           --nodes N (default 2)  --gpus-per-node N (default 8)  --timeout SECONDS (default 300)
+  down     stop every process of the local cluster and remove its data
+  status   print the cluster's state; exit 0 when the apiserver is ready
+  build    build the control-plane binaries into the machine-wide cache (done by up when needed)
+
+The cluster lives in ${clusterDir()} (TRAININGJOB_CLUSTER_DIR overrides).`;
+
+export async function clusterCommand(args: string[]): Promise<number> {
+  const [action, ...rest] = args;
+  switch (action) {
+    case 'up':
+      return up(rest);
+    case 'down':
+      return down();
+    case 'status':
+      return status();
+    case 'build':
+      await ensureBinaries();
+      return 0;
+    case 'serve':
+      return serve(rest);
+    case undefined:
+    case '--help':
+    case '-h':
+      process.stdout.write(`${help}\n`);
+      return action ? 0 : 2;
+    default:
+      throw new UsageError(`unknown action "${action}"\n${help}`);
+  }
+}
+
+function positiveInt(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} must be a whole number ≥ 0, got "${value}"`);
+  return n;
+}
+
+function exportLines(state: ClusterState): string {
+  return `export KUBECONFIG=${state.kubeconfig}\nexport PATH=${state.binDir}:$PATH\n`;
+}
+
+async function apiserverReady(state: ClusterState): Promise<boolean> {
+  if (!state.server || !state.kubeconfig) return false;
+  const pki = join(clusterDir(), 'pki');
+  try {
+    const res = await getText(`${state.server}/readyz`, {
+      caPem: readFileSync(join(pki, 'ca.crt'), 'utf8'),
+      certPem: readFileSync(join(pki, 'admin.crt'), 'utf8'),
+      keyPem: readFileSync(join(pki, 'admin.key'), 'utf8'),
+    });
+    return res.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+async function up(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { nodes: { type: 'string' }, 'gpus-per-node': { type: 'string' }, timeout: { type: 'string' } }, strict: true });
+  const state = await ensureClusterUp({
+    nodes: positiveInt(values.nodes, '--nodes', 2),
+    gpusPerNode: positiveInt(values['gpus-per-node'], '--gpus-per-node', 8),
+    timeoutMs: positiveInt(values.timeout, '--timeout', 300) * 1000,
+  });
+  process.stdout.write(exportLines(state));
+  return 0;
+}
+
+export interface UpOptions {
+  nodes?: number;
+  gpusPerNode?: number;
+  timeoutMs?: number;
+}
+
+/** Starts the local cluster unless it already runs; progress goes to stderr. */
+export async function ensureClusterUp(opts: UpOptions = {}): Promise<ReadyCluster> {
+  const timeoutMs = opts.timeoutMs ?? 300_000;
+  const dir = clusterDir();
+  const existing = readClusterState(dir);
+  if (existing?.status === 'ready' && pidAlive(existing.supervisorPid) && (await apiserverReady(existing))) {
+    process.stderr.write(`local cluster already running at ${existing.server}\n`);
+    return existing as ReadyCluster;
+  }
+  if (existing) await teardown(dir, existing);
+
+  // Build in the foreground so the user sees build progress directly.
+  await ensureBinaries();
+  mkdirSync(dir, { recursive: true });
+  const logPath = join(dir, 'supervisor.log');
+  const fd = openSync(logPath, 'w');
+  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'trainingjob.js'), 'cluster', 'serve', '--nodes', String(opts.nodes ?? 2), '--gpus-per-node', String(opts.gpusPerNode ?? 8)], {
+    detached: true,
+    stdio: ['ignore', fd, fd],
+    env: { ...process.env, TRAININGJOB_CLUSTER_DIR: dir },
+  });
+  closeSync(fd);
+  child.unref();
+  process.stderr.write(`starting local cluster (supervisor pid ${child.pid}, logs in ${dir})\n`);
+
+  const deadline = Date.now() + timeoutMs;
+  let shown = 0;
+  while (Date.now() < deadline) {
+    shown = echoProgress(logPath, shown);
+    const state = readClusterState(dir);
+    if (state?.status === 'ready') {
+      process.stderr.write(`local cluster ready at ${state.server}\n`);
+      return state as ReadyCluster;
+    }
+    if (state?.status === 'failed' || (child.pid && !pidAlive(child.pid))) {
+      echoProgress(logPath, shown);
+      throw new HarnessError('ProcessExited', `local cluster failed to start: ${state?.error ?? 'the supervisor exited'}\nsupervisor log: ${logPath}\n${tailFile(logPath, 20)}`, { log: logPath });
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await teardown(dir, readClusterState(dir));
+  throw new HarnessError('StartTimeout', `local cluster was not ready within ${timeoutMs / 1000}s; supervisor log: ${logPath}\n${tailFile(logPath, 20)}`, { log: logPath });
+}
+
+// The supervisor logs pino JSON; show its progress messages to the person waiting on `up`.
+function echoProgress(logPath: string, from: number): number {
+  let size: number;
+  try {
+    size = statSync(logPath).size;
+  } catch {
+    return from;
+  }
+  if (size <= from) return from;
+  const fd = openSync(logPath, 'r');
+  const buf = Buffer.alloc(size - from);
+  readSync(fd, buf, 0, buf.length, from);
+  closeSync(fd);
+  const text = buf.toString('utf8');
+  const complete = text.lastIndexOf('\n') + 1;
+  for (const line of text.slice(0, complete).split('\n')) {
+    if (!line) continue;
+    try {
+      const rec = JSON.parse(line) as { msg?: string; progress?: boolean };
+      if (rec.progress && rec.msg) process.stderr.write(`  ${rec.msg}\n`);
+    } catch {
+      process.stderr.write(`  ${line}\n`);
+    }
+  }
+  return from + Buffer.byteLength(text.slice(0, complete));
+}
+
+async function serve(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { nodes: { type: 'string' }, 'gpus-per-node': { type: 'string' } }, strict: true });
+  const dir = clusterDir();
+  const log = createLogger('cluster');
+  const write = (s: ClusterState): void => writeFileSync(statePath(dir), JSON.stringify(s, null, 2));
+  const startedAt = new Date().toISOString();
+  write({ status: 'starting', supervisorPid: process.pid, startedAt });
+  let cp: ControlPlane | undefined;
+  const shutdown = async (signal: string): Promise<void> => {
+    log.info({ signal }, 'stopping local cluster');
+    await cp?.stop();
+    rmSync(statePath(dir), { force: true });
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  try {
+    cp = await startControlPlane({
+      dir,
+      keepDir: true,
+      workloads: { nodes: positiveInt(values.nodes, '--nodes', 2), gpusPerNode: positiveInt(values['gpus-per-node'], '--gpus-per-node', 8) },
+      progress: (msg) => log.info({ progress: true }, msg),
+    });
+  } catch (err) {
+    log.error({ err }, 'local cluster failed to start');
+    write({ status: 'failed', supervisorPid: process.pid, startedAt, error: err instanceof Error ? err.message : String(err) });
+    return 1;
+  }
+  const pids = Object.fromEntries(cp.processes.map((p) => [String(p.pid), p.name]));
+  write({ status: 'ready', supervisorPid: process.pid, startedAt, server: cp.server, kubeconfig: cp.kubeconfigPath, binDir: cp.binDir, pids });
+  log.info({ progress: true, server: cp.server }, 'local cluster ready');
+  for (const p of cp.processes) {
+    void p.exited.then((code) => {
+      if (!cp) return;
+      log.error({ process: p.name, code, logPath: p.logPath }, 'control-plane process exited; run `trainingjob cluster down` then `up` again');
+    });
+  }
+  // Stay alive until signalled; the processes are our children.
+  await new Promise(() => {});
+  return 0;
+}
+
+async function teardown(dir: string, state: ClusterState | undefined): Promise<void> {
+  if (state && pidAlive(state.supervisorPid)) {
+    process.kill(state.supervisorPid, 'SIGTERM');
+    const deadline = Date.now() + 30_000;
+    while (pidAlive(state.supervisorPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    if (pidAlive(state.supervisorPid)) process.kill(state.supervisorPid, 'SIGKILL');
+  }
+  // Whatever the supervisor left (it may have been killed) is found through the run records.
+  if (state?.pids) killRecorded({ ownerPid: state.supervisorPid, dir, pids: Object.fromEntries(Object.keys(state.pids).map((pid) => [pid, exeOf(pid)])) });
+  rmSync(dir, { recursive: true, force: true });
+}
+
+function exeOf(pid: string): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
+  } catch {
+    return '';
+  }
+}
+
+async function down(): Promise<number> {
+  const dir = clusterDir();
+  const state = readClusterState(dir);
+  if (!state && !existsSync(dir)) {
+    process.stderr.write('no local cluster is running\n');
+    return 0;
+  }
+  await teardown(dir, state);
+  process.stderr.write('local cluster stopped and its data removed\n');
+  return 0;
+}
+
+async function status(): Promise<number> {
+  const state = readClusterState();
+  if (!state) {
+    process.stdout.write('local cluster: not running\n');
+    return 1;
+  }
+  const supervisor = pidAlive(state.supervisorPid);
+  const ready = supervisor && (await apiserverReady(state));
+  const lines = [`local cluster: ${ready ? 'ready' : state.status === 'ready' ? 'not responding' : state.status}`, `  supervisor pid ${state.supervisorPid}${supervisor ? '' : ' (gone)'}`];
+  if (state.server) lines.push(`  apiserver  ${state.server}`, `  kubeconfig ${state.kubeconfig}`);
+  for (const [pid, name] of Object.entries(state.pids ?? {})) lines.push(`  ${name.padEnd(24)} pid ${pid} ${pidAlive(Number(pid)) ? 'running' : 'exited'}`);
+  if (state.error) lines.push(`  error: ${state.error}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return ready ? 0 : 1;
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what the project needs on a bare machine, idempotently: Debian packages, npm
+# packages (including Node 24), and the control-plane binaries built from Go modules.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=(git)
+missing=()
+for p in "${apt_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${missing[*]}" >&2
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
+  else sudo apt-get update -qq && sudo apt-get install -y -qq "${missing[@]}" >/dev/null; fi
+fi
+
+# npm ci only when the lockfile changed since the last install.
+if [ ! -x node_modules/.bin/node ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "installing npm packages (npm ci)" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+node_modules/.bin/node --version >/dev/null
+
+if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then export PATH="/usr/local/go/bin:$PATH"; fi
+node_modules/.bin/node bin/trainingjob.js cluster build

@@ -1,0 +1,178 @@
+// Builds the control-plane binaries from the Go wrapper modules under tools/ into a
+// machine-wide cache keyed by version, so every clone on this machine builds them once.
+import { createHash } from 'node:crypto';
+import { spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { HarnessError, tailFile } from './errors.ts';
+
+export const repoRoot = resolve(import.meta.dirname, '..', '..');
+
+export interface BinarySpec {
+  /** Name of the produced executable. */
+  name: string;
+  /** Wrapper module folder under tools/. */
+  module: string;
+  /** Go package path of the main package to build. */
+  pkg: string;
+  /** Release the binary reports; part of the cache key. */
+  version: string;
+  ldflags?: string[];
+}
+
+const kubeVersion = 'v1.34.4';
+// The apiserver reports these through /version, as a release build would.
+const kubeLdflags = [
+  `-X k8s.io/component-base/version.gitVersion=${kubeVersion}`,
+  '-X k8s.io/component-base/version.gitMajor=1',
+  '-X k8s.io/component-base/version.gitMinor=34',
+  '-X k8s.io/component-base/version.gitTreeState=clean',
+  '-X k8s.io/component-base/version.buildDate=2026-01-01T00:00:00Z',
+  `-X k8s.io/client-go/pkg/version.gitVersion=${kubeVersion}`,
+  '-X k8s.io/client-go/pkg/version.gitMajor=1',
+  '-X k8s.io/client-go/pkg/version.gitMinor=34',
+];
+
+export const binarySpecs: readonly BinarySpec[] = [
+  { name: 'etcd', module: 'etcd', pkg: '.', version: 'v3.5.24' },
+  { name: 'kube-apiserver', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kube-apiserver', version: kubeVersion, ldflags: kubeLdflags },
+  { name: 'kubectl', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kubectl', version: kubeVersion, ldflags: kubeLdflags },
+  { name: 'kube-controller-manager', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kube-controller-manager', version: kubeVersion, ldflags: kubeLdflags },
+  { name: 'kube-scheduler', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kube-scheduler', version: kubeVersion, ldflags: kubeLdflags },
+  { name: 'kwok', module: 'kwok', pkg: 'sigs.k8s.io/kwok/cmd/kwok', version: 'v0.7.0' },
+];
+
+export function cacheRoot(): string {
+  const base = process.env.TRAININGJOB_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'trainingjob');
+  return join(base, 'bin');
+}
+
+/** Cache folder of one binary: name, release and a hash of its wrapper module, so an edit rebuilds. */
+export function binaryDir(spec: BinarySpec): string {
+  const moduleDir = join(repoRoot, 'tools', spec.module);
+  const hash = createHash('sha256');
+  for (const f of readdirSync(moduleDir).sort()) hash.update(f).update(readFileSync(join(moduleDir, f)));
+  hash.update(JSON.stringify(spec.ldflags ?? [])).update(goVersion());
+  return join(cacheRoot(), `${spec.name}-${spec.version}-${hash.digest('hex').slice(0, 12)}`);
+}
+
+// Keyed by PATH, since a different PATH may find a different (or no) toolchain.
+const goVersions = new Map<string, string>();
+function goVersion(): string {
+  const known = goVersions.get(process.env.PATH ?? '');
+  if (known) return known;
+  const r = spawnSync('go', ['env', 'GOVERSION'], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    throw new HarnessError('GoMissing', 'the Go toolchain is needed to build the control-plane binaries, but `go` was not found on PATH (install Go ≥ 1.24, e.g. /usr/local/go/bin)', {});
+  }
+  const v = r.stdout.trim();
+  goVersions.set(process.env.PATH ?? '', v);
+  return v;
+}
+
+export type Progress = (line: string) => void;
+
+export interface EnsureOptions {
+  only?: readonly string[];
+  progress?: Progress;
+}
+
+/** Returns name → absolute path, building whatever the cache lacks (one at a time, with progress). */
+export async function ensureBinaries(opts: EnsureOptions = {}): Promise<Record<string, string>> {
+  const progress = opts.progress ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const out: Record<string, string> = {};
+  for (const spec of binarySpecs) {
+    if (opts.only && !opts.only.includes(spec.name)) continue;
+    out[spec.name] = await ensureBinary(spec, progress);
+  }
+  return out;
+}
+
+async function ensureBinary(spec: BinarySpec, progress: Progress): Promise<string> {
+  const dir = binaryDir(spec);
+  const bin = join(dir, spec.name);
+  if (existsSync(bin)) return bin;
+  mkdirSync(cacheRoot(), { recursive: true });
+  const lock = `${dir}.lock`;
+  await acquireLock(lock, spec.name, progress);
+  try {
+    if (existsSync(bin)) return bin; // another process built it while we waited
+    await goBuild(spec, dir, progress);
+    return bin;
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+async function goBuild(spec: BinarySpec, dir: string, progress: Progress): Promise<void> {
+  const moduleDir = join(repoRoot, 'tools', spec.module);
+  const staging = `${dir}.partial-${process.pid}`;
+  mkdirSync(staging, { recursive: true });
+  const logPath = `${dir}.build.log`;
+  const args = ['build', '-trimpath', '-o', join(staging, spec.name)];
+  if (spec.ldflags?.length) args.push(`-ldflags=${spec.ldflags.join(' ')}`);
+  args.push(spec.pkg);
+  const started = Date.now();
+  progress(`building ${spec.name} ${spec.version} from Go modules (first time on this machine; may take several minutes) — log: ${logPath}`);
+  const log = createWriteStream(logPath);
+  const child = spawn('go', args, { cwd: moduleDir, stdio: ['ignore', 'pipe', 'pipe']});
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  const ticker = setInterval(() => progress(`  … still building ${spec.name}: ${Math.round((Date.now() - started) / 1000)}s`), 30_000);
+  const code = await new Promise<number | null>((res, rej) => {
+    child.on('error', rej);
+    child.on('close', res);
+  }).finally(() => clearInterval(ticker));
+  await new Promise<void>((res) => log.end(res));
+  if (code !== 0) {
+    rmSync(staging, { recursive: true, force: true });
+    const tail = tailFile(logPath, 15);
+    const cause = /dial tcp|proxy|GOPROXY|module lookup disabled|no such host|reading .*: 4\d\d|verifying .*: /.test(tail) ? 'a Go module download failed' : 'go build failed';
+    throw new HarnessError('BuildFailed', `${cause} for ${spec.name} ${spec.version} (exit ${code}); log: ${logPath}\n${tail}`, { binary: spec.name, log: logPath });
+  }
+  const seconds = Math.round((Date.now() - started) / 1000);
+  writeFileSync(join(staging, 'BUILD_INFO'), JSON.stringify({ name: spec.name, version: spec.version, seconds, go: goVersion(), builtAt: new Date().toISOString() }) + '\n');
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(staging, dir);
+  progress(`built ${spec.name} ${spec.version} in ${seconds}s`);
+}
+
+// mkdir is atomic, so it serves as a cross-process lock; a lock whose owner died is taken over.
+async function acquireLock(lock: string, name: string, progress: Progress): Promise<void> {
+  let announced = false;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(join(lock, 'pid'), String(process.pid));
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const owner = Number(readFileSafe(join(lock, 'pid')));
+    if (owner && !pidAlive(owner)) {
+      rmSync(lock, { recursive: true, force: true });
+      continue;
+    }
+    if (!announced) progress(`waiting for another process (pid ${owner || '?'}) that is building ${name}`);
+    announced = true;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+function readFileSafe(p: string): string {
+  try {
+    return readFileSync(p, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

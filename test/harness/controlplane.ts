@@ -1,0 +1,312 @@
+// A real local control plane on loopback: etcd + kube-apiserver, and for workloads also
+// kube-controller-manager, kube-scheduler and kwok with fake GPU nodes.
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { KubeConfig, CoreV1Api } from '@kubernetes/client-node';
+import { createCA, createSigningKey, issueCertificate } from '../../certs/pki.ts';
+import { ensureBinaries, type Progress } from './binaries.ts';
+import { HarnessError, tailFile } from './errors.ts';
+import { getText, type TlsClient } from './http.ts';
+import { renderKubeconfig } from './kubeconfig.ts';
+import { assertPortFree, freePort } from './ports.ts';
+import { startProcess, waitUntil, type ManagedProcess } from './process.ts';
+import { reapStaleRuns, removeRun, writeRun, killRecorded, type RunRecord } from './runs.ts';
+import { fakeGpuNode, type FakeNodeSpec } from './nodes.ts';
+
+export interface WorkloadOptions {
+  nodes?: number;
+  gpusPerNode?: number;
+}
+
+export interface ControlPlaneOptions {
+  /** Working folder (certs, data, logs); a fresh temp folder when omitted. */
+  dir?: string;
+  /** Keep the folder after stop (the CLI's cluster keeps its logs). */
+  keepDir?: boolean;
+  /** Add kube-controller-manager, kube-scheduler and kwok with fake GPU nodes. */
+  workloads?: boolean | WorkloadOptions;
+  /** A fixed apiserver port; checked before start. */
+  apiserverPort?: number;
+  progress?: Progress;
+  startTimeoutMs?: number;
+  /** Owner whose death marks the run stale (defaults to this process). */
+  ownerPid?: number;
+}
+
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ControlPlane {
+  id: string;
+  dir: string;
+  server: string;
+  kubeconfigPath: string;
+  caPem: string;
+  admin: TlsClient;
+  binaries: Record<string, string>;
+  /** Folder of links to every binary, for PATH. */
+  binDir: string;
+  processes: ManagedProcess[];
+  nodes: FakeNodeSpec[];
+  kubeConfig(): KubeConfig;
+  kubectl(args: string[], opts?: { input?: string; kubeconfig?: string }): Promise<CommandResult>;
+  /** Every process's log tail, for a failing test's output. */
+  logTails(lines?: number): string;
+  stop(): Promise<void>;
+}
+
+const defaultStartTimeoutMs = 90_000;
+
+export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  const progress = opts.progress ?? (() => {});
+  reapStaleRuns();
+  if (opts.apiserverPort !== undefined) await assertPortFree(opts.apiserverPort, 'kube-apiserver');
+  const workloads = opts.workloads === true ? {} : opts.workloads || undefined;
+  const names = ['etcd', 'kube-apiserver', 'kubectl', ...(workloads ? ['kube-controller-manager', 'kube-scheduler', 'kwok'] : [])];
+  const binaries = await ensureBinaries({ only: names, progress });
+
+  const id = randomUUID().slice(0, 8);
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'trainingjob-cp-'));
+  mkdirSync(dir, { recursive: true });
+  const record: RunRecord = { ownerPid: opts.ownerPid ?? process.pid, dir, pids: {}, keepDir: opts.keepDir };
+  const processes: ManagedProcess[] = [];
+  const track = (p: ManagedProcess, exe: string): ManagedProcess => {
+    processes.push(p);
+    record.pids[p.pid] = exe;
+    writeRun(id, record);
+    return p;
+  };
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    for (const p of [...processes].reverse()) await p.stop();
+    killRecorded(record);
+    removeRun(id);
+    if (!opts.keepDir) rmSync(dir, { recursive: true, force: true });
+  };
+
+  try {
+    const binDir = join(dir, 'bin');
+    mkdirSync(binDir, { recursive: true });
+    for (const [name, path] of Object.entries(binaries)) {
+      if (!existsSync(join(binDir, name))) symlinkSync(path, join(binDir, name));
+    }
+    const pki = writePki(dir);
+    const timeout = opts.startTimeoutMs ?? defaultStartTimeoutMs;
+
+    progress('starting etcd');
+    const etcd = await startWithPortRetry(async () => {
+      const client = await freePort();
+      const peer = await freePort();
+      const data = join(dir, 'etcd');
+      rmSync(data, { recursive: true, force: true });
+      const p = track(startProcess({
+        name: 'etcd',
+        command: binaries.etcd!,
+        logPath: join(dir, 'etcd.log'),
+        args: [
+          '--name=default', `--data-dir=${data}`,
+          `--listen-client-urls=http://127.0.0.1:${client}`, `--advertise-client-urls=http://127.0.0.1:${client}`,
+          `--listen-peer-urls=http://127.0.0.1:${peer}`, `--initial-advertise-peer-urls=http://127.0.0.1:${peer}`,
+          `--initial-cluster=default=http://127.0.0.1:${peer}`,
+          // Throwaway test data: skipping fsync makes etcd several times faster on a small disk.
+          '--unsafe-no-fsync', '--log-level=warn',
+        ],
+      }), binaries.etcd!);
+      await waitUntil(p, 'healthy', async () => (await getText(`http://127.0.0.1:${client}/health`)).body.includes('"health":"true"'), timeout);
+      return { p, url: `http://127.0.0.1:${client}` };
+    });
+
+    progress('starting kube-apiserver');
+    const api = await startWithPortRetry(async () => {
+      const port = opts.apiserverPort ?? (await freePort());
+      const p = track(startProcess({
+        name: 'kube-apiserver',
+        command: binaries['kube-apiserver']!,
+        logPath: join(dir, 'kube-apiserver.log'),
+        args: [
+          `--etcd-servers=${etcd.url}`,
+          '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', `--secure-port=${port}`,
+          `--cert-dir=${join(dir, 'apiserver-certs')}`,
+          `--tls-cert-file=${pki.serverCert}`, `--tls-private-key-file=${pki.serverKey}`,
+          `--client-ca-file=${pki.caCert}`,
+          `--service-account-key-file=${pki.saPub}`, `--service-account-signing-key-file=${pki.saKey}`,
+          '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+          '--service-cluster-ip-range=10.0.0.0/24',
+          '--authorization-mode=RBAC',
+          '--allow-privileged=true',
+          '--profiling=false',
+          '--v=1',
+        ],
+      }), binaries['kube-apiserver']!);
+      const server = `https://127.0.0.1:${port}`;
+      await waitUntil(p, 'ready', async () => (await getText(`${server}/readyz`, pki.admin)).status === 200, timeout);
+      return { p, server };
+    });
+
+    const kubeconfigPath = join(dir, 'kubeconfig');
+    writeFileSync(kubeconfigPath, renderKubeconfig({ server: api.server, caPem: pki.admin.caPem, user: 'admin', certPem: pki.admin.certPem, keyPem: pki.admin.keyPem }), { mode: 0o600 });
+
+    const kubeConfig = (): KubeConfig => {
+      const kc = new KubeConfig();
+      kc.loadFromFile(kubeconfigPath);
+      return kc;
+    };
+    const kubectl = (args: string[], o: { input?: string; kubeconfig?: string } = {}): Promise<CommandResult> =>
+      runCommand(binaries.kubectl!, args, { ...process.env, KUBECONFIG: o.kubeconfig ?? kubeconfigPath }, o.input);
+
+    const nodes: FakeNodeSpec[] = [];
+    if (workloads) {
+      const componentKubeconfig = ['--kubeconfig', '--authentication-kubeconfig', '--authorization-kubeconfig'].map((f) => `${f}=${kubeconfigPath}`);
+      progress('starting kube-controller-manager');
+      await startWithPortRetry(async () => {
+        const port = await freePort();
+        const p = track(startProcess({
+          name: 'kube-controller-manager',
+          command: binaries['kube-controller-manager']!,
+          logPath: join(dir, 'kube-controller-manager.log'),
+          args: [
+            ...componentKubeconfig,
+            '--bind-address=127.0.0.1', `--secure-port=${port}`, '--leader-elect=false',
+            `--service-account-private-key-file=${pki.saKey}`, `--root-ca-file=${pki.caCert}`,
+            `--cluster-signing-cert-file=${pki.caCert}`, `--cluster-signing-key-file=${pki.caKey}`,
+            '--use-service-account-credentials=true',
+            // No cloud and no CNI here: controllers that manage them only add noise.
+            '--controllers=*,-nodeipam,-service-lb-controller,-cloud-node-lifecycle-controller,-node-route-controller',
+            '--v=1',
+          ],
+        }), binaries['kube-controller-manager']!);
+        await waitUntil(p, 'healthy', async () => (await getText(`https://127.0.0.1:${port}/healthz`, { insecure: true })).status === 200, timeout);
+        return { p };
+      });
+      progress('starting kube-scheduler');
+      await startWithPortRetry(async () => {
+        const port = await freePort();
+        const p = track(startProcess({
+          name: 'kube-scheduler',
+          command: binaries['kube-scheduler']!,
+          logPath: join(dir, 'kube-scheduler.log'),
+          args: [...componentKubeconfig, '--bind-address=127.0.0.1', `--secure-port=${port}`, '--leader-elect=false', '--v=1'],
+        }), binaries['kube-scheduler']!);
+        await waitUntil(p, 'healthy', async () => (await getText(`https://127.0.0.1:${port}/healthz`, { insecure: true })).status === 200, timeout);
+        return { p };
+      });
+      progress('starting kwok');
+      const kwok = await startWithPortRetry(async () => {
+        const port = await freePort();
+        const p = track(startProcess({
+          name: 'kwok',
+          command: binaries.kwok!,
+          logPath: join(dir, 'kwok.log'),
+          args: [
+            `--kubeconfig=${kubeconfigPath}`,
+            '--manage-all-nodes=false',
+            '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+            '--cidr=10.244.0.0/16', '--node-ip=10.244.0.1',
+            `--server-address=127.0.0.1:${port}`,
+          ],
+        }), binaries.kwok!);
+        await waitUntil(p, 'healthy', async () => (await getText(`http://127.0.0.1:${port}/healthz`)).status === 200, timeout);
+        return { p };
+      });
+      const count = workloads.nodes ?? 2;
+      const gpus = workloads.gpusPerNode ?? 8;
+      const core = kubeConfig().makeApiClient(CoreV1Api);
+      for (let i = 0; i < count; i++) {
+        const spec: FakeNodeSpec = { name: `gpu-node-${i}`, gpus };
+        await core.createNode({ body: fakeGpuNode(spec) });
+        nodes.push(spec);
+      }
+      progress(`waiting for ${count} fake GPU nodes to be Ready`);
+      await waitUntil(kwok.p, 'managing Ready nodes', async () => {
+        const list = await core.listNode({ labelSelector: 'type=kwok' });
+        return list.items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length === count;
+      }, timeout);
+    }
+
+    return {
+      id, dir, server: api.server, kubeconfigPath, caPem: pki.admin.caPem, admin: pki.admin, binaries, binDir, processes, nodes,
+      kubeConfig, kubectl,
+      logTails: (lines = 30) => processes.map((p) => `--- ${p.name} (${p.logPath}) ---\n${tailFile(p.logPath, lines)}`).join('\n'),
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Retries a start whose freshly picked port was taken in the meantime by another process. */
+async function startWithPortRetry<T extends { p: ManagedProcess }>(start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      const log = err instanceof HarnessError && typeof err.data.log === 'string' ? readFileSafe(err.data.log) : '';
+      if (attempt >= 3 || !/address already in use/.test(log)) throw err;
+    }
+  }
+}
+
+function readFileSafe(p: string): string {
+  try {
+    return readFileSync(p, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+interface PkiFiles {
+  caCert: string;
+  caKey: string;
+  serverCert: string;
+  serverKey: string;
+  saKey: string;
+  saPub: string;
+  admin: { caPem: string; certPem: string; keyPem: string };
+}
+
+function writePki(dir: string): PkiFiles {
+  const pkiDir = join(dir, 'pki');
+  mkdirSync(pkiDir, { recursive: true, mode: 0o700 });
+  const ca = createCA('trainingjob-local-ca', 365);
+  const server = issueCertificate(ca, {
+    commonName: 'kube-apiserver',
+    usage: 'server',
+    validDays: 365,
+    dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
+    ipAddresses: ['127.0.0.1', '10.0.0.1'],
+  });
+  const admin = issueCertificate(ca, { commonName: 'trainingjob-admin', organization: ['system:masters'], usage: 'client', validDays: 365 });
+  const sa = createSigningKey();
+  const files: Record<string, string> = {
+    'ca.crt': ca.certPem, 'ca.key': ca.keyPem, 'apiserver.crt': server.certPem, 'apiserver.key': server.keyPem,
+    'sa.key': sa.privateKeyPem, 'sa.pub': sa.publicKeyPem, 'admin.crt': admin.certPem, 'admin.key': admin.keyPem,
+  };
+  for (const [f, content] of Object.entries(files)) writeFileSync(join(pkiDir, f), content, { mode: 0o600 });
+  return {
+    caCert: join(pkiDir, 'ca.crt'), caKey: join(pkiDir, 'ca.key'), serverCert: join(pkiDir, 'apiserver.crt'), serverKey: join(pkiDir, 'apiserver.key'),
+    saKey: join(pkiDir, 'sa.key'), saPub: join(pkiDir, 'sa.pub'),
+    admin: { caPem: ca.certPem, certPem: admin.certPem, keyPem: admin.keyPem },
+  };
+}
+
+export async function runCommand(command: string, args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(input ?? '');
+  });
+}
