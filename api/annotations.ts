@@ -1,0 +1,18 @@
+// Labels and annotations this platform reads or writes, all under ml.example.com.
+import { GROUP } from './group.ts';
+
+// Children of a TrainingJob carry its name, so they can be listed and garbage-traced.
+export const TRAININGJOB_LABEL = `${GROUP}/trainingjob`;
+// TrainingJobs applied from git carry "<namespace>.<name>" of their JobRepository.
+export const REPOSITORY_LABEL = `${GROUP}/repository`;
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+
+// v1 fields a v1alpha1 object cannot hold, restored when it converts back to v1.
+export const V1_FIELDS_ANNOTATION = `${GROUP}/v1-fields`;
+// v1alpha1 spellings a v1 object cannot hold (e.g. hyperparameter "1e-3"), restored on the way back.
+export const V1ALPHA1_FIELDS_ANNOTATION = `${GROUP}/v1alpha1-fields`;
+// Set by the mutating webhook when a job is admitted suspended because it is over quota.
+export const QUEUED_ANNOTATION = `${GROUP}/queued`;
+
+// The apiserver labels every namespace with its own name.
+export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';

@@ -1,0 +1,63 @@
+// OpenAPI v3 structural schema of TrainingPolicy v1.
+import { FRAMEWORKS } from './group.ts';
+import { DEFAULT_OVER_QUOTA } from './defaults.ts';
+import { checkpointProperties } from './trainingjob-v1-schema.ts';
+import { conditionsSchema, labelSelectorSchema, objectMetaSchema, resourceRequirementsSchema } from './meta-schema.ts';
+
+export const frameworkImagesSchema = {
+  type: 'object',
+  description: 'Image used when a job gives a model but no image, per framework.',
+  properties: {
+    pytorch: { type: 'string', minLength: 1 },
+    tensorflow: { type: 'string', minLength: 1 },
+    xgboost: { type: 'string', minLength: 1 },
+    jax: { type: 'string', minLength: 1 },
+  },
+} as const;
+
+export const trainingPolicyDefaultsSchema = {
+  type: 'object',
+  description: 'Filled into jobs that leave these fields out.',
+  properties: {
+    images: frameworkImagesSchema,
+    resources: resourceRequirementsSchema,
+    backoffLimit: { type: 'integer', format: 'int32', minimum: 0, maximum: 10 },
+    checkpoint: { type: 'object', properties: checkpointProperties },
+  },
+} as const;
+
+export const trainingPolicySpecSchema = {
+  type: 'object',
+  properties: {
+    namespaceSelector: { ...labelSelectorSchema, description: 'Namespaces this policy applies to; absent selects every namespace.' },
+    gpuQuota: { type: 'integer', format: 'int32', minimum: 0, description: 'GPUs of all non-terminal TrainingJobs in one namespace.' },
+    maxGPUsPerJob: { type: 'integer', format: 'int32', minimum: 0 },
+    maxWorkers: { type: 'integer', format: 'int32', minimum: 1 },
+    maxConcurrentJobs: { type: 'integer', format: 'int32', minimum: 0, description: 'Non-terminal TrainingJobs one namespace may have.' },
+    allowedImages: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'Image prefixes ("registry.example.com/ml/") or globs ("pytorch/pytorch:2.*").' },
+    allowedFrameworks: { type: 'array', items: { type: 'string', enum: FRAMEWORKS } },
+    requiredLabels: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'Label keys every job must carry.' },
+    defaults: trainingPolicyDefaultsSchema,
+    overQuota: { type: 'string', enum: ['Reject', 'Queue'], default: DEFAULT_OVER_QUOTA, description: 'Queue admits an over-quota job suspended instead of rejecting it.' },
+  },
+} as const;
+
+export const trainingPolicyStatusSchema = {
+  type: 'object',
+  properties: {
+    conditions: conditionsSchema,
+    observedGeneration: { type: 'integer', format: 'int64', minimum: 0 },
+  },
+} as const;
+
+export const trainingPolicySchema = {
+  type: 'object',
+  required: ['spec'],
+  properties: {
+    apiVersion: { type: 'string' },
+    kind: { type: 'string' },
+    metadata: objectMetaSchema,
+    spec: trainingPolicySpecSchema,
+    status: trainingPolicyStatusSchema,
+  },
+} as const;

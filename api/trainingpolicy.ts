@@ -1,0 +1,50 @@
+// TrainingPolicy ml.example.com/v1 (cluster-scoped): quotas, limits and defaults for the namespaces it selects.
+import type { Framework } from './group.ts';
+import type { Condition, LabelSelector, ObjectMeta, ResourceRequirements } from './meta.ts';
+import type { Checkpoint } from './trainingjob-v1.ts';
+import { DEFAULT_OVER_QUOTA } from './defaults.ts';
+
+export type OverQuotaAction = 'Reject' | 'Queue';
+
+export type FrameworkImages = Partial<Record<Framework, string>>;
+
+export interface TrainingPolicyDefaults {
+  images?: FrameworkImages;
+  resources?: ResourceRequirements;
+  backoffLimit?: number;
+  checkpoint?: Checkpoint;
+}
+
+export interface TrainingPolicySpec {
+  namespaceSelector?: LabelSelector;
+  gpuQuota?: number;
+  maxGPUsPerJob?: number;
+  maxWorkers?: number;
+  maxConcurrentJobs?: number;
+  allowedImages?: string[];
+  allowedFrameworks?: Framework[];
+  requiredLabels?: string[];
+  defaults?: TrainingPolicyDefaults;
+  overQuota?: OverQuotaAction;
+}
+
+export interface TrainingPolicyStatus {
+  conditions?: Condition[];
+  observedGeneration?: number;
+}
+
+export interface TrainingPolicy {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+  spec: TrainingPolicySpec;
+  status?: TrainingPolicyStatus;
+}
+
+export function overQuotaAction(policy: TrainingPolicy): OverQuotaAction {
+  return policy.spec.overQuota ?? DEFAULT_OVER_QUOTA;
+}
+
+export function policyName(policy: TrainingPolicy): string {
+  return policy.metadata?.name ?? '';
+}

@@ -1,0 +1,145 @@
+// The one entry point of the policy engine: AdmissionRequest facts in, verdict + warnings + JSONPatch out.
+// mutate() serves the mutating webhook, validate() the validating one, evaluate() both (offline `validate`).
+import { QUEUED_ANNOTATION } from '../api/annotations.ts';
+import { REASON_QUOTA_EXCEEDED } from '../api/conditions.ts';
+import { isPlainObject } from '../api/json.ts';
+import { isQueued } from '../api/trainingjob-v1.ts';
+import type { TrainingJob } from '../api/trainingjob-v1.ts';
+import type { TrainingPolicy } from '../api/trainingpolicy.ts';
+import { applyDefaults } from './defaults.ts';
+import { immutableFieldViolations } from './immutable-fields.ts';
+import { diffPatch } from './json-patch.ts';
+import type { JsonPatchOp } from './json-patch.ts';
+import { matchingPolicies } from './matching-policies.ts';
+import type { NamespaceInfo } from './matching-policies.ts';
+import { allowedFrameworkViolations, allowedImageViolations, perJobLimitViolations, requiredLabelViolations } from './policy-rules.ts';
+import { capacityViolations } from './quota.ts';
+import type { CapacityViolation, ResourceQuotaInfo } from './quota.ts';
+import { validateAgainstSchema } from './schema-validation.ts';
+import { specViolations, specWarnings } from './spec-rules.ts';
+import type { Violation } from './violation.ts';
+
+export type { NamespaceInfo } from './matching-policies.ts';
+export type { ResourceQuotaInfo } from './quota.ts';
+export type { Violation } from './violation.ts';
+export type { JsonPatchOp } from './json-patch.ts';
+
+export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
+
+export interface EvaluationInput {
+  operation: Operation;
+  // The engine has no side effects, so dry-run requests get the same verdict; the flag is for the caller.
+  dryRun?: boolean;
+  // TrainingJob v1 as received (already converted to v1 by the apiserver)
+  object: TrainingJob;
+  oldObject?: TrainingJob;
+  namespace: NamespaceInfo;
+  // all TrainingPolicies; the engine picks the matching ones
+  policies: readonly TrainingPolicy[];
+  // TrainingJobs of the namespace, for quota usage and concurrency
+  namespaceJobs: readonly TrainingJob[];
+  resourceQuotas?: readonly ResourceQuotaInfo[];
+}
+
+export interface QueueVerdict {
+  reason: typeof REASON_QUOTA_EXCEEDED;
+  message: string;
+}
+
+export interface MutationResult {
+  patch: JsonPatchOp[];
+  object: TrainingJob;
+  warnings: string[];
+  queue?: QueueVerdict;
+}
+
+export interface ValidationResult {
+  allowed: boolean;
+  denials: Violation[];
+  warnings: string[];
+}
+
+export interface Evaluation extends ValidationResult {
+  patch: JsonPatchOp[];
+  object: TrainingJob;
+  queue?: QueueVerdict;
+}
+
+function writes(input: EvaluationInput): boolean {
+  return input.operation === 'CREATE' || input.operation === 'UPDATE';
+}
+
+// Finalizer removal during deletion must never be blocked by a policy that changed since creation.
+function isBeingDeleted(job: TrainingJob): boolean {
+  return Boolean(job.metadata?.deletionTimestamp);
+}
+
+function hasSpec(job: TrainingJob): boolean {
+  return isPlainObject(job) && isPlainObject(job.spec);
+}
+
+// Capacity is checked when a job starts to hold GPUs: on create, and when the controller releases it from the queue.
+function capacityApplies(input: EvaluationInput, job: TrainingJob): boolean {
+  if (isQueued(job)) return false;
+  if (input.operation === 'CREATE') return true;
+  return input.operation === 'UPDATE' && input.oldObject !== undefined && isQueued(input.oldObject);
+}
+
+function capacity(input: EvaluationInput, job: TrainingJob, policies: readonly TrainingPolicy[]): CapacityViolation[] {
+  return capacityViolations(job, input.namespace.name, policies, input.namespaceJobs, input.resourceQuotas ?? []);
+}
+
+export function mutate(input: EvaluationInput): MutationResult {
+  const original = input.object;
+  if (!writes(input) || !hasSpec(original) || isBeingDeleted(original)) return { patch: [], object: original, warnings: [] };
+  const policies = matchingPolicies(input.policies, input.namespace);
+  const job = applyDefaults(original, policies, input.operation === 'UPDATE' ? input.oldObject : undefined);
+  const warnings: string[] = [];
+  let queue: QueueVerdict | undefined;
+  if (input.operation === 'CREATE' && capacityApplies(input, job)) {
+    const over = capacity(input, job, policies);
+    if (over.length > 0 && over.every((v) => v.queueable)) {
+      const message = over.map((v) => v.message).join('; ');
+      queue = { reason: REASON_QUOTA_EXCEEDED, message };
+      job.spec.suspend = true;
+      job.metadata = { ...job.metadata, annotations: { ...job.metadata?.annotations, [QUEUED_ANNOTATION]: message } };
+      warnings.push(`queued until capacity frees up: ${message}`);
+    }
+  }
+  return { patch: diffPatch(original, job), object: job, warnings, ...(queue ? { queue } : {}) };
+}
+
+export function validate(input: EvaluationInput): ValidationResult {
+  const job = input.object;
+  if (!writes(input) || (isPlainObject(job) && isBeingDeleted(job))) return { allowed: true, denials: [], warnings: [] };
+  const denials: Violation[] = [...validateAgainstSchema('TrainingJob/v1', job)];
+  const warnings: string[] = [];
+  if (hasSpec(job)) {
+    const policies = matchingPolicies(input.policies, input.namespace);
+    denials.push(...specViolations(job));
+    if (input.operation === 'UPDATE' && input.oldObject && hasSpec(input.oldObject)) denials.push(...immutableFieldViolations(input.oldObject, job));
+    if (input.operation === 'CREATE') {
+      denials.push(...allowedImageViolations(job, policies), ...allowedFrameworkViolations(job, policies), ...perJobLimitViolations(job, policies));
+    }
+    denials.push(...requiredLabelViolations(job, policies));
+    if (capacityApplies(input, job)) {
+      denials.push(...capacity(input, job, policies).map(({ field, message, reason }) => ({ field, message, reason })));
+    }
+    warnings.push(...specWarnings(job));
+  }
+  return { allowed: denials.length === 0, denials, warnings };
+}
+
+// Mutation then validation of the mutated object, exactly as the apiserver chains the two webhooks.
+export function evaluate(input: EvaluationInput): Evaluation {
+  const mutated = mutate(input);
+  const verdict = validate({ ...input, object: mutated.object });
+  return {
+    allowed: verdict.allowed,
+    denials: verdict.denials,
+    warnings: [...mutated.warnings, ...verdict.warnings],
+    patch: mutated.patch,
+    object: mutated.object,
+    ...(mutated.queue ? { queue: mutated.queue } : {}),
+  };
+}

@@ -1,0 +1,66 @@
+// Checks for the TrainingPolicy validating webhook: schema, selector rules, and defaults the policy itself would refuse.
+import { compareQuantities } from '../api/quantity.ts';
+import { isPlainObject } from '../api/json.ts';
+import type { TrainingPolicy } from '../api/trainingpolicy.ts';
+import { imageMatches, prefixEndsAtBoundary } from './image-pattern.ts';
+import { fieldPath } from './schema-messages.ts';
+import { validateAgainstSchema } from './schema-validation.ts';
+import { show, violation } from './violation.ts';
+import type { Violation } from './violation.ts';
+
+export interface PolicyValidationResult {
+  allowed: boolean;
+  denials: Violation[];
+  warnings: string[];
+}
+
+function selectorViolations(policy: TrainingPolicy): Violation[] {
+  const out: Violation[] = [];
+  (policy.spec.namespaceSelector?.matchExpressions ?? []).forEach((req, i) => {
+    const field = `spec.namespaceSelector.matchExpressions[${i}].values`;
+    const n = req.values?.length ?? 0;
+    if ((req.operator === 'In' || req.operator === 'NotIn') && n === 0) out.push(violation(field, `must be non-empty when operator is ${req.operator}`, 'FieldValueRequired'));
+    if ((req.operator === 'Exists' || req.operator === 'DoesNotExist') && n > 0) out.push(violation(field, `must be empty when operator is ${req.operator}`, 'FieldValueForbidden'));
+  });
+  return out;
+}
+
+// A default image this policy would refuse would make every defaulted job fail.
+function defaultImageViolations(policy: TrainingPolicy): Violation[] {
+  const allowed = policy.spec.allowedImages ?? [];
+  const images = policy.spec.defaults?.images ?? {};
+  if (allowed.length === 0) return [];
+  return Object.entries(images)
+    .filter(([, image]) => typeof image === 'string' && !allowed.some((p) => imageMatches(image, p)))
+    .map(([fw, image]) => violation(`spec.defaults.images.${fw}`, `${show(image)} is not allowed by this policy's allowedImages`, 'ImageNotAllowed'));
+}
+
+function defaultResourceViolations(policy: TrainingPolicy): Violation[] {
+  const { requests, limits } = policy.spec.defaults?.resources ?? {};
+  if (!isPlainObject(requests) || !isPlainObject(limits)) return [];
+  return Object.entries(requests)
+    .filter(([name, request]) => limits[name] !== undefined && compareQuantities(request, limits[name] as string | number) === 1)
+    .map(([name, request]) => violation(fieldPath(`/spec/defaults/resources/requests/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`), `${String(request)} must be less than or equal to the limit ${String(limits[name])}`, 'RequestsExceedLimits'));
+}
+
+function policyWarnings(policy: TrainingPolicy): string[] {
+  const out: string[] = [];
+  (policy.spec.allowedImages ?? []).forEach((pattern, i) => {
+    if (!prefixEndsAtBoundary(pattern)) out.push(`spec.allowedImages[${i}]: prefix ${show(pattern)} also matches ${show(`${pattern}-other/...`)}; end it with "/" or ":" to allow one repository path`);
+  });
+  const { gpuQuota, maxGPUsPerJob } = policy.spec;
+  if (gpuQuota !== undefined && maxGPUsPerJob !== undefined && maxGPUsPerJob > gpuQuota) {
+    out.push(`spec.maxGPUsPerJob: ${maxGPUsPerJob} is above spec.gpuQuota ${gpuQuota}; no job can use that many`);
+  }
+  return out;
+}
+
+export function validateTrainingPolicy(policy: TrainingPolicy): PolicyValidationResult {
+  const denials = validateAgainstSchema('TrainingPolicy/v1', policy);
+  const warnings: string[] = [];
+  if (isPlainObject(policy) && isPlainObject(policy.spec)) {
+    denials.push(...selectorViolations(policy), ...defaultImageViolations(policy), ...defaultResourceViolations(policy));
+    warnings.push(...policyWarnings(policy));
+  }
+  return { allowed: denials.length === 0, denials, warnings };
+}

@@ -1,0 +1,79 @@
+// The TrainingPolicy validating webhook's checks, and the selector and image-pattern semantics policies rely on.
+import t from 'tap';
+import { validateTrainingPolicy } from '../../policies/trainingpolicy-validation.ts';
+import { selectorMatches } from '../../policies/label-selector.ts';
+import { imageMatches, hasMovingTag } from '../../policies/image-pattern.ts';
+import { matchingPolicies } from '../../policies/matching-policies.ts';
+import type { TrainingPolicy, TrainingPolicySpec } from '../../api/trainingpolicy.ts';
+
+const policy = (spec: TrainingPolicySpec, name = 'p'): TrainingPolicy => ({ apiVersion: 'ml.example.com/v1', kind: 'TrainingPolicy', metadata: { name }, spec });
+
+t.test('schema errors and semantic errors together', async (t) => {
+  const r = validateTrainingPolicy(policy({
+    gpuQuota: -1,
+    overQuota: 'Maybe' as 'Queue',
+    namespaceSelector: { matchExpressions: [{ key: 'team', operator: 'In' }, { key: 'env', operator: 'Exists', values: ['x'] }] },
+    allowedImages: ['registry.example.com/ml/'],
+    defaults: { images: { pytorch: 'docker.io/pytorch:2' }, resources: { requests: { memory: '32Gi' }, limits: { memory: '16Gi' } } },
+  }));
+  t.notOk(r.allowed);
+  t.strictSame(r.denials.map((d) => d.message), [
+    'spec.gpuQuota: -1 is less than the minimum 0',
+    'spec.overQuota: Unsupported value: "Maybe": supported values: "Reject", "Queue"',
+    'spec.namespaceSelector.matchExpressions[0].values: must be non-empty when operator is In',
+    'spec.namespaceSelector.matchExpressions[1].values: must be empty when operator is Exists',
+    'spec.defaults.images.pytorch: "docker.io/pytorch:2" is not allowed by this policy\'s allowedImages',
+    'spec.defaults.resources.requests.memory: 32Gi must be less than or equal to the limit 16Gi',
+  ]);
+});
+
+t.test('warnings for prefixes that stop mid-name and quotas no job can fill', async (t) => {
+  const r = validateTrainingPolicy(policy({ allowedImages: ['registry.example.com/ml', 'pytorch/pytorch:*'], gpuQuota: 8, maxGPUsPerJob: 16 }));
+  t.ok(r.allowed);
+  t.strictSame(r.warnings, [
+    'spec.allowedImages[0]: prefix "registry.example.com/ml" also matches "registry.example.com/ml-other/..."; end it with "/" or ":" to allow one repository path',
+    'spec.maxGPUsPerJob: 16 is above spec.gpuQuota 8; no job can use that many',
+  ]);
+});
+
+t.test('unknown fields are refused', async (t) => {
+  t.strictSame(validateTrainingPolicy({ metadata: { name: 'p' }, spec: { gpuQuotas: 3 } } as unknown as TrainingPolicy).denials.map((d) => d.message), ['spec.gpuQuotas: unknown field']);
+});
+
+t.test('label selectors: matchLabels and In/NotIn/Exists/DoesNotExist', async (t) => {
+  const labels = { team: 'a', env: 'prod' };
+  t.ok(selectorMatches(undefined, labels), 'absent selects all');
+  t.ok(selectorMatches({}, labels), 'empty selects all');
+  t.ok(selectorMatches({ matchLabels: { team: 'a' } }, labels));
+  t.notOk(selectorMatches({ matchLabels: { team: 'a', env: 'dev' } }, labels));
+  t.ok(selectorMatches({ matchExpressions: [{ key: 'team', operator: 'In', values: ['a', 'b'] }] }, labels));
+  t.notOk(selectorMatches({ matchExpressions: [{ key: 'missing', operator: 'In', values: ['a'] }] }, labels));
+  t.ok(selectorMatches({ matchExpressions: [{ key: 'env', operator: 'NotIn', values: ['dev'] }] }, labels));
+  t.ok(selectorMatches({ matchExpressions: [{ key: 'missing', operator: 'NotIn', values: ['dev'] }] }, labels), 'NotIn holds for absent keys');
+  t.notOk(selectorMatches({ matchExpressions: [{ key: 'env', operator: 'NotIn', values: ['prod'] }] }, labels));
+  t.ok(selectorMatches({ matchExpressions: [{ key: 'env', operator: 'Exists' }] }, labels));
+  t.notOk(selectorMatches({ matchExpressions: [{ key: 'env', operator: 'DoesNotExist' }] }, labels));
+  t.ok(selectorMatches({ matchLabels: { team: 'a' }, matchExpressions: [{ key: 'gpu', operator: 'DoesNotExist' }] }, labels), 'both parts must hold');
+});
+
+t.test('namespaces are selectable by name', async (t) => {
+  const byName = policy({ namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['ml-training'] }] } }, 'by-name');
+  t.strictSame(matchingPolicies([byName], { name: 'ml-training' }).map((p) => p.metadata?.name), ['by-name']);
+  t.strictSame(matchingPolicies([byName], { name: 'other' }), []);
+});
+
+t.test('image patterns: prefix without wildcards, glob with', async (t) => {
+  t.ok(imageMatches('registry.example.com/ml/pytorch:2.3', 'registry.example.com/ml/'));
+  t.notOk(imageMatches('registry.example.com/mlx/pytorch:2.3', 'registry.example.com/ml/'));
+  t.ok(imageMatches('pytorch/pytorch:2.1.0-cuda12.1', 'pytorch/pytorch:2.*'));
+  t.notOk(imageMatches('pytorch/pytorch:1.13', 'pytorch/pytorch:2.*'));
+  t.ok(imageMatches('registry.example.com/ml/team/x:1', 'registry.example.com/ml/*'), '* crosses /');
+  t.notOk(imageMatches('evil.com/registry.example.com/ml/x', 'registry.example.com/ml/*'), 'globs are anchored');
+  t.ok(imageMatches('a.b/c:1', 'a?b/*'));
+  t.notOk(imageMatches('axb/c:1', 'a.b/*'), 'a dot is literal');
+  t.ok(hasMovingTag('pytorch/pytorch'));
+  t.ok(hasMovingTag('localhost:5000/x'), 'a registry port is not a tag');
+  t.ok(hasMovingTag('x:latest'));
+  t.notOk(hasMovingTag('localhost:5000/x:1'));
+  t.notOk(hasMovingTag('x@sha256:abc'));
+});
