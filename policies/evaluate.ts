@@ -79,7 +79,7 @@ function hasSpec(job: TrainingJob): boolean {
 }
 
 // Capacity is checked when a job starts to hold GPUs: on create, and when the controller releases it from the queue.
-function capacityApplies(input: EvaluationInput, job: TrainingJob): boolean {
+export function capacityApplies(input: EvaluationInput, job: TrainingJob): boolean {
   if (isQueued(job)) return false;
   if (input.operation === 'CREATE') return true;
   return input.operation === 'UPDATE' && input.oldObject !== undefined && isQueued(input.oldObject);

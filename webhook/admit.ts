@@ -1,0 +1,101 @@
+// The admission decisions: gather facts, run the pure policy engine, and for the validating
+// step reserve capacity in the GPU ledger. Thin on purpose: every rule lives in policies/.
+import { API_VERSION_V1, GROUP, TRAININGJOB_KIND, TRAININGPOLICY_KIND, V1, gpuDemand, type TrainingJob, type TrainingPolicy } from '../api/index.ts';
+import { capacityApplies, mutate, validate, validateTrainingPolicy, type EvaluationInput } from '../policies/index.ts';
+import type { AdmissionRequest, Verdict } from './admission-review.ts';
+import type { ClusterFacts } from './cluster-facts.ts';
+import { pendingJobs, withReservation, type LedgerStore } from './gpu-ledger.ts';
+import type { KeyedLock } from './keyed-lock.ts';
+
+export interface AdmitDeps {
+  facts: ClusterFacts;
+  ledger: LedgerStore;
+  /** Milliseconds since the epoch; injected so reservation expiry is testable. */
+  now: () => number;
+  /** Called on each lost optimistic-concurrency race, for metrics. */
+  onConflict?: () => void;
+  maxAttempts?: number;
+  /** Serializes reservations per namespace within this replica, so its own requests do not race each other. */
+  lock?: KeyedLock;
+}
+
+function wrongKind(req: AdmissionRequest, expected: string): Verdict | undefined {
+  const k = req.kind;
+  if (k.group === GROUP && k.kind === expected && k.version === V1) return undefined;
+  return { allowed: false, code: 400, reason: 'BadRequest', denials: [{ field: 'request.kind', reason: 'WrongKind', message: `this webhook handles ${GROUP}/${V1} ${expected}, not ${k.group || 'core'}/${k.version} ${k.kind}` }] };
+}
+
+/** The job as the engine sees it: namespace filled from the request (the apiserver sets it after admission). */
+function jobOf(req: AdmissionRequest, obj: unknown): TrainingJob | undefined {
+  if (obj === undefined || obj === null) return undefined;
+  const job = obj as TrainingJob;
+  const namespace = req.namespace ?? job.metadata?.namespace ?? '';
+  return { ...job, apiVersion: job.apiVersion ?? API_VERSION_V1, metadata: { ...job.metadata, namespace } };
+}
+
+/** Engine input for `object`, with the namespace's persisted jobs plus `pending` stand-ins; `jobs` are the persisted ones. */
+async function engineInput(deps: AdmitDeps, req: AdmissionRequest, object: TrainingJob, pending: (jobs: TrainingJob[]) => TrainingJob[]): Promise<{ input: EvaluationInput; jobs: TrainingJob[] }> {
+  const namespace = object.metadata?.namespace ?? '';
+  const [ns, policies, jobs, resourceQuotas] = await Promise.all([deps.facts.namespace(namespace), deps.facts.policies(), deps.facts.jobs(namespace), deps.facts.resourceQuotas(namespace)]);
+  const input: EvaluationInput = { operation: req.operation, dryRun: Boolean(req.dryRun), object, oldObject: jobOf(req, req.oldObject), namespace: ns, policies, namespaceJobs: [...jobs, ...pending(jobs)], resourceQuotas };
+  return { input, jobs };
+}
+
+// The ledger key: the job's name, or the request uid while a generateName job has none yet.
+const selfKey = (req: AdmissionRequest, job: TrainingJob): string => job.metadata?.name || `uid-${req.uid}`;
+
+export async function mutateTrainingJob(deps: AdmitDeps, req: AdmissionRequest): Promise<Verdict> {
+  const bad = wrongKind(req, TRAININGJOB_KIND);
+  if (bad) return bad;
+  if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return { allowed: true };
+  const job = jobOf(req, req.object);
+  if (!job) return { allowed: true };
+  const namespace = job.metadata?.namespace ?? '';
+  // Reservations of jobs still in flight count here too, so the Queue decision sees them.
+  const ledger = await deps.ledger.read(namespace);
+  const { input } = await engineInput(deps, req, job, (jobs) => pendingJobs(ledger, namespace, jobs, deps.now(), selfKey(req, job)));
+  const result = mutate(input);
+  // CRD schema checks run between the two webhook phases, so range and type errors are refused
+  // here, all at once and in our words; the validating phase stays the authority on quota.
+  const verdict = validate({ ...input, object: result.object });
+  if (!verdict.allowed) return { allowed: false, denials: verdict.denials };
+  return { allowed: true, patch: result.patch, warnings: result.warnings };
+}
+
+export async function validateTrainingJob(deps: AdmitDeps, req: AdmissionRequest): Promise<Verdict> {
+  const bad = wrongKind(req, TRAININGJOB_KIND);
+  if (bad) return bad;
+  if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return { allowed: true };
+  const job = jobOf(req, req.object);
+  if (!job) return { allowed: true };
+  const namespace = job.metadata?.namespace ?? '';
+  return deps.lock ? deps.lock.run(namespace, () => reserve(deps, req, job)) : reserve(deps, req, job);
+}
+
+async function reserve(deps: AdmitDeps, req: AdmissionRequest, job: TrainingJob): Promise<Verdict> {
+  const namespace = job.metadata?.namespace ?? '';
+  const self = selfKey(req, job);
+  const attempts = deps.maxAttempts ?? 20;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    // Ledger first, then the jobs: a job persisted after this read was reserved after it too,
+    // so either we see it, or our conditional write below fails and we look again.
+    const ledger = await deps.ledger.read(namespace);
+    const now = deps.now();
+    const { input, jobs } = await engineInput(deps, req, job, (persisted) => pendingJobs(ledger, namespace, persisted, now, self));
+    const verdict = validate(input);
+    if (!verdict.allowed || req.dryRun || !capacityApplies(input, job)) return verdict;
+    const entries = withReservation(ledger, jobs, now, self, { gpus: gpuDemand(job), workers: job.spec?.numWorkers ?? 1, at: new Date(now).toISOString() });
+    if (await deps.ledger.write(namespace, entries, ledger.version)) return verdict;
+    deps.onConflict?.();
+    // Jitter, so replicas that collided do not collide again in lockstep.
+    await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+  }
+  return { allowed: false, code: 429, reason: 'TooManyRequests', denials: [{ field: 'metadata.namespace', reason: 'QuotaContention', message: `namespace ${namespace}: could not reserve GPU quota after ${attempts} attempts (many concurrent creates); retry` }] };
+}
+
+export async function validateTrainingPolicyRequest(req: AdmissionRequest): Promise<Verdict> {
+  const bad = wrongKind(req, TRAININGPOLICY_KIND);
+  if (bad) return bad;
+  if ((req.operation !== 'CREATE' && req.operation !== 'UPDATE') || !req.object) return { allowed: true };
+  return validateTrainingPolicy(req.object as TrainingPolicy);
+}

@@ -1,0 +1,64 @@
+// Runs the webhook app over HTTPS; the serving certificate can be swapped without a restart.
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { Server } from 'node:https';
+import type { Logger } from 'pino';
+import { buildApp } from './app.ts';
+import { cachedFacts } from './cached-facts.ts';
+import { kubeClusterFacts } from './cluster-facts.ts';
+import { keyedLock } from './keyed-lock.ts';
+import { configMapLedgerStore } from './ledger-store.ts';
+import { createWebhookMetrics, type WebhookMetrics } from './metrics.ts';
+
+export interface WebhookServerOptions {
+  kubeConfig: KubeConfig;
+  tls: { key: string; cert: string };
+  host?: string;
+  port?: number;
+  /** Namespace holding the GPU ledger ConfigMaps (the webhook's own). */
+  ledgerNamespace: string;
+  logger?: Logger;
+  metrics?: WebhookMetrics;
+  /** How long policies and namespace labels are reused before a re-read (a new policy applies within it). */
+  factsTtlMs?: number;
+}
+
+export interface WebhookServer {
+  url: string;
+  port: number;
+  metrics: WebhookMetrics;
+  /** Serve a rotated certificate to new connections. */
+  updateCertificate(tls: { key: string; cert: string }): void;
+  close(): Promise<void>;
+}
+
+export async function startWebhookServer(opts: WebhookServerOptions): Promise<WebhookServer> {
+  const metrics = opts.metrics ?? createWebhookMetrics();
+  const core = opts.kubeConfig.makeApiClient(CoreV1Api);
+  const app = buildApp({
+    deps: {
+      facts: cachedFacts(kubeClusterFacts(opts.kubeConfig), opts.factsTtlMs ?? 2000),
+      lock: keyedLock(),
+      ledger: configMapLedgerStore(core, opts.ledgerNamespace),
+      now: () => Date.now(),
+      onConflict: () => metrics.quotaConflicts.inc(),
+    },
+    logger: opts.logger,
+    metrics,
+    server: { https: opts.tls },
+  });
+  const host = opts.host ?? '127.0.0.1';
+  await app.listen({ host, port: opts.port ?? 0 });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : (opts.port ?? 0);
+  opts.logger?.info({ host, port }, 'webhook listening');
+  return {
+    url: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    metrics,
+    updateCertificate(tls) {
+      (app.server as Server).setSecureContext({ key: tls.key, cert: tls.cert });
+      opts.logger?.info('serving certificate updated');
+    },
+    close: () => app.close(),
+  };
+}
