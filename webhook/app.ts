@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { admissionResponse, parseAdmissionReview, type AdmissionRequest, type Verdict } from './admission-review.ts';
 import { mutateTrainingJob, validateTrainingJob, validateTrainingPolicyRequest, type AdmitDeps } from './admit.ts';
 import { convertReview } from './conversion-review.ts';
+import { describeApiError } from './api-error.ts';
 import { createWebhookMetrics, type WebhookMetrics } from './metrics.ts';
 
 export const routes = {
@@ -62,7 +63,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     } catch (err) {
       // Facts could not be read (apiserver down, RBAC): refuse clearly; failurePolicy decides the rest.
       opts.logger?.error({ err, uid: req.uid, webhook }, 'admission evaluation failed');
-      verdict = { allowed: false, code: 500, reason: 'InternalError', denials: [{ field: '', reason: 'InternalError', message: `trainingjob webhook could not evaluate the request: ${err instanceof Error ? err.message : String(err)}` }] };
+      verdict = { allowed: false, code: 500, reason: 'InternalError', denials: [{ field: '', reason: 'InternalError', message: `trainingjob webhook could not evaluate the request: ${describeApiError(err)}` }] };
     }
     metrics.requests.inc({ webhook, operation: req.operation, allowed: String(verdict.allowed) });
     for (const d of verdict.allowed ? [] : (verdict.denials ?? [])) metrics.denials.inc({ webhook, reason: d.reason });
