@@ -9,6 +9,7 @@ import { startControlPlane, type ControlPlane } from '../test/harness/controlpla
 import { HarnessError, tailFile } from '../test/harness/errors.ts';
 import { getText } from '../test/harness/http.ts';
 import { killRecorded, type RunRecord } from '../test/harness/runs.ts';
+import { installPlatform, type Platform } from '../test/harness/platform.ts';
 import { createLogger } from './logger.ts';
 import { UsageError } from './usage.ts';
 
@@ -21,6 +22,8 @@ export interface ClusterState {
   startedAt: string;
   error?: string;
   pids?: RunRecord['pids'];
+  /** URL of the admission webhook the apiserver calls, when the platform is installed. */
+  webhook?: string;
 }
 
 /** A cluster whose apiserver answered; its connection fields are set. */
@@ -43,9 +46,11 @@ export function readClusterState(dir = clusterDir()): ClusterState | undefined {
 const help = `usage: trainingjob cluster <up|down|status|build> [options]
 
   up       start etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok
-           (fake GPU nodes) in the background; prints shell lines to eval:
-             eval "$(npx trainingjob cluster up)"
+           (fake GPU nodes) in the background, then installs the platform (CRDs, example
+           TrainingPolicies, the webhook on loopback registered by URL + caBundle);
+           prints shell lines to eval:  eval "$(npx trainingjob cluster up)"
            --nodes N (default 2)  --gpus-per-node N (default 8)  --timeout SECONDS (default 300)
+           --no-platform  the bare control plane only
   down     stop every process of the local cluster and remove its data
   status   print the cluster's state; exit 0 when the apiserver is ready
   build    build the control-plane binaries into the machine-wide cache (done by up when needed)
@@ -103,8 +108,9 @@ async function apiserverReady(state: ClusterState): Promise<boolean> {
 }
 
 async function up(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { nodes: { type: 'string' }, 'gpus-per-node': { type: 'string' }, timeout: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({ args, options: { nodes: { type: 'string' }, 'gpus-per-node': { type: 'string' }, timeout: { type: 'string' }, 'no-platform': { type: 'boolean' } }, strict: true });
   const state = await ensureClusterUp({
+    platform: !values['no-platform'],
     nodes: positiveInt(values.nodes, '--nodes', 2),
     gpusPerNode: positiveInt(values['gpus-per-node'], '--gpus-per-node', 8),
     timeoutMs: positiveInt(values.timeout, '--timeout', 300) * 1000,
@@ -114,6 +120,8 @@ async function up(args: string[]): Promise<number> {
 }
 
 export interface UpOptions {
+  /** Install CRDs, example policies and the webhook (default true). */
+  platform?: boolean;
   nodes?: number;
   gpusPerNode?: number;
   timeoutMs?: number;
@@ -135,7 +143,8 @@ export async function ensureClusterUp(opts: UpOptions = {}): Promise<ReadyCluste
   mkdirSync(dir, { recursive: true });
   const logPath = join(dir, 'supervisor.log');
   const fd = openSync(logPath, 'w');
-  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'trainingjob.js'), 'cluster', 'serve', '--nodes', String(opts.nodes ?? 2), '--gpus-per-node', String(opts.gpusPerNode ?? 8)], {
+  const serveArgs = ['cluster', 'serve', '--nodes', String(opts.nodes ?? 2), '--gpus-per-node', String(opts.gpusPerNode ?? 8), ...(opts.platform === false ? ['--no-platform'] : [])];
+  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'trainingjob.js'), ...serveArgs], {
     detached: true,
     stdio: ['ignore', fd, fd],
     env: { ...process.env, TRAININGJOB_CLUSTER_DIR: dir },
@@ -191,15 +200,17 @@ function echoProgress(logPath: string, from: number): number {
 }
 
 async function serve(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { nodes: { type: 'string' }, 'gpus-per-node': { type: 'string' } }, strict: true });
+  const { values } = parseArgs({ args, options: { nodes: { type: 'string' }, 'gpus-per-node': { type: 'string' }, 'no-platform': { type: 'boolean' } }, strict: true });
   const dir = clusterDir();
   const log = createLogger('cluster');
   const write = (s: ClusterState): void => writeFileSync(statePath(dir), JSON.stringify(s, null, 2));
   const startedAt = new Date().toISOString();
   write({ status: 'starting', supervisorPid: process.pid, startedAt });
   let cp: ControlPlane | undefined;
+  let platform: Platform | undefined;
   const shutdown = async (signal: string): Promise<void> => {
     log.info({ signal }, 'stopping local cluster');
+    await platform?.stop();
     await cp?.stop();
     rmSync(statePath(dir), { force: true });
     process.exit(0);
@@ -213,13 +224,17 @@ async function serve(args: string[]): Promise<number> {
       workloads: { nodes: positiveInt(values.nodes, '--nodes', 2), gpusPerNode: positiveInt(values['gpus-per-node'], '--gpus-per-node', 8) },
       progress: (msg) => log.info({ progress: true }, msg),
     });
+    if (!values['no-platform']) {
+      platform = await installPlatform({ kubeConfig: cp.kubeConfig(), examplePolicies: true, logger: log, progress: (msg) => log.info({ progress: true }, msg) });
+    }
   } catch (err) {
+    await cp?.stop();
     log.error({ err }, 'local cluster failed to start');
     write({ status: 'failed', supervisorPid: process.pid, startedAt, error: err instanceof Error ? err.message : String(err) });
     return 1;
   }
   const pids = Object.fromEntries(cp.processes.map((p) => [String(p.pid), p.name]));
-  write({ status: 'ready', supervisorPid: process.pid, startedAt, server: cp.server, kubeconfig: cp.kubeconfigPath, binDir: cp.binDir, pids });
+  write({ status: 'ready', supervisorPid: process.pid, startedAt, server: cp.server, kubeconfig: cp.kubeconfigPath, binDir: cp.binDir, pids, ...(platform ? { webhook: platform.url } : {}) });
   log.info({ progress: true, server: cp.server }, 'local cluster ready');
   for (const p of cp.processes) {
     void p.exited.then((code) => {
@@ -274,6 +289,7 @@ async function status(): Promise<number> {
   const ready = supervisor && (await apiserverReady(state));
   const lines = [`local cluster: ${ready ? 'ready' : state.status === 'ready' ? 'not responding' : state.status}`, `  supervisor pid ${state.supervisorPid}${supervisor ? '' : ' (gone)'}`];
   if (state.server) lines.push(`  apiserver  ${state.server}`, `  kubeconfig ${state.kubeconfig}`);
+  if (state.webhook) lines.push(`  webhook    ${state.webhook} (in the supervisor process)`);
   for (const [pid, name] of Object.entries(state.pids ?? {})) lines.push(`  ${name.padEnd(24)} pid ${pid} ${pidAlive(Number(pid)) ? 'running' : 'exited'}`);
   if (state.error) lines.push(`  error: ${state.error}`);
   process.stdout.write(`${lines.join('\n')}\n`);
