@@ -1,8 +1,10 @@
 // `trainingjob` command dispatcher: each subcommand lives in its own module.
+import { certsCommand } from './certs.ts';
 import { clusterCommand } from './cluster.ts';
 import { demoCommand } from './demo.ts';
 import { HarnessError } from '../test/harness/errors.ts';
 import { UsageError } from './usage.ts';
+import { webhookCommand } from './webhook.ts';
 
 interface Subcommand {
   summary: string;
@@ -10,8 +12,10 @@ interface Subcommand {
 }
 
 const subcommands: Record<string, Subcommand> = {
+  certs: { summary: 'webhook certificates: generate | inject | rotate | show', run: certsCommand },
   cluster: { summary: 'local control plane: up | down | status | build', run: clusterCommand },
   demo: { summary: 'start the local platform and walk through it', run: demoCommand },
+  webhook: { summary: 'serve the admission and conversion webhook over HTTPS', run: webhookCommand },
 };
 
 function usage(): string {
