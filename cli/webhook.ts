@@ -3,7 +3,8 @@ import { readFileSync, watchFile, unwatchFile } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
-import { startWebhookServer } from '../webhook/server.ts';
+import { DEFAULT_SECRET, startCertManager } from '../certs/index.ts';
+import { startWebhookServer, type WebhookServer } from '../webhook/server.ts';
 import { platformNamespace } from '../webhook/registration.ts';
 import { createLogger } from './logger.ts';
 import { UsageError } from './usage.ts';
@@ -14,6 +15,10 @@ Serves /mutate-ml-example-com-v1-trainingjob, /validate-ml-example-com-v1-traini
 /validate-ml-example-com-v1-trainingpolicy, /convert, /healthz, /readyz and /metrics over HTTPS.
 
   --cert-dir DIR        folder with tls.crt and tls.key (a mounted Secret); reloaded when they change
+  --manage-certs        self-managed certificates: keep CA + serving cert in the Secret
+                        trainingjob-webhook-certs, inject the caBundle into the webhook
+                        configurations and the CRD (re-injected if overwritten), rotate ahead
+                        of expiry; the serving cert is swapped without a restart
   --host ADDR           listen address (default 0.0.0.0)
   --port N              listen port (default 9443)
   --namespace NS        the platform namespace, where GPU ledgers live (default ${platformNamespace})
@@ -32,6 +37,7 @@ export async function webhookCommand(args: string[]): Promise<number> {
     args,
     options: {
       'cert-dir': { type: 'string' },
+      'manage-certs': { type: 'boolean' },
       host: { type: 'string', default: '0.0.0.0' },
       port: { type: 'string', default: '9443' },
       namespace: { type: 'string', default: platformNamespace },
@@ -46,17 +52,30 @@ export async function webhookCommand(args: string[]): Promise<number> {
     return 0;
   }
   const certDir = values['cert-dir'];
-  if (!certDir) throw new UsageError(`--cert-dir is required\n${help}`);
+  const manage = Boolean(values['manage-certs']);
+  if (!certDir && !manage) throw new UsageError(`give --cert-dir, --manage-certs, or both\n${help}`);
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535, got "${values.port}"`);
   const factsTtl = Number(values['facts-ttl']);
   if (!(factsTtl >= 0)) throw new UsageError(`--facts-ttl must be a number of seconds ≥ 0, got "${values['facts-ttl']}"`);
 
   const log = createLogger('webhook');
-  const files = { cert: join(certDir, 'tls.crt'), key: join(certDir, 'tls.key') };
-  const readTls = () => ({ cert: readFileSync(files.cert, 'utf8'), key: readFileSync(files.key, 'utf8') });
-  const server = await startWebhookServer({
-    kubeConfig: loadKubeConfig(values.kubeconfig),
+  const kubeConfig = loadKubeConfig(values.kubeconfig);
+  let server: WebhookServer | undefined;
+  // Self-managed: the Secret is the source; the server picks up each rotation in place.
+  const manager = manage
+    ? await startCertManager({ kubeConfig, logger: log, secret: { ...DEFAULT_SECRET, namespace: values.namespace }, ...(certDir ? { certDir } : {}), onRotate: (pem) => server?.updateCertificate({ cert: pem.certPem, key: pem.keyPem }) })
+    : undefined;
+  const files = certDir ? { cert: join(certDir, 'tls.crt'), key: join(certDir, 'tls.key') } : undefined;
+  const readTls = () => {
+    if (manager) {
+      const pem = manager.current();
+      return { cert: pem.certPem, key: pem.keyPem };
+    }
+    return { cert: readFileSync(files!.cert, 'utf8'), key: readFileSync(files!.key, 'utf8') };
+  };
+  server = await startWebhookServer({
+    kubeConfig,
     tls: readTls(),
     host: values.host,
     port,
@@ -64,14 +83,17 @@ export async function webhookCommand(args: string[]): Promise<number> {
     factsTtlMs: factsTtl * 1000,
     logger: log,
   });
+  const running = server;
   // Mounted Secrets change by symlink swap; polling the file sees that where fs.watch may not.
-  watchFile(files.cert, { interval: 5000 }, () => {
-    try {
-      server.updateCertificate(readTls());
-    } catch (err) {
-      log.error({ err }, 'could not reload the serving certificate; keeping the current one');
-    }
-  });
+  if (files && !manager) {
+    watchFile(files.cert, { interval: 5000 }, () => {
+      try {
+        running.updateCertificate(readTls());
+      } catch (err) {
+        log.error({ err }, 'could not reload the serving certificate; keeping the current one');
+      }
+    });
+  }
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info({ signal }, 'shutting down');
@@ -80,7 +102,8 @@ export async function webhookCommand(args: string[]): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
-  unwatchFile(files.cert);
-  await server.close();
+  if (files) unwatchFile(files.cert);
+  await manager?.stop();
+  await running.close();
   return 0;
 }

@@ -6,6 +6,8 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { loadAllYaml, ApiextensionsV1Api, AdmissionregistrationV1Api, CoreV1Api, CustomObjectsApi, ApiException, type KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { pino } from 'pino';
+import { startCertManager, type CertManager } from '../../certs/index.ts';
 import { createCA, issueCertificate } from '../../certs/pki.ts';
 import { GROUP, TRAININGPOLICY_PLURAL, V1 } from '../../api/index.ts';
 import { startWebhookServer, type WebhookServer } from '../../webhook/server.ts';
@@ -57,18 +59,21 @@ export async function installPlatform(opts: PlatformOptions): Promise<Platform> 
 
   await createOrReplace(() => core.readNamespace({ name: platformNamespace }), () => core.createNamespace({ body: { metadata: { name: platformNamespace } } }), async () => {});
 
-  const ca = createCA('trainingjob-webhook-ca', 365);
-  const serving = issueCertificate(ca, { commonName: 'trainingjob-webhook', usage: 'server', validDays: 365, dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+  const logger = opts.logger ?? pino({ level: 'silent' });
   const replicas: WebhookServer[] = [];
   let proxy: Server | undefined;
+  let certs: CertManager | undefined;
   const stop = async (): Promise<void> => {
     if (proxy) await new Promise<void>((r) => proxy!.close(() => r()));
     await Promise.all(replicas.map((s) => s.close()));
+    await certs?.stop();
   };
   try {
     progress('starting the admission webhook');
+    // A throwaway certificate until the manager has stored the real one and injected its CA.
+    const bootstrap = issueCertificate(createCA('bootstrap', 1), { commonName: 'bootstrap', usage: 'server', validDays: 1, ipAddresses: ['127.0.0.1'] });
     for (let i = 0; i < (opts.replicas ?? 1); i++) {
-      replicas.push(await startWebhookServer({ kubeConfig: kc, tls: { key: serving.keyPem, cert: serving.certPem }, ledgerNamespace: platformNamespace, logger: opts.logger?.child({ replica: i }) }));
+      replicas.push(await startWebhookServer({ kubeConfig: kc, tls: { key: bootstrap.keyPem, cert: bootstrap.certPem }, ledgerNamespace: platformNamespace, logger: opts.logger?.child({ replica: i }) }));
     }
     let url = replicas[0]!.url;
     if (replicas.length > 1) {
@@ -80,18 +85,26 @@ export async function installPlatform(opts: PlatformOptions): Promise<Platform> 
     for (const doc of readYamlDir(join(repoRoot, 'manifests', 'crds'))) {
       const crd = doc as unknown as V1CustomResourceDefinition;
       const conv = crd.spec.conversion?.webhook;
-      if (conv) conv.clientConfig = { url: `${url}/convert`, caBundle: Buffer.from(ca.certPem).toString('base64') };
+      if (conv) conv.clientConfig = { url: `${url}/convert` };
       const name = crd.metadata!.name!;
       await createOrReplace(() => ext.readCustomResourceDefinition({ name }), () => ext.createCustomResourceDefinition({ body: crd }), (rv) => ext.replaceCustomResourceDefinition({ name, body: { ...crd, metadata: { ...crd.metadata, resourceVersion: rv } } }));
     }
     for (const doc of readYamlDir(join(repoRoot, 'manifests', 'crds'))) await waitEstablished(ext, (doc as unknown as V1CustomResourceDefinition).metadata!.name!);
 
     progress('registering the webhook configurations');
-    const registration = { endpoint: { url }, caBundlePem: ca.certPem };
+    const registration = { endpoint: { url } };
     const mutating = mutatingWebhookConfiguration(registration);
     const validating = validatingWebhookConfiguration(registration);
     await createOrReplace(() => reg.readMutatingWebhookConfiguration({ name: mutating.metadata!.name! }), () => reg.createMutatingWebhookConfiguration({ body: mutating }), (rv) => reg.replaceMutatingWebhookConfiguration({ name: mutating.metadata!.name!, body: { ...mutating, metadata: { ...mutating.metadata, resourceVersion: rv } } }));
     await createOrReplace(() => reg.readValidatingWebhookConfiguration({ name: validating.metadata!.name! }), () => reg.createValidatingWebhookConfiguration({ body: validating }), (rv) => reg.replaceValidatingWebhookConfiguration({ name: validating.metadata!.name!, body: { ...validating, metadata: { ...validating.metadata, resourceVersion: rv } } }));
+
+    progress('storing webhook certificates and injecting the caBundle');
+    const swap = (pem: { certPem: string; keyPem: string }) => {
+      for (const r of replicas) r.updateCertificate({ cert: pem.certPem, key: pem.keyPem });
+    };
+    certs = await startCertManager({ kubeConfig: kc, logger, onRotate: swap });
+    swap(certs.current());
+    await waitAdmitting(kc);
 
     if (opts.examplePolicies) {
       progress('creating the example TrainingPolicies');
@@ -105,10 +118,25 @@ export async function installPlatform(opts: PlatformOptions): Promise<Platform> 
         );
       }
     }
-    return { url, caPem: ca.certPem, replicas, stop };
+    return { url, caPem: certs.current().caPem, replicas, stop };
   } catch (err) {
     await stop();
     throw err;
+  }
+}
+
+// The apiserver picks up an injected caBundle within moments; a dry-run policy create proves it.
+async function waitAdmitting(kc: KubeConfig): Promise<void> {
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await custom.createClusterCustomObject({ group: GROUP, version: V1, plural: TRAININGPOLICY_PLURAL, dryRun: 'All', body: { apiVersion: `${GROUP}/${V1}`, kind: 'TrainingPolicy', metadata: { name: 'probe' }, spec: {} } });
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`the apiserver could not call the webhook within 30s: ${err instanceof Error ? err.message : String(err)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 }
 
