@@ -12,7 +12,7 @@ import { HarnessError, tailFile } from './errors.ts';
 import { getText, type TlsClient } from './http.ts';
 import { renderKubeconfig } from './kubeconfig.ts';
 import { assertPortFree, freePort } from './ports.ts';
-import { startProcess, waitUntil, type ManagedProcess } from './process.ts';
+import { startProcess, waitUntil, type ManagedProcess, type StartOptions } from './process.ts';
 import { reapStaleRuns, removeRun, writeRun, killRecorded, type RunRecord } from './runs.ts';
 import { fakeGpuNode, type FakeNodeSpec } from './nodes.ts';
 
@@ -58,6 +58,8 @@ export interface ControlPlane {
   kubectl(args: string[], opts?: { input?: string; kubeconfig?: string }): Promise<CommandResult>;
   /** Every process's log tail, for a failing test's output. */
   logTails(lines?: number): string;
+  /** Stops kube-apiserver, waits `downMs`, starts it again with the same flags and port, and waits until ready. */
+  restartProcess(name: 'kube-apiserver', opts?: { downMs?: number }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -125,9 +127,10 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     });
 
     progress('starting kube-apiserver');
+    let apiserverStart: StartOptions | undefined;
     const api = await startWithPortRetry(async () => {
       const port = opts.apiserverPort ?? (await freePort());
-      const p = track(startProcess({
+      const p = track(startProcess(apiserverStart = {
         name: 'kube-apiserver',
         command: binaries['kube-apiserver']!,
         logPath: join(dir, 'kube-apiserver.log'),
@@ -150,6 +153,20 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       await waitUntil(p, 'ready', async () => (await getText(`${server}/readyz`, pki.admin)).status === 200, timeout);
       return { p, server };
     });
+
+    // Fault tests restart the apiserver on its port; etcd (and so every object) stays up.
+    const restartProcess = async (name: 'kube-apiserver', o: { downMs?: number } = {}): Promise<void> => {
+      const i = processes.findIndex((p) => p.name === name);
+      if (i < 0 || !apiserverStart) throw new HarnessError('NotRunning', `${name} is not part of this control plane`, { name });
+      await processes[i]!.stop();
+      delete record.pids[processes[i]!.pid];
+      if (o.downMs) await new Promise((r) => setTimeout(r, o.downMs));
+      const p = startProcess(apiserverStart);
+      processes[i] = p;
+      record.pids[p.pid] = apiserverStart.command;
+      writeRun(id, record);
+      await waitUntil(p, 'ready', async () => (await getText(`${api.server}/readyz`, pki.admin)).status === 200, timeout);
+    };
 
     const kubeconfigPath = join(dir, 'kubeconfig');
     writeFileSync(kubeconfigPath, renderKubeconfig({ server: api.server, caPem: pki.admin.caPem, user: 'admin', certPem: pki.admin.certPem, keyPem: pki.admin.keyPem }), { mode: 0o600 });
@@ -211,6 +228,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
             '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
             '--cidr=10.244.0.0/16', '--node-ip=10.244.0.1',
             `--server-address=127.0.0.1:${port}`,
+            `--config=${join(import.meta.dirname, 'kwok-pod-stages.yaml')}`,
           ],
         }), binaries.kwok!);
         await waitUntil(p, 'healthy', async () => (await getText(`http://127.0.0.1:${port}/healthz`)).status === 200, timeout);
@@ -235,6 +253,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       id, dir, server: api.server, kubeconfigPath, caPem: pki.admin.caPem, admin: pki.admin, binaries, binDir, processes, nodes,
       kubeConfig, kubectl,
       logTails: (lines = 30) => processes.map((p) => `--- ${p.name} (${p.logPath}) ---\n${tailFile(p.logPath, lines)}`).join('\n'),
+      restartProcess,
       stop,
     };
   } catch (err) {

@@ -1,0 +1,68 @@
+// The controller's Prometheus metrics, named as in seeds 000/001 so existing dashboards and
+// alerts keep working; each manager gets its own registry.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const trainingJobStates = ['Pending', 'Queued', 'Initializing', 'Running', 'Restarting', 'Suspended', 'Completed', 'Failed'] as const;
+
+export interface ControllerMetrics {
+  registry: Registry;
+  created: Counter<'namespace'>;
+  completed: Counter<'namespace'>;
+  failed: Counter<'namespace' | 'reason'>;
+  activeWorkers: Gauge<'namespace' | 'name'>;
+  allocatedGpus: Gauge<'namespace' | 'name'>;
+  state: Gauge<'namespace' | 'name' | 'state'>;
+  progress: Gauge<'namespace' | 'name'>;
+  currentEpoch: Gauge<'namespace' | 'name'>;
+  loss: Gauge<'namespace' | 'name'>;
+  accuracy: Gauge<'namespace' | 'name'>;
+  reconcileDuration: Histogram<'controller' | 'result'>;
+  errors: Counter<'controller' | 'kind'>;
+}
+
+export function createControllerMetrics(opts: { defaultMetrics?: boolean } = {}): ControllerMetrics {
+  const registry = new Registry();
+  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'trainingjob_controller_' });
+  const registers = [registry];
+  const perJob = ['namespace', 'name'] as const;
+  return {
+    registry,
+    created: new Counter({ name: 'trainingjob_created_total', help: 'TrainingJobs seen for the first time by the controller.', labelNames: ['namespace'], registers }),
+    completed: new Counter({ name: 'trainingjob_completed_total', help: 'TrainingJobs that reached Completed.', labelNames: ['namespace'], registers }),
+    failed: new Counter({ name: 'trainingjob_failed_total', help: 'TrainingJobs that reached Failed, by reason.', labelNames: ['namespace', 'reason'], registers }),
+    activeWorkers: new Gauge({ name: 'trainingjob_active_workers', help: 'Worker pods running per TrainingJob.', labelNames: perJob, registers }),
+    allocatedGpus: new Gauge({ name: 'trainingjob_allocated_gpus', help: 'GPUs held per TrainingJob.', labelNames: perJob, registers }),
+    state: new Gauge({ name: 'trainingjob_state', help: '1 for the current state of each TrainingJob, 0 for the others.', labelNames: ['namespace', 'name', 'state'], registers }),
+    progress: new Gauge({ name: 'trainingjob_progress_percent', help: 'Training progress in percent (epochs done / total).', labelNames: perJob, registers }),
+    currentEpoch: new Gauge({ name: 'trainingjob_current_epoch', help: 'Current epoch reported by rank 0.', labelNames: perJob, registers }),
+    loss: new Gauge({ name: 'trainingjob_loss', help: 'Latest training loss reported by rank 0.', labelNames: perJob, registers }),
+    accuracy: new Gauge({ name: 'trainingjob_accuracy', help: 'Latest training accuracy reported by rank 0.', labelNames: perJob, registers }),
+    reconcileDuration: new Histogram({
+      name: 'trainingjob_operator_reconcile_duration_seconds',
+      help: 'Time spent in one reconcile, by controller and result.',
+      labelNames: ['controller', 'result'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    errors: new Counter({ name: 'trainingjob_operator_errors_total', help: 'Reconcile errors by controller and kind (transient, terminal, conflict).', labelNames: ['controller', 'kind'], registers }),
+  };
+}
+
+/** Sets the per-job gauges for one job, and the state one-hot; called after each status update. */
+export function recordJobGauges(m: ControllerMetrics, job: { namespace: string; name: string; state: string; activeWorkers: number; gpus: number; progress?: number; epoch?: number; loss?: number; accuracy?: number }): void {
+  const l = { namespace: job.namespace, name: job.name };
+  m.activeWorkers.set(l, job.activeWorkers);
+  m.allocatedGpus.set(l, job.gpus);
+  for (const s of trainingJobStates) m.state.set({ ...l, state: s }, s === job.state ? 1 : 0);
+  if (job.progress !== undefined) m.progress.set(l, job.progress);
+  if (job.epoch !== undefined) m.currentEpoch.set(l, job.epoch);
+  if (job.loss !== undefined) m.loss.set(l, job.loss);
+  if (job.accuracy !== undefined) m.accuracy.set(l, job.accuracy);
+}
+
+/** Drops every per-job series of a deleted job, so gauges do not outlive their jobs. */
+export function forgetJob(m: ControllerMetrics, namespace: string, name: string): void {
+  const l = { namespace, name };
+  for (const g of [m.activeWorkers, m.allocatedGpus, m.progress, m.currentEpoch, m.loss, m.accuracy]) g.remove(l);
+  for (const s of trainingJobStates) m.state.remove({ ...l, state: s });
+}
