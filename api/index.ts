@@ -15,5 +15,7 @@ export * from './trainingpolicy-schema.ts';
 export * from './jobrepository-schema.ts';
 export * from './crds.ts';
 export * from './conversion.ts';
+export * from './trainingjob-v1alpha1-fields.ts';
+export * from './manifest-documents.ts';
 export * from './quantity.ts';
 export * from './json.ts';

@@ -1,21 +1,19 @@
 // `trainingjob` command dispatcher: each subcommand lives in its own module.
-import { certsCommand } from './certs.ts';
-import { clusterCommand } from './cluster.ts';
-import { demoCommand } from './demo.ts';
 import { HarnessError } from '../test/harness/errors.ts';
 import { UsageError } from './usage.ts';
-import { webhookCommand } from './webhook.ts';
 
 interface Subcommand {
   summary: string;
-  run(args: string[]): Promise<number>;
+  /** Loaded only when the command runs, so `validate` does not pay for the cluster code (or break with it). */
+  load(): Promise<(args: string[]) => Promise<number>>;
 }
 
 const subcommands: Record<string, Subcommand> = {
-  certs: { summary: 'webhook certificates: generate | inject | rotate | show', run: certsCommand },
-  cluster: { summary: 'local control plane: up | down | status | build', run: clusterCommand },
-  demo: { summary: 'start the local platform and walk through it', run: demoCommand },
-  webhook: { summary: 'serve the admission and conversion webhook over HTTPS', run: webhookCommand },
+  certs: { summary: 'webhook certificates: generate | inject | rotate | show', load: async () => (await import('./certs.ts')).certsCommand },
+  cluster: { summary: 'local control plane: up | down | status | build', load: async () => (await import('./cluster.ts')).clusterCommand },
+  demo: { summary: 'start the local platform and walk through it', load: async () => (await import('./demo.ts')).demoCommand },
+  validate: { summary: "check TrainingJob manifests offline with the webhook's policies", load: async () => (await import('./validate.ts')).validateCommand },
+  webhook: { summary: 'serve the admission and conversion webhook over HTTPS', load: async () => (await import('./webhook.ts')).webhookCommand },
 };
 
 function usage(): string {
@@ -35,7 +33,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    return await cmd.run(rest);
+    return await (await cmd.load())(rest);
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`trainingjob ${name}: ${err.message}\n`);

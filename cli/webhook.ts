@@ -61,10 +61,11 @@ export async function webhookCommand(args: string[]): Promise<number> {
 
   const log = createLogger('webhook');
   const kubeConfig = loadKubeConfig(values.kubeconfig);
-  let server: WebhookServer | undefined;
+  // The manager starts first (it owns the certificate) but rotates into a server created after it.
+  const serving: { server?: WebhookServer } = {};
   // Self-managed: the Secret is the source; the server picks up each rotation in place.
   const manager = manage
-    ? await startCertManager({ kubeConfig, logger: log, secret: { ...DEFAULT_SECRET, namespace: values.namespace }, ...(certDir ? { certDir } : {}), onRotate: (pem) => server?.updateCertificate({ cert: pem.certPem, key: pem.keyPem }) })
+    ? await startCertManager({ kubeConfig, logger: log, secret: { ...DEFAULT_SECRET, namespace: values.namespace }, ...(certDir ? { certDir } : {}), onRotate: (pem) => serving.server?.updateCertificate({ cert: pem.certPem, key: pem.keyPem }) })
     : undefined;
   const files = certDir ? { cert: join(certDir, 'tls.crt'), key: join(certDir, 'tls.key') } : undefined;
   const readTls = () => {
@@ -74,7 +75,7 @@ export async function webhookCommand(args: string[]): Promise<number> {
     }
     return { cert: readFileSync(files!.cert, 'utf8'), key: readFileSync(files!.key, 'utf8') };
   };
-  server = await startWebhookServer({
+  const running = await startWebhookServer({
     kubeConfig,
     tls: readTls(),
     host: values.host,
@@ -83,7 +84,7 @@ export async function webhookCommand(args: string[]): Promise<number> {
     factsTtlMs: factsTtl * 1000,
     logger: log,
   });
-  const running = server;
+  serving.server = running;
   // Mounted Secrets change by symlink swap; polling the file sees that where fs.watch may not.
   if (files && !manager) {
     watchFile(files.cert, { interval: 5000 }, () => {
