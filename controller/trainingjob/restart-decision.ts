@@ -1,0 +1,83 @@
+// Whether a failed worker Job is recreated (from the last checkpoint) or the TrainingJob fails for good.
+import { backoffLimit, checkpointEnabled } from '../../api/trainingjob-v1.ts';
+import type { TrainingJob } from '../../api/trainingjob-v1.ts';
+import { latestCheckpoint, parseCheckpointReport } from './checkpoint-report.ts';
+import type { CheckpointReport } from './checkpoint-report.ts';
+import type { Observed, ObservedJobCondition, ObservedWorker } from './observed.ts';
+
+export interface RestartDecision {
+  restart: boolean;
+  // CamelCase: NotFailed, WorkerFailed, WorkersDisrupted, BackoffLimitExceeded
+  reason: string;
+  message: string;
+  resumeFrom?: string;
+}
+
+const MAX_DETAIL = 200;
+
+export function jobCondition(observed: Observed, type: string): ObservedJobCondition | undefined {
+  return observed.workerJob?.conditions.find((c) => c.type === type && c.status === 'True');
+}
+
+// Evictions and preemptions are the cluster's doing, not the training's.
+export function realFailures(workers: readonly ObservedWorker[]): ObservedWorker[] {
+  return workers.filter((w) => w.phase === 'Failed' && !w.disrupted);
+}
+
+// The newest checkpoint any worker of this generation reported.
+export function reportedCheckpoint(workers: readonly ObservedWorker[]): CheckpointReport | undefined {
+  const reports = workers.flatMap((w) => {
+    const report = parseCheckpointReport(w.terminationMessage);
+    return report ? [{ rank: w.index, report }] : [];
+  });
+  return latestCheckpoint(reports);
+}
+
+function firstLine(text: string | undefined): string {
+  const line = (text ?? '').split('\n').find((l) => l.trim().length > 0)?.trim() ?? '';
+  return line.length > MAX_DETAIL ? `${line.slice(0, MAX_DETAIL)}…` : line;
+}
+
+// Exit codes of ranks the Job stopped (SIGTERM/SIGKILL) after another rank failed: consequences, not causes.
+const STOPPED_EXIT_CODES = new Set([137, 143]);
+
+// The failure that most likely started it: a rank that was not stopped by the Job, then the earliest, then the lowest rank.
+export function firstFailure(workers: readonly ObservedWorker[]): ObservedWorker | undefined {
+  const stopped = (w: ObservedWorker) => (w.exitCode !== undefined && STOPPED_EXIT_CODES.has(w.exitCode) ? 1 : 0);
+  return [...realFailures(workers)].sort((a, b) => stopped(a) - stopped(b) || (a.finishedAt ?? '~').localeCompare(b.finishedAt ?? '~') || a.index - b.index)[0];
+}
+
+// "worker 2 (pod p) exited 1 (Error): message" — the failure that started it, else the Job's own words.
+export function failureDetail(observed: Observed): string {
+  const failed = firstFailure(observed.workers);
+  if (failed) {
+    const code = failed.exitCode !== undefined ? ` exited ${failed.exitCode}` : ' failed';
+    const reason = failed.reason ? ` (${failed.reason})` : '';
+    const message = firstLine(failed.terminationMessage);
+    return `worker ${failed.index} (pod ${failed.podName})${code}${reason}${message ? `: ${message}` : ''}`;
+  }
+  const c = jobCondition(observed, 'Failed');
+  return [c?.reason, c?.message].filter(Boolean).join(': ') || 'the worker Job failed';
+}
+
+// Every Job failure uses one restart of backoffLimit; a Job that failed only through disruptions (a cluster
+// without podFailurePolicy) restarts without the check, so evictions alone never fail a TrainingJob.
+export function restartDecision(job: TrainingJob, observed: Observed): RestartDecision {
+  if (!jobCondition(observed, 'Failed')) return { restart: false, reason: 'NotFailed', message: 'the worker Job has not failed' };
+  const restarts = job.status?.restarts ?? 0;
+  const limit = backoffLimit(job);
+  const disruptedOnly = realFailures(observed.workers).length === 0 && observed.workers.some((w) => w.phase === 'Failed' && w.disrupted);
+  const detail = failureDetail(observed);
+  if (!disruptedOnly && restarts >= limit) {
+    return { restart: false, reason: 'BackoffLimitExceeded', message: `${detail}; failed after ${restarts} restart${restarts === 1 ? '' : 's'} (backoffLimit ${limit})` };
+  }
+  const resumeFrom = checkpointEnabled(job) ? (reportedCheckpoint(observed.workers)?.checkpoint ?? job.status?.lastCheckpoint) : undefined;
+  const from = resumeFrom ? `resuming from ${resumeFrom}` : 'starting over: no checkpoint reported';
+  const count = disruptedOnly ? 'not counted' : `restart ${restarts + 1} of ${limit}`;
+  return {
+    restart: true,
+    reason: disruptedOnly ? 'WorkersDisrupted' : 'WorkerFailed',
+    message: `${detail}; ${count}, ${from}`,
+    ...(resumeFrom ? { resumeFrom } : {}),
+  };
+}

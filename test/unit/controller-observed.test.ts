@@ -1,0 +1,59 @@
+// Summaries of live Jobs and Pods: dates, indexes, disruptions, generations, termination messages.
+import t from 'tap';
+import type { V1Job, V1Pod } from '@kubernetes/client-node';
+import { currentWorkers, isDisrupted, observeWorkerJob, observeWorkers } from '../../controller/trainingjob/observed.ts';
+
+t.test('observeWorkerJob reads counts, conditions and times from typed or raw objects', async (t) => {
+  const job: V1Job = {
+    metadata: { name: 'resnet-workers' },
+    spec: { suspend: true, template: {} },
+    status: { active: 3, ready: 2, succeeded: 1, startTime: new Date('2025-10-25T10:00:00Z'), conditions: [{ type: 'Suspended', status: 'True', reason: 'JobSuspended' }] },
+  };
+  t.same(observeWorkerJob(job), {
+    name: 'resnet-workers', suspended: true, active: 3, ready: 2, succeeded: 1, failed: 0,
+    conditions: [{ type: 'Suspended', status: 'True', reason: 'JobSuspended' }], startTime: '2025-10-25T10:00:00.000Z',
+  });
+  const raw = { metadata: { name: 'x' }, status: { completionTime: '2025-10-25T11:00:00Z' } } as unknown as V1Job;
+  t.match(observeWorkerJob(raw), { name: 'x', suspended: false, active: 0, completionTime: '2025-10-25T11:00:00Z' });
+});
+
+function pod(name: string, index: string | undefined, jobName: string, status: V1Pod['status'], created = '2025-10-25T10:00:00Z'): V1Pod {
+  return {
+    metadata: {
+      name,
+      creationTimestamp: new Date(created),
+      labels: { 'batch.kubernetes.io/job-name': jobName },
+      ...(index !== undefined ? { annotations: { 'batch.kubernetes.io/job-completion-index': index } } : {}),
+    },
+    spec: { nodeName: 'gpu-1', containers: [] },
+    status,
+  };
+}
+
+t.test('observeWorkers keeps this generation\'s indexed pods and reads the worker container', async (t) => {
+  const pods: V1Pod[] = [
+    pod('a-1', '1', 'resnet-workers', { phase: 'Running', containerStatuses: [{ name: 'sidecar', image: '', imageID: '', ready: true, restartCount: 9 }, { name: 'worker', image: '', imageID: '', ready: true, restartCount: 1, lastState: { terminated: { exitCode: 42, message: ' checkpoint=/c/e1 \n', finishedAt: new Date('2025-10-25T10:05:00Z') } } }] }),
+    pod('a-0', '0', 'resnet-workers', { phase: 'Failed', reason: 'Evicted' }),
+    pod('old-0', '0', 'resnet-workers-r1', { phase: 'Running' }),
+    pod('no-index', undefined, 'resnet-workers', { phase: 'Running' }),
+    pod('bad-index', 'x', 'resnet-workers', { phase: 'Running' }),
+  ];
+  const seen = observeWorkers(pods, 'resnet-workers');
+  t.same(seen.map((w) => w.podName), ['a-0', 'a-1']);
+  t.match(seen[0], { index: 0, phase: 'Failed', disrupted: true, reason: 'Evicted', restartCount: 0, ready: false });
+  t.match(seen[1], { index: 1, phase: 'Running', restartCount: 1, ready: true, exitCode: 42, terminationMessage: 'checkpoint=/c/e1', finishedAt: '2025-10-25T10:05:00.000Z', nodeName: 'gpu-1' });
+  const byOwner: V1Pod = { metadata: { name: 'o-0', annotations: { 'batch.kubernetes.io/job-completion-index': '0' }, ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: 'j', uid: 'u' }] }, status: {} };
+  t.match(observeWorkers([byOwner], 'j'), [{ podName: 'o-0', phase: 'Pending' }]);
+});
+
+t.test('isDisrupted: the DisruptionTarget condition or an eviction reason', async (t) => {
+  t.ok(isDisrupted({ status: { conditions: [{ type: 'DisruptionTarget', status: 'True', reason: 'PreemptionByScheduler' }] } }));
+  t.notOk(isDisrupted({ status: { conditions: [{ type: 'DisruptionTarget', status: 'False' }] } }));
+  t.ok(isDisrupted({ status: { reason: 'Evicted' } }));
+  t.notOk(isDisrupted({ status: { phase: 'Failed' } }));
+});
+
+t.test('currentWorkers: the newest pod stands for its rank', async (t) => {
+  const w = (index: number, podName: string, createdAt: string) => ({ index, podName, phase: 'Running', restartCount: 0, ready: true, disrupted: false, createdAt });
+  t.same(currentWorkers([w(1, 'old', '2025-10-25T10:00:00Z'), w(0, 'zero', '2025-10-25T10:00:00Z'), w(1, 'new', '2025-10-25T10:30:00Z')]).map((x) => x.podName), ['zero', 'new']);
+});

@@ -1,0 +1,241 @@
+// The TrainingJob state machine: every transition, its conditions and Events, workers, GPUs, times and restarts.
+import t from 'tap';
+import { nextStatus } from '../../controller/trainingjob/state.ts';
+import type { StatusUpdate } from '../../controller/trainingjob/state.ts';
+import { QUEUED_ANNOTATION } from '../../api/annotations.ts';
+import type { TrainingJob, TrainingJobStatus } from '../../api/trainingjob-v1.ts';
+import { COMPLETE, FAILED, LATER, NOW, observed, trainingJob, worker, workerJob, workers } from '../fixtures/controller-jobs.ts';
+import type { Observed } from '../../controller/trainingjob/observed.ts';
+
+const reasons = (u: StatusUpdate) => u.events.map((e) => e.reason);
+const condition = (s: TrainingJobStatus, type: string) => s.conditions?.find((c) => c.type === type);
+// Feed a status back in, as the next reconcile would read it.
+const after = (job: TrainingJob, u: StatusUpdate): TrainingJob => ({ ...job, status: u.status });
+
+const running4 = observed(workerJob(0, { active: 4, ready: 4, startTime: '2025-10-25T10:29:00Z' }), workers(4, 'Running'));
+
+t.test('a new job with no worker Job yet is Pending, quietly', async (t) => {
+  const u = nextStatus(trainingJob(), observed(), NOW);
+  t.equal(u.status.state, 'Pending');
+  t.same(u.events, []);
+  t.match(condition(u.status, 'Ready'), { status: 'False', reason: 'WorkloadPending', observedGeneration: 1, lastTransitionTime: NOW.toISOString() });
+  t.match(condition(u.status, 'Running'), { status: 'False' });
+  t.equal(u.status.observedGeneration, 1);
+  t.same(u.status.workers, { active: 0, succeeded: 0, failed: 0, pending: 4 });
+  t.equal(u.status.allocatedGPUs, 0);
+  t.equal(u.status.restarts, 0);
+  t.equal(u.status.startTime, undefined);
+});
+
+t.test('Pending → Initializing → Running', async (t) => {
+  const pending = trainingJob({}, { state: 'Pending' });
+  const starting = observed(workerJob(0, { active: 4, ready: 2, startTime: '2025-10-25T10:29:00Z' }), [worker(0, 'Running'), worker(1, 'Running'), worker(2, 'Pending'), worker(3, 'Pending', { nodeName: 'gpu-node-3' })]);
+  const init = nextStatus(pending, starting, NOW);
+  t.equal(init.status.state, 'Initializing');
+  t.same(reasons(init), ['Initializing']);
+  t.match(init.events[0], { type: 'Normal', message: /2 of 4 workers running, Job resnet-workers/ });
+  t.equal(init.status.startTime, '2025-10-25T10:29:00Z', 'the Job started the clock');
+  t.same(init.status.workers, { active: 2, succeeded: 0, failed: 0, pending: 2 });
+  t.equal(init.status.allocatedGPUs, 6, 'three pods hold nodes, two GPUs each');
+  t.same(init.status.workerStatuses?.map((w) => [w.workerId, w.phase]), [[0, 'Running'], [1, 'Running'], [2, 'Pending'], [3, 'Pending']]);
+
+  const run = nextStatus(after(pending, init), running4, LATER);
+  t.equal(run.status.state, 'Running');
+  t.same(reasons(run), ['Running']);
+  t.match(condition(run.status, 'Ready'), { status: 'True', reason: 'WorkersRunning', lastTransitionTime: LATER.toISOString() });
+  t.match(condition(run.status, 'Running'), { status: 'True' });
+  t.equal(run.status.allocatedGPUs, 8);
+  t.equal(run.status.startTime, '2025-10-25T10:29:00Z', 'kept');
+  t.same(run.status.workers, { active: 4, succeeded: 0, failed: 0, pending: 0 });
+
+  const again = nextStatus(after(pending, run), running4, new Date('2025-10-25T12:00:00Z'));
+  t.same(again.events, [], 'no transition, no event');
+  t.equal(condition(again.status, 'Ready')?.lastTransitionTime, LATER.toISOString(), 'transition time moves only with the status');
+});
+
+t.test('without pods the Job counters stand in', async (t) => {
+  const u = nextStatus(trainingJob({}, { state: 'Initializing' }), observed(workerJob(0, { active: 4, ready: 4 })), NOW);
+  t.equal(u.status.state, 'Running');
+  t.same(u.status.workers, { active: 4, succeeded: 0, failed: 0, pending: 0 });
+});
+
+t.test('startTime falls back to now when the Job has none', async (t) => {
+  const u = nextStatus(trainingJob(), observed(workerJob(0), [worker(0, 'Pending')]), NOW);
+  t.equal(u.status.state, 'Initializing');
+  t.equal(u.status.startTime, NOW.toISOString());
+});
+
+t.test('Running stays Running while finished ranks wait for rank 0', async (t) => {
+  const job = trainingJob({}, { state: 'Running' });
+  const u = nextStatus(job, observed(workerJob(0, { active: 1, succeeded: 3 }), [worker(0, 'Running'), worker(1, 'Succeeded'), worker(2, 'Succeeded'), worker(3, 'Succeeded')]), NOW);
+  t.equal(u.status.state, 'Running');
+  t.same(u.events, []);
+  t.same(u.status.workers, { active: 1, succeeded: 3, failed: 0, pending: 0 });
+  t.equal(u.status.allocatedGPUs, 2);
+});
+
+t.test('Running → Completed, which is final', async (t) => {
+  const job = trainingJob({}, { state: 'Running', startTime: '2025-10-25T10:29:00Z', progress: '90%' });
+  const done = nextStatus(job, observed(workerJob(0, { succeeded: 4, conditions: COMPLETE, completionTime: '2025-10-25T11:40:00Z' }), workers(4, 'Succeeded')), LATER);
+  t.equal(done.status.state, 'Completed');
+  t.same(done.events, [{ type: 'Normal', reason: 'Completed', message: 'all 4 workers succeeded' }]);
+  t.equal(done.status.completionTime, '2025-10-25T11:40:00Z');
+  t.equal(done.status.progress, '100%');
+  t.equal(done.status.allocatedGPUs, 0);
+  t.same(done.status.workers, { active: 0, succeeded: 4, failed: 0, pending: 0 });
+  t.match(condition(done.status, 'Completed'), { status: 'True', reason: 'TrainingSucceeded' });
+  t.match(condition(done.status, 'Ready'), { status: 'True', reason: 'TrainingSucceeded' });
+  t.match(condition(done.status, 'Running'), { status: 'False' });
+
+  const bumped = after(job, done);
+  bumped.metadata = { ...bumped.metadata, generation: 2 };
+  const later = nextStatus(bumped, observed(workerJob(0, { conditions: FAILED })), new Date('2025-10-26T00:00:00Z'));
+  t.same(later.events, []);
+  t.equal(later.status.state, 'Completed');
+  t.equal(later.status.observedGeneration, 2);
+  t.same({ ...later.status, observedGeneration: 1 }, done.status, 'nothing else moves');
+});
+
+const failedRun = (restarts: number) => observed(
+  workerJob(restarts, { failed: 1, conditions: FAILED }),
+  [
+    worker(0, 'Failed', { exitCode: 143, reason: 'Error', terminationMessage: 'loss 0.4\n{"checkpoint":"/checkpoints/epoch-3.pt","epoch":3}' }),
+    worker(1, 'Failed', { exitCode: 143, reason: 'Error' }),
+    worker(2, 'Failed', { exitCode: 1, reason: 'Error', terminationMessage: 'Traceback (most recent call last):\n  File "train.py"\nRuntimeError: NCCL timeout' }),
+    worker(3, 'Failed', { exitCode: 143, reason: 'Error', terminationMessage: 'checkpoint=/checkpoints/epoch-2.pt epoch=2' }),
+  ],
+);
+
+t.test('Running → Restarting: a failed Job with restarts left, resuming from the newest reported checkpoint', async (t) => {
+  const job = trainingJob({}, { state: 'Running', startTime: '2025-10-25T10:29:00Z' });
+  const u = nextStatus(job, failedRun(0), NOW);
+  t.equal(u.status.state, 'Restarting');
+  t.equal(u.status.restarts, 1);
+  t.equal(u.status.lastCheckpoint, '/checkpoints/epoch-3.pt', 'epoch 3 beats epoch 2');
+  t.same(reasons(u), ['CheckpointReported', 'Restarting']);
+  t.equal(u.events[1]?.type, 'Warning');
+  t.match(u.events[1]?.message, /^worker 2 \(pod resnet-workers-2-abcde\) exited 1 \(Error\): Traceback \(most recent call last\):; restart 1 of 3, resuming from \/checkpoints\/epoch-3.pt$/);
+  t.match(condition(u.status, 'Ready'), { status: 'False', reason: 'WorkerFailed' });
+  t.equal(u.status.completionTime, undefined);
+  t.equal(u.status.startTime, '2025-10-25T10:29:00Z', 'a restart keeps the original start');
+
+  const waiting = nextStatus(after(job, u), failedRun(0), LATER);
+  t.equal(waiting.status.state, 'Restarting', 'the old generation is not this run');
+  t.equal(waiting.status.restarts, 1, 'counted once');
+  t.same(waiting.events, []);
+  t.match(condition(waiting.status, 'Ready'), { reason: 'WorkerFailed', message: /resnet-workers-r1/ });
+
+  const next = nextStatus(after(job, waiting), observed(workerJob(1, { active: 4 }), [worker(0, 'Pending')]), LATER);
+  t.equal(next.status.state, 'Initializing');
+  t.same(reasons(next), ['Initializing']);
+  t.match(next.events[0]?.message, /Job resnet-workers-r1 \(restart 1\)/);
+  t.same(next.status.workers, { active: 0, succeeded: 0, failed: 0, pending: 4 }, 'the new generation starts clean');
+  t.equal(next.status.lastCheckpoint, '/checkpoints/epoch-3.pt', 'kept for the resume');
+});
+
+t.test('failures past backoffLimit → Failed with BackoffLimitExceeded', async (t) => {
+  const job = trainingJob({}, { state: 'Running', restarts: 3, lastCheckpoint: '/checkpoints/epoch-1.pt' });
+  const u = nextStatus(job, failedRun(3), NOW);
+  t.equal(u.status.state, 'Failed');
+  t.equal(u.status.restarts, 3);
+  t.same(reasons(u), ['CheckpointReported', 'BackoffLimitExceeded']);
+  t.equal(u.events[1]?.type, 'Warning');
+  t.match(u.events[1]?.message, /failed after 3 restarts \(backoffLimit 3\)$/);
+  t.match(condition(u.status, 'Failed'), { status: 'True', reason: 'BackoffLimitExceeded' });
+  t.match(condition(u.status, 'Ready'), { status: 'False', reason: 'BackoffLimitExceeded' });
+  t.equal(u.status.completionTime, NOW.toISOString());
+  t.equal(u.status.allocatedGPUs, 0);
+  t.equal(u.status.workers?.failed, 4);
+
+  const none = nextStatus(trainingJob({ backoffLimit: 0 }, { state: 'Running' }), failedRun(0), NOW);
+  t.equal(none.status.state, 'Failed', 'backoffLimit 0 never restarts');
+});
+
+t.test('an evicted worker is not a failure: the Job replaces it and the run goes on', async (t) => {
+  const job = trainingJob({}, { state: 'Running', restarts: 0 });
+  const seen = observed(workerJob(0, { active: 4, ready: 3 }), [
+    worker(0, 'Running'), worker(1, 'Failed', { disrupted: true, reason: 'Evicted', createdAt: '2025-10-25T10:00:00Z' }),
+    worker(1, 'Pending', { podName: 'resnet-workers-1-zzzzz', createdAt: '2025-10-25T10:31:00Z' }), worker(2, 'Running'), worker(3, 'Running'),
+  ]);
+  const u = nextStatus(job, seen, NOW);
+  t.equal(u.status.state, 'Running');
+  t.same(u.events, []);
+  t.equal(u.status.restarts, 0);
+  t.same(u.status.workers, { active: 3, succeeded: 0, failed: 0, pending: 1 });
+  t.same(u.status.workerStatuses?.[1], { workerId: 1, podName: 'resnet-workers-1-zzzzz', phase: 'Pending', restartCount: 0 }, 'the replacement stands for rank 1');
+});
+
+t.test('Running → Suspended → Resumed', async (t) => {
+  const job = trainingJob({ suspend: true }, { state: 'Running', startTime: '2025-10-25T10:29:00Z' });
+  const u = nextStatus(job, observed(workerJob(0, { suspended: true })), NOW);
+  t.equal(u.status.state, 'Suspended');
+  t.same(reasons(u), ['Suspended']);
+  t.match(condition(u.status, 'Suspended'), { status: 'True', reason: 'Suspended' });
+  t.equal(u.status.allocatedGPUs, 0);
+  t.same(u.status.workers, { active: 0, succeeded: 0, failed: 0, pending: 4 });
+
+  const resumedJob = { ...after(job, u), spec: { ...job.spec, suspend: false } };
+  const r = nextStatus(resumedJob, observed(workerJob(0), [worker(0, 'Pending')]), LATER);
+  t.equal(r.status.state, 'Initializing');
+  t.same(reasons(r), ['Resumed', 'Initializing']);
+  t.match(condition(r.status, 'Suspended'), { status: 'False', reason: 'Resumed', lastTransitionTime: LATER.toISOString() });
+});
+
+t.test('a failure wins over suspend, completion wins over everything', async (t) => {
+  const suspended = trainingJob({ suspend: true }, { state: 'Running' });
+  t.equal(nextStatus(suspended, failedRun(0), NOW).status.state, 'Restarting');
+  t.equal(nextStatus(suspended, observed(workerJob(0, { conditions: COMPLETE })), NOW).status.state, 'Completed');
+});
+
+t.test('Queued while over quota, Dequeued when released', async (t) => {
+  const queued = trainingJob({ suspend: true }, undefined, { [QUEUED_ANNOTATION]: 'namespace team-a GPU quota 16: 12 in use, this job asks 8' });
+  const q = nextStatus(queued, observed(workerJob(0, { suspended: true })), NOW);
+  t.equal(q.status.state, 'Queued');
+  t.same(reasons(q), ['Queued']);
+  t.match(q.events[0]?.message, /GPU quota 16/);
+  t.match(condition(q.status, 'Queued'), { status: 'True', reason: 'QuotaExceeded' });
+  t.match(condition(q.status, 'Ready'), { status: 'False', reason: 'QuotaExceeded' });
+  t.equal(q.status.startTime, undefined, 'waiting in the queue is not running');
+
+  const released: TrainingJob = { ...after(queued, q), metadata: { ...queued.metadata, annotations: {} }, spec: { ...queued.spec, suspend: false } };
+  const r = nextStatus(released, observed(workerJob(0), [worker(0, 'Pending')]), LATER);
+  t.equal(r.status.state, 'Initializing');
+  t.same(reasons(r), ['Dequeued', 'Initializing']);
+  t.match(condition(r.status, 'Queued'), { status: 'False', reason: 'Admitted' });
+
+  const annotationOnly = trainingJob({}, undefined, { [QUEUED_ANNOTATION]: 'x' });
+  t.equal(nextStatus(annotationOnly, observed(), NOW).status.state, 'Pending', 'the annotation alone does not queue');
+});
+
+t.test('progress from rank 0 metrics, and an unreachable endpoint as a condition', async (t) => {
+  const job = trainingJob({}, { state: 'Running', metrics: { loss: 0.9 } });
+  const ok: Observed = { ...running4, progress: { reachable: true, progress: { currentEpoch: 9, totalEpochs: 20, progress: 45, metrics: { accuracy: 0.87, throughput: 1250 } } } };
+  const u = nextStatus(job, ok, NOW);
+  t.equal(u.status.progress, '45%');
+  t.equal(u.status.currentEpoch, 9);
+  t.equal(u.status.totalEpochs, 20);
+  t.same(u.status.metrics, { loss: 0.9, accuracy: 0.87, throughput: 1250 });
+  t.match(condition(u.status, 'ProgressAvailable'), { status: 'True', reason: 'MetricsRead' });
+  const down = nextStatus(after(job, u), { ...running4, progress: { reachable: false, message: 'connect ECONNREFUSED 10.0.0.5:8000' } }, LATER);
+  t.equal(down.status.state, 'Running');
+  t.equal(down.status.progress, '45%', 'the last known progress stays');
+  t.match(condition(down.status, 'ProgressAvailable'), { status: 'False', reason: 'MetricsUnreachable', message: /ECONNREFUSED/ });
+  t.same(down.events, []);
+});
+
+t.test('a checkpoint reported by a retried rank is recorded while running', async (t) => {
+  const job = trainingJob({}, { state: 'Running', lastCheckpoint: '/checkpoints/epoch-1.pt' });
+  const seen = observed(workerJob(0, { active: 4 }), [...workers(3, 'Running'), worker(3, 'Running', { restartCount: 1, exitCode: 42, terminationMessage: 'checkpoint=/checkpoints/epoch-2.pt epoch=2' })]);
+  const u = nextStatus(job, seen, NOW);
+  t.equal(u.status.lastCheckpoint, '/checkpoints/epoch-2.pt');
+  t.same(u.events, [{ type: 'Normal', reason: 'CheckpointReported', message: 'checkpoint /checkpoints/epoch-2.pt (epoch 2)' }]);
+  t.equal(u.status.workerStatuses?.[3]?.restartCount, 1);
+  t.same(nextStatus(after(job, u), seen, LATER).events, [], 'reported once');
+});
+
+t.test('nextStatus does not touch its input', async (t) => {
+  const job = trainingJob({}, { state: 'Running', conditions: [] });
+  const before = structuredClone(job);
+  nextStatus(job, failedRun(0), NOW);
+  t.same(job, before);
+});
