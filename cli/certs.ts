@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { loadKubeConfig } from '../controller/runtime/kubeconfig.ts';
 import { createCertBundle, factsOf, servingPem } from '../certs/bundle.ts';
 import { writeCertFiles } from '../certs/cert-files.ts';
 import { ensureCerts } from '../certs/ensure-certs.ts';
@@ -91,12 +92,7 @@ function parse<O extends ParseArgsOptionsConfig>(args: string[], options: O): Re
   }
 }
 
-function kubeConfigFrom(path: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
-  else kc.loadFromDefault();
-  return kc;
-}
+const kubeConfigFrom = (path: string | undefined): KubeConfig => loadKubeConfig(path);
 
 const secretFrom = (f: ClusterFlags): SecretRef => ({ name: f.secret ?? DEFAULT_SECRET.name, namespace: f.namespace ?? DEFAULT_SECRET.namespace });
 

@@ -1,6 +1,7 @@
 // `trainingjob demo`: brings up the local platform and walks through what it does, step by step.
 import { join } from 'node:path';
-import { BatchV1Api, CoreV1Api, KubeConfig, type V1Job } from '@kubernetes/client-node';
+import { BatchV1Api, CoreV1Api, type V1Job } from '@kubernetes/client-node';
+import { loadKubeConfig } from '../controller/runtime/kubeconfig.ts';
 import { runCommand } from '../test/harness/controlplane.ts';
 import { ensureClusterUp, type ReadyCluster } from './cluster.ts';
 
@@ -46,8 +47,7 @@ spec:
 export async function demoCommand(_args: string[]): Promise<number> {
   say('== 1. local control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok GPU nodes) and platform');
   const cluster = await ensureClusterUp();
-  const kc = new KubeConfig();
-  kc.loadFromFile(cluster.kubeconfig);
+  const kc = loadKubeConfig(cluster.kubeconfig);
   const core = kc.makeApiClient(CoreV1Api);
   const batch = kc.makeApiClient(BatchV1Api);
   const kubectl = kubectlFor(cluster);

@@ -2,7 +2,7 @@
 import { readFileSync, watchFile, unwatchFile } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
+import { loadKubeConfig } from '../controller/runtime/kubeconfig.ts';
 import { DEFAULT_SECRET, startCertManager } from '../certs/index.ts';
 import { startWebhookServer, type WebhookServer } from '../webhook/server.ts';
 import { platformNamespace } from '../webhook/registration.ts';
@@ -24,13 +24,6 @@ Serves /mutate-ml-example-com-v1-trainingjob, /validate-ml-example-com-v1-traini
   --namespace NS        the platform namespace, where GPU ledgers live (default ${platformNamespace})
   --kubeconfig FILE     default: $KUBECONFIG, else the in-cluster service account
   --facts-ttl SECONDS   how long policies and namespace labels are reused (default 2)`;
-
-export function loadKubeConfig(path: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
-  else kc.loadFromDefault();
-  return kc;
-}
 
 export async function webhookCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { KubeConfig, CoreV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { loadKubeConfig } from '../../controller/runtime/kubeconfig.ts';
 import { createCA, createSigningKey, issueCertificate } from '../../certs/pki.ts';
 import { ensureBinaries, type Progress } from './binaries.ts';
 import { HarnessError, tailFile } from './errors.ts';
@@ -172,9 +173,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     writeFileSync(kubeconfigPath, renderKubeconfig({ server: api.server, caPem: pki.admin.caPem, user: 'admin', certPem: pki.admin.certPem, keyPem: pki.admin.keyPem }), { mode: 0o600 });
 
     const kubeConfig = (): KubeConfig => {
-      const kc = new KubeConfig();
-      kc.loadFromFile(kubeconfigPath);
-      return kc;
+      return loadKubeConfig(kubeconfigPath);
     };
     const kubectl = (args: string[], o: { input?: string; kubeconfig?: string } = {}): Promise<CommandResult> =>
       runCommand(binaries.kubectl!, args, { ...process.env, KUBECONFIG: o.kubeconfig ?? kubeconfigPath }, o.input);
