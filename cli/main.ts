@@ -11,6 +11,7 @@ interface Subcommand {
 const subcommands: Record<string, Subcommand> = {
   certs: { summary: 'webhook certificates: generate | inject | rotate | show', load: async () => (await import('./certs.ts')).certsCommand },
   cluster: { summary: 'local control plane: up | down | status | build', load: async () => (await import('./cluster.ts')).clusterCommand },
+  controller: { summary: 'run the TrainingJob controller (metrics :8080, health :8081)', load: async () => (await import('./controller.ts')).controllerCommand },
   demo: { summary: 'start the local platform and walk through it', load: async () => (await import('./demo.ts')).demoCommand },
   validate: { summary: "check TrainingJob manifests offline with the webhook's policies", load: async () => (await import('./validate.ts')).validateCommand },
   webhook: { summary: 'serve the admission and conversion webhook over HTTPS', load: async () => (await import('./webhook.ts')).webhookCommand },

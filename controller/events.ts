@@ -1,0 +1,69 @@
+// Kubernetes Events for the objects we manage, as `kubectl describe` shows them. Repeats of the
+// same reason and message on the same object within a short window are folded into one count.
+import { randomBytes } from 'node:crypto';
+import type { CoreV1Api, CoreV1Event } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+
+export interface InvolvedObject {
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  uid?: string;
+}
+
+export interface EventRecorder {
+  record(obj: InvolvedObject, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
+}
+
+// The apiserver rejects event messages over 1 KiB.
+const maxMessage = 1024;
+const foldWindowMs = 10 * 60_000;
+
+export function createEventRecorder(opts: { core: CoreV1Api; component: string; logger: Logger; now?: () => Date }): EventRecorder {
+  const now = opts.now ?? (() => new Date());
+  // key → the event we created, so a repeat patches its count instead of adding another.
+  const recent = new Map<string, { name: string; count: number; at: number; first: Date }>();
+  return {
+    async record(obj, type, reason, message) {
+      const text = message.length > maxMessage ? `${message.slice(0, maxMessage - 1)}…` : message;
+      const key = `${obj.namespace}/${obj.kind}/${obj.name}/${obj.uid ?? ''}/${type}/${reason}/${text}`;
+      const at = now();
+      const seen = recent.get(key);
+      try {
+        if (seen && at.getTime() - seen.at < foldWindowMs) {
+          seen.count += 1;
+          seen.at = at.getTime();
+          await opts.core.replaceNamespacedEvent({ name: seen.name, namespace: obj.namespace, body: eventBody(obj, seen.name, type, reason, text, seen.count, seen.first, at, opts.component) }).catch(async () => {
+            // Expired or deleted meanwhile: start a fresh one.
+            recent.delete(key);
+            await opts.core.createNamespacedEvent({ namespace: obj.namespace, body: eventBody(obj, seen.name, type, reason, text, 1, at, at, opts.component) });
+          });
+          return;
+        }
+        const name = `${obj.name.slice(0, 200)}.${randomBytes(8).toString('hex')}`;
+        await opts.core.createNamespacedEvent({ namespace: obj.namespace, body: eventBody(obj, name, type, reason, text, 1, at, at, opts.component) });
+        recent.set(key, { name, count: 1, at: at.getTime(), first: at });
+        if (recent.size > 10_000) recent.delete(recent.keys().next().value!);
+      } catch (err) {
+        // Events are best effort: a failure to record one must never fail the reconcile.
+        opts.logger.warn({ err, reason, object: `${obj.namespace}/${obj.name}` }, 'could not record event');
+      }
+    },
+  };
+}
+
+function eventBody(obj: InvolvedObject, name: string, type: string, reason: string, message: string, count: number, first: Date, at: Date, component: string): CoreV1Event {
+  return {
+    metadata: { name, namespace: obj.namespace },
+    involvedObject: { apiVersion: obj.apiVersion, kind: obj.kind, namespace: obj.namespace, name: obj.name, uid: obj.uid },
+    type,
+    reason,
+    message,
+    count,
+    firstTimestamp: first,
+    lastTimestamp: at,
+    source: { component },
+    reportingComponent: component,
+  };
+}

@@ -1,0 +1,299 @@
+// The TrainingJob reconciler. Reads top to bottom, Flux style: get the job (gone → forget it) →
+// deletion and finalizer → ttl → queue release → children (create or correct) → observe → status
+// (subresource, only when changed) → events and metrics. Level-triggered: it works only from the
+// key and the current state, so running it twice is harmless.
+import { ApiException, BatchV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type V1Job, type V1Pod } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { GROUP, QUEUED_ANNOTATION, TRAININGJOB_KIND, TRAININGJOB_LABEL, TRAININGJOB_PLURAL, V1, isQueued, isTerminal, gpuDemand, type TrainingJob, type TrainingJobStatus } from '../../api/index.ts';
+import { deepEqual } from '../../api/json.ts';
+import type { EventRecorder } from '../events.ts';
+import { forgetJob, recordJobGauges, type ControllerMetrics } from '../metrics.ts';
+import { controllerOwnerKey, objectKey, splitKey, watchOf, type KubeObject, type Manager, type ReconcileContext, type ReconcileResult } from '../runtime/index.ts';
+import type { Informer } from '../runtime/index.ts';
+import { childDrift } from './child-drift.ts';
+import { childrenContext, desiredChildren, inCreationOrder, type Child } from './desired-children.ts';
+import { observeWorkerJob, observeWorkers, type Observed, type ProgressObservation } from './observed.ts';
+import { parseTrainingProgress } from './progress.ts';
+import { nextStatus } from './state.ts';
+import { METRICS_PORT } from './worker-env.ts';
+import { workerJobName } from './names.ts';
+
+export const CHECKPOINT_FINALIZER = `${GROUP}/checkpoint-cleanup`;
+export const FIELD_MANAGER = 'trainingjob-controller';
+
+export interface TrainingJobControllerOptions {
+  manager: Manager;
+  metrics: ControllerMetrics;
+  events: EventRecorder;
+  now?: () => Date;
+  /** Reads rank 0's Prometheus text; injected so tests and benchmarks can serve it. */
+  scrape?: (url: string, signal: AbortSignal) => Promise<string>;
+  workers?: number;
+  /** How often a running job is looked at again for progress. */
+  progressIntervalMs?: number;
+  /** How often a queued job retries its release. */
+  queueRetryMs?: number;
+}
+
+// Informers hold objects as the API sends them (timestamps as strings), so children are read as plain objects.
+type Kinded = KubeObject & { kind: string; apiVersion: string; spec?: unknown; status?: Record<string, unknown> };
+
+async function defaultScrape(url: string, signal: AbortSignal): Promise<string> {
+  const res = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(2000)]) });
+  if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
+  return res.text();
+}
+
+const isNotFound = (err: unknown): boolean => err instanceof ApiException && err.code === 404;
+const isConflict = (err: unknown): boolean => err instanceof ApiException && err.code === 409;
+
+export function registerTrainingJobController(opts: TrainingJobControllerOptions): void {
+  const { manager, metrics, events } = opts;
+  const now = opts.now ?? (() => new Date());
+  const scrape = opts.scrape ?? defaultScrape;
+  const custom = manager.apiClient(CustomObjectsApi);
+  const core = manager.apiClient(CoreV1Api);
+  const batch = manager.apiClient(BatchV1Api);
+  const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+  const apply = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
+
+  const children = { labelSelector: TRAININGJOB_LABEL };
+  const jobs = manager.informer<TrainingJob & KubeObject>({ group: GROUP, version: V1, plural: TRAININGJOB_PLURAL });
+  const workerJobs = manager.informer<Kinded>({ group: 'batch', version: 'v1', plural: 'jobs' }, children);
+  const pods = manager.informer<Kinded>({ group: '', version: 'v1', plural: 'pods' }, children);
+  const services = manager.informer<Kinded>({ group: '', version: 'v1', plural: 'services' }, children);
+  const configMaps = manager.informer<Kinded>({ group: '', version: 'v1', plural: 'configmaps' }, children);
+  const pvcs = manager.informer<Kinded>({ group: '', version: 'v1', plural: 'persistentvolumeclaims' }, children);
+  const caches: Record<string, Informer<Kinded>> = { Job: workerJobs, Service: services, ConfigMap: configMaps, PersistentVolumeClaim: pvcs };
+
+  // A pod's owner is its batch Job; the Job's owner is the TrainingJob.
+  const ownedBy = controllerOwnerKey({ apiVersion: `${GROUP}/${V1}`, kind: TRAININGJOB_KIND });
+  const podOwner = (pod: Kinded): string[] => {
+    const jobRef = pod.metadata?.ownerReferences?.find((r) => r.kind === 'Job' && r.controller);
+    const job = jobRef && pod.metadata?.namespace ? workerJobs.get(pod.metadata.namespace, jobRef.name) : undefined;
+    return job ? ownedBy(job) : [];
+  };
+
+  const queueRetryMs = opts.queueRetryMs ?? 10_000;
+  const progressIntervalMs = opts.progressIntervalMs ?? 15_000;
+
+  const controller = manager.addController({
+    name: 'trainingjob',
+    workers: opts.workers ?? 4,
+    watches: [
+      watchOf(jobs),
+      // A job that finishes or goes away may free quota: wake the namespace's queued jobs.
+      watchOf(jobs, (j) => (isTerminal(j) || j.metadata?.deletionTimestamp ? queuedKeys(j.metadata?.namespace ?? '') : [])),
+      watchOf(workerJobs, ownedBy),
+      watchOf(pods, podOwner),
+      watchOf(services, ownedBy),
+      watchOf(configMaps, ownedBy),
+      watchOf(pvcs, ownedBy),
+    ],
+    reconcile: (key, ctx) => reconcile(key, ctx),
+  });
+
+  function queuedKeys(namespace: string): string[] {
+    return jobs.list(namespace).filter((j) => isQueued(j)).map((j) => objectKey(j));
+  }
+
+  async function reconcile(key: string, ctx: ReconcileContext): Promise<ReconcileResult | void> {
+    const started = process.hrtime.bigint();
+    let result = 'success';
+    try {
+      return await reconcileJob(key, ctx);
+    } catch (err) {
+      result = isConflict(err) ? 'conflict' : 'error';
+      metrics.errors.inc({ controller: 'trainingjob', kind: result });
+      throw err;
+    } finally {
+      metrics.reconcileDuration.observe({ controller: 'trainingjob', result }, Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  }
+
+  async function reconcileJob(key: string, ctx: ReconcileContext): Promise<ReconcileResult | void> {
+    const { namespace = '', name } = splitKey(key);
+    const job = jobs.get(namespace, name);
+    if (!job) {
+      forgetJob(metrics, namespace, name);
+      return;
+    }
+    const log = ctx.logger.child({ trainingjob: key });
+
+    if (job.metadata?.deletionTimestamp) return finalize(job, log);
+    if (!job.status?.state) metrics.created.inc({ namespace });
+    if (needsFinalizer(job) && !job.metadata?.finalizers?.includes(CHECKPOINT_FINALIZER)) {
+      await custom.patchNamespacedCustomObject({ group: GROUP, version: V1, namespace, plural: TRAININGJOB_PLURAL, name, body: { metadata: { finalizers: [...(job.metadata?.finalizers ?? []), CHECKPOINT_FINALIZER] } } }, merge);
+      return; // the update event brings us back with the finalizer in place
+    }
+
+    const expiry = ttlExpiry(job, now());
+    if (expiry !== undefined) {
+      if (expiry <= 0) {
+        log.info('ttlSecondsAfterFinished passed; deleting');
+        await custom.deleteNamespacedCustomObject({ group: GROUP, version: V1, namespace, plural: TRAININGJOB_PLURAL, name }).catch((err: unknown) => {
+          if (!isNotFound(err)) throw err;
+        });
+        return;
+      }
+    }
+
+    if (isQueued(job)) {
+      await updateStatus(job, { workers: [] }, log);
+      await tryRelease(job, log);
+      return { requeueAfterMs: queueRetryMs };
+    }
+
+    const restarts = job.status?.restarts ?? 0;
+    const desired = desiredChildren(job, childrenContext(job));
+    if (!isTerminal(job)) {
+      for (const child of inCreationOrder(desired)) await ensureChild(job, child, log);
+      await deleteStaleWorkerJobs(job, desired.workerJob.metadata?.name ?? workerJobName(name, restarts), log);
+    }
+    if (isTerminal(job) && job.status?.state === 'Completed' && job.spec.checkpoint?.deleteOnCompletion && desired.checkpointPVC) {
+      await deleteIfPresent(() => core.deleteNamespacedPersistentVolumeClaim({ name: desired.checkpointPVC!.metadata!.name!, namespace }));
+    }
+
+    const current = workerJobs.get(namespace, desired.workerJob.metadata!.name!) as unknown as V1Job | undefined;
+    const podsOfJob = pods.list(namespace).filter((p) => p.metadata?.labels?.['batch.kubernetes.io/job-name'] === current?.metadata?.name) as unknown as V1Pod[];
+    const observed: Observed = { ...(current ? { workerJob: observeWorkerJob(current) } : {}), workers: current ? observeWorkers(podsOfJob, current.metadata!.name!) : [] };
+    if (job.status?.state === 'Running' || job.status?.state === 'Initializing') {
+      const progress = await readProgress(podsOfJob, ctx.signal);
+      if (progress) observed.progress = progress;
+    }
+    const next = await updateStatus(job, observed, log);
+    if ((next.restarts ?? 0) !== restarts) return { requeueAfterMs: 0 }; // build the next generation from the new status
+    if (expiry !== undefined) return { requeueAfterMs: expiry };
+    if (next.state === 'Running') return { requeueAfterMs: progressIntervalMs };
+    return;
+  }
+
+  function needsFinalizer(job: TrainingJob): boolean {
+    return Boolean(job.spec.checkpoint?.deleteOnCompletion) && job.spec.checkpoint?.enabled !== false && (job.spec.checkpoint?.storage?.type ?? 'pvc') === 'pvc';
+  }
+
+  // The finalizer exists so a deleted job's checkpoints are removed even if garbage collection is
+  // told to orphan dependents; it is removed once the PVC is gone.
+  async function finalize(job: TrainingJob, log: Logger): Promise<void> {
+    if (!job.metadata?.finalizers?.includes(CHECKPOINT_FINALIZER)) return;
+    const namespace = job.metadata.namespace!;
+    const pvc = desiredChildren(job, childrenContext(job)).checkpointPVC;
+    if (pvc) await deleteIfPresent(() => core.deleteNamespacedPersistentVolumeClaim({ name: pvc.metadata!.name!, namespace }));
+    const finalizers = job.metadata.finalizers.filter((f) => f !== CHECKPOINT_FINALIZER);
+    await custom.patchNamespacedCustomObject({ group: GROUP, version: V1, namespace, plural: TRAININGJOB_PLURAL, name: job.metadata.name!, body: { metadata: { finalizers, resourceVersion: job.metadata.resourceVersion } } }, merge);
+    log.info('checkpoints removed; finalizer released');
+  }
+
+  async function deleteIfPresent(call: () => Promise<unknown>): Promise<void> {
+    try {
+      await call();
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  /** Creates a missing child or corrects a drifted one by server-side apply; recreates a Job only before it ran. */
+  async function ensureChild(job: TrainingJob, desired: Child, log: Logger): Promise<void> {
+    const kind = (desired as Kinded).kind;
+    const namespace = job.metadata!.namespace!;
+    const name = desired.metadata!.name!;
+    const actual = caches[kind]?.get(namespace, name) as Child | undefined;
+    if (actual) {
+      const drift = childDrift(desired, actual);
+      if (drift.fields.length === 0) return;
+      if (drift.recreate) {
+        const live = actual as V1Job;
+        const ran = (live.status?.active ?? 0) + (live.status?.succeeded ?? 0) + (live.status?.failed ?? 0) > 0;
+        if (kind !== 'Job' || ran) {
+          log.info({ child: `${kind}/${name}`, fields: drift.fields.map((f) => f.path) }, 'child differs in fields that cannot change in place; left as is until the next restart');
+          return;
+        }
+        await deleteIfPresent(() => batch.deleteNamespacedJob({ name, namespace, propagationPolicy: 'Background' }));
+        return; // recreated from the delete event
+      }
+      log.info({ child: `${kind}/${name}`, fields: drift.fields.map((f) => f.path) }, 'correcting drifted child');
+    }
+    await applyChild(kind, namespace, name, desired);
+    if (!actual && kind === 'Job') await events.record(involved(job), 'Normal', 'CreatedWorkers', `created Job ${name} (${job.spec.numWorkers ?? 1} workers)`);
+  }
+
+  async function applyChild(kind: string, namespace: string, name: string, body: Child): Promise<void> {
+    const params = { name, namespace, body: body as never, fieldManager: FIELD_MANAGER, force: true };
+    if (kind === 'Job') await batch.patchNamespacedJob(params, apply);
+    else if (kind === 'Service') await core.patchNamespacedService(params, apply);
+    else if (kind === 'ConfigMap') await core.patchNamespacedConfigMap(params, apply);
+    else if (kind === 'PersistentVolumeClaim') await core.patchNamespacedPersistentVolumeClaim(params, apply);
+  }
+
+  async function deleteStaleWorkerJobs(job: TrainingJob, currentName: string, log: Logger): Promise<void> {
+    const namespace = job.metadata!.namespace!;
+    for (const j of workerJobs.list(namespace)) {
+      if (j.metadata?.name === currentName || !ownedBy(j).includes(objectKey(job))) continue;
+      log.info({ job: j.metadata?.name }, 'deleting the worker Job of an earlier generation');
+      await deleteIfPresent(() => batch.deleteNamespacedJob({ name: j.metadata!.name!, namespace, propagationPolicy: 'Background' }));
+    }
+  }
+
+  async function readProgress(podsOfJob: ReadonlyArray<V1Pod>, signal: AbortSignal): Promise<ProgressObservation | undefined> {
+    const rank0 = podsOfJob.find((p) => p.metadata?.annotations?.['batch.kubernetes.io/job-completion-index'] === '0' && p.status?.phase === 'Running');
+    const ip = rank0?.status?.podIP;
+    if (!ip) return undefined;
+    const url = `http://${ip.includes(':') ? `[${ip}]` : ip}:${METRICS_PORT}/metrics`;
+    try {
+      return { reachable: true, progress: parseTrainingProgress(await scrape(url, signal)) };
+    } catch (err) {
+      return { reachable: false, message: `rank 0 metrics at ${url} unreachable: ${err instanceof Error ? err.message : String(err)}` };
+    }
+  }
+
+  async function updateStatus(job: TrainingJob, observed: Observed, log: Logger): Promise<TrainingJobStatus> {
+    const { status, events: happened } = nextStatus(job, observed, now());
+    const namespace = job.metadata!.namespace!;
+    const name = job.metadata!.name!;
+    if (!deepEqual(status, job.status ?? {})) {
+      await custom.patchNamespacedCustomObjectStatus({ group: GROUP, version: V1, namespace, plural: TRAININGJOB_PLURAL, name, body: { status } }, merge);
+    }
+    for (const e of happened) {
+      await events.record(involved(job), e.type, e.reason, e.message);
+      if (e.reason === 'Completed') metrics.completed.inc({ namespace });
+      if (status.state === 'Failed' && e.type === 'Warning' && job.status?.state !== 'Failed') metrics.failed.inc({ namespace, reason: e.reason });
+    }
+    if (happened.length) log.info({ state: status.state, events: happened.map((e) => e.reason) }, 'status updated');
+    recordJobGauges(metrics, {
+      namespace, name, state: status.state ?? 'Pending',
+      activeWorkers: status.workers?.active ?? 0,
+      gpus: status.allocatedGPUs ?? 0,
+      progress: status.progress === undefined ? undefined : Number.parseFloat(status.progress), epoch: status.currentEpoch, loss: status.metrics?.loss, accuracy: status.metrics?.accuracy,
+    });
+    return status;
+  }
+
+  /** Only the oldest queued job of a namespace asks to start, so jobs start in creation order. */
+  async function tryRelease(job: TrainingJob, log: Logger): Promise<void> {
+    const namespace = job.metadata!.namespace!;
+    const oldest = jobs.list(namespace).filter((j) => isQueued(j)).sort((a, b) => String(a.metadata?.creationTimestamp).localeCompare(String(b.metadata?.creationTimestamp)) || (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))[0];
+    if (oldest?.metadata?.name !== job.metadata?.name) return;
+    try {
+      // The webhook re-checks quota for a job leaving the queue; a "no" leaves it queued.
+      await custom.patchNamespacedCustomObject({ group: GROUP, version: V1, namespace, plural: TRAININGJOB_PLURAL, name: job.metadata!.name!, body: { metadata: { annotations: { [QUEUED_ANNOTATION]: null } }, spec: { suspend: false } } }, merge);
+      log.info({ gpus: gpuDemand(job) }, 'released from the queue');
+    } catch (err) {
+      if (err instanceof ApiException && (err.code === 403 || err.code === 409)) return;
+      throw err;
+    }
+  }
+
+  function involved(job: TrainingJob) {
+    return { apiVersion: `${GROUP}/${V1}`, kind: TRAININGJOB_KIND, namespace: job.metadata!.namespace!, name: job.metadata!.name!, uid: job.metadata?.uid };
+  }
+
+  void controller;
+}
+
+/** Milliseconds until a finished job's ttl runs out (≤ 0: now), or undefined when none applies. */
+export function ttlExpiry(job: TrainingJob, now: Date): number | undefined {
+  const ttl = job.spec.ttlSecondsAfterFinished;
+  const done = job.status?.completionTime;
+  if (ttl === undefined || !isTerminal(job) || !done) return undefined;
+  return Date.parse(done) + ttl * 1000 - now.getTime();
+}
