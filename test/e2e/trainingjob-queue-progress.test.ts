@@ -1,0 +1,100 @@
+// Jobs admitted over quota wait Queued and start in creation order as GPUs free up; rank 0's
+// metrics become status progress; an allowed spec change reaches the children.
+import t from 'tap';
+import { createServer } from 'node:http';
+import { pino } from 'pino';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { controlPlaneFor, eventually } from '../harness/tap.ts';
+import { installPlatform } from '../harness/platform.ts';
+import { createVolumePool } from '../harness/volumes.ts';
+import { startController } from '../../controller/start.ts';
+import type { TrainingJob } from '../../api/index.ts';
+
+const cp = await controlPlaneFor(t, { workloads: { nodes: 2, gpusPerNode: 8 } });
+const kc = cp.kubeConfig();
+const platform = await installPlatform({ kubeConfig: kc, examplePolicies: true });
+t.teardown(() => platform.stop());
+const core = kc.makeApiClient(CoreV1Api);
+const custom = kc.makeApiClient(CustomObjectsApi);
+await createVolumePool(core, 10);
+
+// Rank 0's metrics endpoint; pods simulated by kwok have no network, so the scrape edge is pointed here.
+let exposition = '# HELP training_epoch Current epoch\ntraining_epoch 3\ntraining_total_epochs 10\ntraining_loss 0.42\ntraining_accuracy 0.87\ntraining_samples_per_second 1234.5\n';
+const metricsServer = createServer((_req, res) => res.end(exposition)).listen(0, '127.0.0.1');
+await new Promise((r) => metricsServer.once('listening', r));
+t.teardown(() => metricsServer.close());
+const local = `http://127.0.0.1:${(metricsServer.address() as { port: number }).port}`;
+const scraped: string[] = [];
+const scrape = async (url: string, signal: AbortSignal) => {
+  scraped.push(url);
+  const res = await fetch(url.replace(/^http:\/\/[^/]+/, local), { signal });
+  return res.text();
+};
+const controller = await startController({ kubeConfig: kc, logger: pino({ level: process.env.LOG_LEVEL ?? 'silent' }), metricsAddress: '127.0.0.1:0', healthAddress: '127.0.0.1:0', progressIntervalMs: 500, queueRetryMs: 1000, scrape });
+t.teardown(() => controller.stop());
+
+const namespace = 'team-b';
+await core.createNamespace({ body: { metadata: { name: namespace, labels: { 'ml.example.com/team': 'team-b' } } } });
+await eventually(() => core.readNamespacedServiceAccount({ name: 'default', namespace }));
+const tjApi = { group: 'ml.example.com', version: 'v1', namespace, plural: 'trainingjobs' };
+const getJob = async (name: string) => (await custom.getNamespacedCustomObject({ ...tjApi, name })) as TrainingJob;
+const create = (name: string, runTime: string) =>
+  custom.createNamespacedCustomObject({ ...tjApi, body: { apiVersion: 'ml.example.com/v1', kind: 'TrainingJob', metadata: { name, namespace }, spec: { model: 'llama', numWorkers: 4, gpusPerWorker: 2, hyperparameters: { learningRate: 0.0002, kwokRunTime: runTime } } } });
+
+t.test('over quota: queued, then started in creation order as GPUs free up', async (t) => {
+  await create('first', '8s');
+  await create('second', '3s');
+  await create('third', '3s');
+  const queued = await eventually(async () => {
+    const j = await getJob('second');
+    return j.status?.state === 'Queued' ? j : undefined;
+  }, 30_000, 200);
+  t.equal(queued?.spec.suspend, true, 'admitted suspended');
+  t.match(queued?.status?.conditions?.find((c) => c.type === 'Queued'), { status: 'True', reason: 'QuotaExceeded' }, 'Queued condition with the reason');
+  const order: string[] = [];
+  const finished = await eventually(async () => {
+    for (const name of ['first', 'second', 'third']) {
+      const j = await getJob(name);
+      if (j.status?.startTime && !order.includes(name)) order.push(name);
+    }
+    const states = await Promise.all(['first', 'second', 'third'].map(async (n) => (await getJob(n)).status?.state));
+    return states.every((s) => s === 'Completed') ? states : undefined;
+  }, 150_000, 300);
+  t.same(finished, ['Completed', 'Completed', 'Completed'], 'every job ran to completion');
+  t.same(order, ['first', 'second', 'third'], 'started in creation order');
+});
+
+t.test("rank 0's metrics become progress in the status", async (t) => {
+  await create('progress', '1h');
+  const j = await eventually(async () => {
+    const job = await getJob('progress');
+    return job.status?.currentEpoch === 3 ? job : undefined;
+  }, 60_000, 200);
+  t.equal(j?.status?.totalEpochs, 10);
+  t.match(j?.status?.progress, /^30/, 'progress 30%');
+  t.match(j?.status?.metrics, { loss: 0.42, accuracy: 0.87, throughput: 1234.5 });
+  t.ok(scraped.some((u) => /^http:\/\/[\d.]+:8000\/metrics$/.test(u)), `scraped rank 0 on :8000 (${scraped[0]})`);
+  exposition = 'training_epoch 7\ntraining_total_epochs 10\n';
+  const later = await eventually(async () => ((await getJob('progress')).status?.currentEpoch === 7 ? true : undefined), 30_000, 200);
+  t.ok(later, 'follows the job as it trains');
+});
+
+t.test('an unreachable metrics endpoint is a condition, not an error loop', async (t) => {
+  metricsServer.close();
+  const j = await eventually(async () => {
+    const job = await getJob('progress');
+    const c = job.status?.conditions?.find((x) => x.type === 'ProgressAvailable');
+    return c?.status === 'False' ? job : undefined;
+  }, 30_000, 200);
+  t.ok(j, 'ProgressAvailable=False');
+  t.equal(j?.status?.state, 'Running', 'still Running');
+});
+
+t.test('a hyperparameter change reaches the ConfigMap', async (t) => {
+  await custom.patchNamespacedCustomObject({ ...tjApi, name: 'progress', body: [{ op: 'replace', path: '/spec/hyperparameters/learningRate', value: 0.0001 }] });
+  const cm = await eventually(async () => {
+    const c = await core.readNamespacedConfigMap({ name: 'progress-config', namespace });
+    return c.data?.['hyperparameters.json']?.includes('0.0001') ? c : undefined;
+  }, 30_000);
+  t.ok(cm, 'hyperparameters.json updated');
+});
