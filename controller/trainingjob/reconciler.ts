@@ -4,13 +4,15 @@
 // key and the current state, so running it twice is harmless.
 import { ApiException, BatchV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { GROUP, QUEUED_ANNOTATION, TRAININGJOB_KIND, TRAININGJOB_LABEL, TRAININGJOB_PLURAL, V1, isQueued, isTerminal, gpuDemand, type TrainingJob, type TrainingJobStatus } from '../../api/index.ts';
+import { CONDITION_STALLED, GROUP, QUEUED_ANNOTATION, TRAININGJOB_KIND, TRAININGJOB_LABEL, TRAININGJOB_PLURAL, V1, isQueued, isTerminal, gpuDemand, type TrainingJob, type TrainingJobStatus } from '../../api/index.ts';
 import { deepEqual } from '../../api/json.ts';
 import type { EventRecorder } from '../events.ts';
 import { forgetJob, recordJobGauges, type ControllerMetrics } from '../metrics.ts';
 import { controllerOwnerKey, objectKey, splitKey, watchOf, type KubeObject, type Manager, type ReconcileContext, type ReconcileResult } from '../runtime/index.ts';
 import type { Informer } from '../runtime/index.ts';
 import { childDrift } from './child-drift.ts';
+import { setCondition } from './conditions.ts';
+import { InvalidTrainingJobError } from './errors.ts';
 import { childrenContext, desiredChildren, inCreationOrder, type Child } from './desired-children.ts';
 import { observeWorkerJob, observeWorkers, type Observed, type ProgressObservation } from './observed.ts';
 import { parseTrainingProgress } from './progress.ts';
@@ -145,7 +147,14 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     }
 
     const restarts = job.status?.restarts ?? 0;
-    const desired = desiredChildren(job, childrenContext(job));
+    let desired: ReturnType<typeof desiredChildren>;
+    try {
+      desired = desiredChildren(job, childrenContext(job));
+    } catch (err) {
+      // A spec no retry can fix: say so on the object and wait for the next change instead of looping.
+      if (err instanceof InvalidTrainingJobError) return stall(job, err.message);
+      throw err;
+    }
     if (!isTerminal(job)) {
       for (const child of inCreationOrder(desired)) await ensureChild(job, child, log);
       await deleteStaleWorkerJobs(job, desired.workerJob.metadata?.name ?? workerJobName(name, restarts), log);
@@ -166,6 +175,15 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     if (expiry !== undefined) return { requeueAfterMs: expiry };
     if (next.state === 'Running') return { requeueAfterMs: progressIntervalMs };
     return;
+  }
+
+  async function stall(job: TrainingJob, message: string): Promise<void> {
+    const conditions = setCondition(job.status?.conditions ?? [], { type: CONDITION_STALLED, status: 'True', reason: 'InvalidSpec', message, observedGeneration: job.metadata?.generation }, now().toISOString());
+    const status = { ...job.status, state: job.status?.state ?? 'Pending', conditions, observedGeneration: job.metadata?.generation };
+    if (!deepEqual(status, job.status ?? {})) {
+      await custom.patchNamespacedCustomObjectStatus({ group: GROUP, version: V1, namespace: job.metadata!.namespace!, plural: TRAININGJOB_PLURAL, name: job.metadata!.name!, body: { status } }, merge);
+      await events.record(involved(job), 'Warning', 'InvalidSpec', message);
+    }
   }
 
   function needsFinalizer(job: TrainingJob): boolean {
