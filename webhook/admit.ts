@@ -34,9 +34,9 @@ function jobOf(req: AdmissionRequest, obj: unknown): TrainingJob | undefined {
 }
 
 /** Engine input for `object`, with the namespace's persisted jobs plus `pending` stand-ins; `jobs` are the persisted ones. */
-async function engineInput(deps: AdmitDeps, req: AdmissionRequest, object: TrainingJob, pending: (jobs: TrainingJob[]) => TrainingJob[]): Promise<{ input: EvaluationInput; jobs: TrainingJob[] }> {
+async function engineInput(deps: AdmitDeps, req: AdmissionRequest, object: TrainingJob, pending: (jobs: TrainingJob[]) => TrainingJob[], fresh: boolean): Promise<{ input: EvaluationInput; jobs: TrainingJob[] }> {
   const namespace = object.metadata?.namespace ?? '';
-  const [ns, policies, jobs, resourceQuotas] = await Promise.all([deps.facts.namespace(namespace), deps.facts.policies(), deps.facts.jobs(namespace), deps.facts.resourceQuotas(namespace)]);
+  const [ns, policies, jobs, resourceQuotas] = await Promise.all([deps.facts.namespace(namespace), deps.facts.policies(), deps.facts.jobs(namespace, fresh), deps.facts.resourceQuotas(namespace, fresh)]);
   const input: EvaluationInput = { operation: req.operation, dryRun: Boolean(req.dryRun), object, oldObject: jobOf(req, req.oldObject), namespace: ns, policies, namespaceJobs: [...jobs, ...pending(jobs)], resourceQuotas };
   return { input, jobs };
 }
@@ -53,7 +53,8 @@ export async function mutateTrainingJob(deps: AdmitDeps, req: AdmissionRequest):
   const namespace = job.metadata?.namespace ?? '';
   // Reservations of jobs still in flight count here too, so the Queue decision sees them.
   const ledger = await deps.ledger.read(namespace);
-  const { input } = await engineInput(deps, req, job, (jobs) => pendingJobs(ledger, namespace, jobs, deps.now(), selfKey(req, job)));
+  // Advisory (the validating step decides quota for real), so the apiserver's cache may answer.
+  const { input } = await engineInput(deps, req, job, (jobs) => pendingJobs(ledger, namespace, jobs, deps.now(), selfKey(req, job)), false);
   const result = mutate(input);
   // CRD schema checks run between the two webhook phases, so range and type errors are refused
   // here, all at once and in our words; the validating phase stays the authority on quota.
@@ -81,7 +82,7 @@ async function reserve(deps: AdmitDeps, req: AdmissionRequest, job: TrainingJob)
     // so either we see it, or our conditional write below fails and we look again.
     const ledger = await deps.ledger.read(namespace);
     const now = deps.now();
-    const { input, jobs } = await engineInput(deps, req, job, (persisted) => pendingJobs(ledger, namespace, persisted, now, self));
+    const { input, jobs } = await engineInput(deps, req, job, (persisted) => pendingJobs(ledger, namespace, persisted, now, self), true);
     const verdict = validate(input);
     if (!verdict.allowed || req.dryRun || !capacityApplies(input, job)) return verdict;
     const entries = withReservation(ledger, jobs, now, self, { gpus: gpuDemand(job), workers: job.spec?.numWorkers ?? 1, at: new Date(now).toISOString() });

@@ -21,7 +21,7 @@ export function cachedFacts(facts: ClusterFacts, ttlMs: number, now: () => numbe
   return {
     namespace: (name) => cached(`ns/${name}`, () => facts.namespace(name)),
     policies: () => cached('policies', () => facts.policies()),
-    jobs: (namespace) => facts.jobs(namespace),
-    resourceQuotas: (namespace) => facts.resourceQuotas(namespace),
+    jobs: (namespace, fresh) => facts.jobs(namespace, fresh),
+    resourceQuotas: (namespace, fresh) => facts.resourceQuotas(namespace, fresh),
   };
 }
