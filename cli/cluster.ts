@@ -10,6 +10,10 @@ import { HarnessError, tailFile } from '../test/harness/errors.ts';
 import { getText } from '../test/harness/http.ts';
 import { killRecorded, type RunRecord } from '../test/harness/runs.ts';
 import { installPlatform, type Platform } from '../test/harness/platform.ts';
+import { createVolumePool } from '../test/harness/volumes.ts';
+import { startController, type RunningController } from '../controller/start.ts';
+import { CoreV1Api } from '@kubernetes/client-node';
+import type { Logger } from './logger.ts';
 import { createLogger } from './logger.ts';
 import { UsageError } from './usage.ts';
 
@@ -24,6 +28,9 @@ export interface ClusterState {
   pids?: RunRecord['pids'];
   /** URL of the admission webhook the apiserver calls, when the platform is installed. */
   webhook?: string;
+  /** The controller's metrics and health endpoints, when the platform is installed. */
+  controllerMetrics?: string;
+  controllerHealth?: string;
 }
 
 /** A cluster whose apiserver answered; its connection fields are set. */
@@ -88,8 +95,25 @@ function positiveInt(value: string | undefined, flag: string, fallback: number):
   return n;
 }
 
+export const defaultMetricsUrl = 'http://127.0.0.1:8080';
+
 function exportLines(state: ClusterState): string {
-  return `export KUBECONFIG=${state.kubeconfig}\nexport PATH=${state.binDir}:$PATH\n`;
+  const lines = [`export KUBECONFIG=${state.kubeconfig}`, `export PATH=${state.binDir}:$PATH`];
+  // Port 8080 was taken, so the controller's metrics are elsewhere: say where.
+  if (state.controllerMetrics && state.controllerMetrics !== defaultMetricsUrl) lines.push(`export TRAININGJOB_METRICS_URL=${state.controllerMetrics}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** The controller on 127.0.0.1:8080/8081 as in a deployment, or on free ports when those are taken. */
+async function startControllerOnPreferredPorts(cp: ControlPlane, log: Logger): Promise<RunningController> {
+  const start = (metricsAddress: string, healthAddress: string) => startController({ kubeConfig: cp.kubeConfig(), logger: log, metricsAddress, healthAddress, progressIntervalMs: 5000 });
+  try {
+    return await start('127.0.0.1:8080', '127.0.0.1:8081');
+  } catch (err) {
+    if (!/already in use/.test(String(err))) throw err;
+    log.warn({ err: String(err) }, 'port 8080 or 8081 taken; the controller uses free ports');
+    return start('127.0.0.1:0', '127.0.0.1:0');
+  }
 }
 
 async function apiserverReady(state: ClusterState): Promise<boolean> {
@@ -208,8 +232,10 @@ async function serve(args: string[]): Promise<number> {
   write({ status: 'starting', supervisorPid: process.pid, startedAt });
   let cp: ControlPlane | undefined;
   let platform: Platform | undefined;
+  let controller: RunningController | undefined;
   const shutdown = async (signal: string): Promise<void> => {
     log.info({ signal }, 'stopping local cluster');
+    await controller?.stop();
     await platform?.stop();
     await cp?.stop();
     rmSync(statePath(dir), { force: true });
@@ -225,7 +251,12 @@ async function serve(args: string[]): Promise<number> {
       progress: (msg) => log.info({ progress: true }, msg),
     });
     if (!values['no-platform']) {
-      platform = await installPlatform({ kubeConfig: cp.kubeConfig(), examplePolicies: true, logger: log, progress: (msg) => log.info({ progress: true }, msg) });
+      const progress = (msg: string) => log.info({ progress: true }, msg);
+      platform = await installPlatform({ kubeConfig: cp.kubeConfig(), examplePolicies: true, logger: log, progress });
+      // No storage provisioner here: checkpoint PVCs bind to these.
+      await createVolumePool(cp.kubeConfig().makeApiClient(CoreV1Api), 20);
+      progress('starting the TrainingJob controller');
+      controller = await startControllerOnPreferredPorts(cp, log);
     }
   } catch (err) {
     await cp?.stop();
@@ -234,7 +265,7 @@ async function serve(args: string[]): Promise<number> {
     return 1;
   }
   const pids = Object.fromEntries(cp.processes.map((p) => [String(p.pid), p.name]));
-  write({ status: 'ready', supervisorPid: process.pid, startedAt, server: cp.server, kubeconfig: cp.kubeconfigPath, binDir: cp.binDir, pids, ...(platform ? { webhook: platform.url } : {}) });
+  write({ status: 'ready', supervisorPid: process.pid, startedAt, server: cp.server, kubeconfig: cp.kubeconfigPath, binDir: cp.binDir, pids, ...(platform ? { webhook: platform.url } : {}), ...(controller ? { controllerMetrics: controller.metricsUrl, controllerHealth: controller.healthUrl } : {}) });
   log.info({ progress: true, server: cp.server }, 'local cluster ready');
   for (const p of cp.processes) {
     void p.exited.then((code) => {
@@ -290,6 +321,7 @@ async function status(): Promise<number> {
   const lines = [`local cluster: ${ready ? 'ready' : state.status === 'ready' ? 'not responding' : state.status}`, `  supervisor pid ${state.supervisorPid}${supervisor ? '' : ' (gone)'}`];
   if (state.server) lines.push(`  apiserver  ${state.server}`, `  kubeconfig ${state.kubeconfig}`);
   if (state.webhook) lines.push(`  webhook    ${state.webhook} (in the supervisor process)`);
+  if (state.controllerMetrics) lines.push(`  controller metrics ${state.controllerMetrics}/metrics, health ${state.controllerHealth}/healthz`);
   for (const [pid, name] of Object.entries(state.pids ?? {})) lines.push(`  ${name.padEnd(24)} pid ${pid} ${pidAlive(Number(pid)) ? 'running' : 'exited'}`);
   if (state.error) lines.push(`  error: ${state.error}`);
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -1,6 +1,6 @@
 // `trainingjob demo`: brings up the local platform and walks through what it does, step by step.
 import { join } from 'node:path';
-import { BatchV1Api, CoreV1Api, type V1Job } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { loadKubeConfig } from '../controller/runtime/kubeconfig.ts';
 import { runCommand } from '../test/harness/controlplane.ts';
 import { ensureClusterUp, type ReadyCluster } from './cluster.ts';
@@ -41,7 +41,8 @@ spec:
   dataset: wikipedia
   numWorkers: ${workers}
   gpusPerWorker: ${gpus}
-  hyperparameters: { learningRate: 0.0001, batchSize: 32, epochs: 3 }
+  # kwokRunTime: how long the simulated (kwok) workers run before they succeed
+  hyperparameters: { learningRate: 0.0001, batchSize: 32, epochs: 3, kwokRunTime: 15s }
 `;
 
 export async function demoCommand(_args: string[]): Promise<number> {
@@ -49,11 +50,11 @@ export async function demoCommand(_args: string[]): Promise<number> {
   const cluster = await ensureClusterUp();
   const kc = loadKubeConfig(cluster.kubeconfig);
   const core = kc.makeApiClient(CoreV1Api);
-  const batch = kc.makeApiClient(BatchV1Api);
   const kubectl = kubectlFor(cluster);
   const nodes = await core.listNode({ labelSelector: 'type=kwok' });
   for (const n of nodes.items) say(`   node ${n.metadata?.name}: ${n.status?.allocatable?.['nvidia.com/gpu']} GPUs allocatable`);
   say(`   admission webhook: ${cluster.webhook ?? 'not installed'}`);
+  say(`   controller metrics: ${cluster.controllerMetrics ?? 'not running'}/metrics`);
 
   say('== 2. team-a gets a namespace; TrainingPolicy team-a gives it 16 GPUs');
   await kubectl(['apply', '-f', '-'], 'apiVersion: v1\nkind: Namespace\nmetadata: { name: team-a, labels: { ml.example.com/team: team-a } }\n');
@@ -71,25 +72,21 @@ export async function demoCommand(_args: string[]): Promise<number> {
   await kubectl(['apply', '-f', '-'], teamJob(`${name}-2`, 4, 2));
   await kubectl(['apply', '-f', '-'], teamJob(`${name}-3`, 4, 2));
 
-  say('== 6. the cluster really runs GPU workloads: a 2-GPU batch Job is scheduled and completes');
-  const jobName = `demo-gpu-${Date.now().toString(36)}`;
-  await poll('the default ServiceAccount', () => core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' }), 60_000);
-  const job: V1Job = {
-    metadata: { name: jobName, namespace: 'default' },
-    spec: { backoffLimit: 0, ttlSecondsAfterFinished: 600, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'train', image: 'busybox', command: ['true'], resources: { limits: { 'nvidia.com/gpu': '2' } } }] } } },
-  };
-  await batch.createNamespacedJob({ namespace: 'default', body: job });
-  const done = await poll('the Job to succeed', async () => {
-    const j = await batch.readNamespacedJob({ name: jobName, namespace: 'default' });
-    return j.status?.succeeded ? j : undefined;
-  }, 120_000);
-  const pods = await core.listNamespacedPod({ namespace: 'default', labelSelector: `job-name=${jobName}` });
-  say(`   job/${jobName}: succeeded=${done.status?.succeeded}, pod ran on ${pods.items[0]?.spec?.nodeName}`);
+  say('== 6. the controller turned the admitted job into workloads: an Indexed Job, 4 pods on GPU nodes');
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const state = async () => ((await custom.getNamespacedCustomObject({ group: 'ml.example.com', version: 'v1', namespace: 'team-a', plural: 'trainingjobs', name })) as { status?: { state?: string } }).status?.state;
+  await poll('the job to run', async () => ((await state()) === 'Running' ? true : undefined), 120_000);
+  await kubectl(['get', 'tj,jobs,pods', '-n', 'team-a', '-o', 'wide']);
+  say('   …the simulated workers finish after 15 s');
+  await poll('the job to complete', async () => ((await state()) === 'Completed' ? true : undefined), 120_000);
+  await kubectl(['get', 'tj', name, '-n', 'team-a']);
+  await kubectl(['get', 'events', '-n', 'team-a', '--field-selector', `involvedObject.name=${name}`, '--sort-by=.lastTimestamp']);
 
   say('== the cluster keeps running; to use it:');
   say(`   export KUBECONFIG=${cluster.kubeconfig}`);
   say(`   export PATH=${cluster.binDir}:$PATH`);
   say('   kubectl get trainingjobs -A');
+  say(`   curl -s ${cluster.controllerMetrics ?? 'http://127.0.0.1:8080'}/metrics | grep ^trainingjob_`);
   say('   npx trainingjob cluster down    # stop it and remove its data');
   return 0;
 }
