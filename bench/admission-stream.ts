@@ -60,7 +60,7 @@ export function memoryFacts(f: BenchFacts): ClusterFacts {
   return {
     namespace: async (name) => f.namespaces[name] ?? { name, labels: { 'kubernetes.io/metadata.name': name } },
     policies: async () => f.policies,
-    jobs: async (ns) => f.jobs[ns] ?? [],
+    jobs: async (ns) => ({ items: f.jobs[ns] ?? [], resourceVersion: '1' }),
     resourceQuotas: async () => noQuotas,
   };
 }

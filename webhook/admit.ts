@@ -3,9 +3,10 @@
 import { API_VERSION_V1, GROUP, TRAININGJOB_KIND, TRAININGPOLICY_KIND, V1, gpuDemand, type TrainingJob, type TrainingPolicy } from '../api/index.ts';
 import { capacityApplies, mutate, validate, validateTrainingPolicy, type EvaluationInput } from '../policies/index.ts';
 import type { AdmissionRequest, Verdict } from './admission-review.ts';
-import type { ClusterFacts } from './cluster-facts.ts';
-import { pendingJobs, withReservation, type LedgerStore } from './gpu-ledger.ts';
+import type { ClusterFacts, JobList } from './cluster-facts.ts';
+import { pendingJobs, withReservation, type Ledger, type LedgerStore } from './gpu-ledger.ts';
 import type { KeyedLock } from './keyed-lock.ts';
+import { newestVersion, type PersistedJobs } from './persisted-jobs.ts';
 
 export interface AdmitDeps {
   facts: ClusterFacts;
@@ -15,6 +16,8 @@ export interface AdmitDeps {
   /** Called on each lost optimistic-concurrency race, for metrics. */
   onConflict?: () => void;
   maxAttempts?: number;
+  /** Jobs this replica has watched being persisted; without it, only lists retire reservations. */
+  persisted?: PersistedJobs;
   /** Serializes reservations per namespace within this replica, so its own requests do not race each other. */
   lock?: KeyedLock;
 }
@@ -33,11 +36,15 @@ function jobOf(req: AdmissionRequest, obj: unknown): TrainingJob | undefined {
   return { ...job, apiVersion: job.apiVersion ?? API_VERSION_V1, metadata: { ...job.metadata, namespace } };
 }
 
-/** Engine input for `object`, with the namespace's persisted jobs plus `pending` stand-ins; `jobs` are the persisted ones. */
-async function engineInput(deps: AdmitDeps, req: AdmissionRequest, object: TrainingJob, pending: (jobs: TrainingJob[]) => TrainingJob[], fresh: boolean): Promise<{ input: EvaluationInput; jobs: TrainingJob[] }> {
+/** Engine input for `object`: the jobs listed (not older than the ledger says) plus stand-ins for reserved ones not listed yet. */
+async function engineInput(deps: AdmitDeps, req: AdmissionRequest, object: TrainingJob, ledger: Ledger, self: string): Promise<{ input: EvaluationInput; jobs: JobList }> {
   const namespace = object.metadata?.namespace ?? '';
-  const [ns, policies, jobs, resourceQuotas] = await Promise.all([deps.facts.namespace(namespace), deps.facts.policies(), deps.facts.jobs(namespace, fresh), deps.facts.resourceQuotas(namespace, fresh)]);
-  const input: EvaluationInput = { operation: req.operation, dryRun: Boolean(req.dryRun), object, oldObject: jobOf(req, req.oldObject), namespace: ns, policies, namespaceJobs: [...jobs, ...pending(jobs)], resourceQuotas };
+  const seenAt = (name: string) => deps.persisted?.seenAt(namespace, name);
+  // Fresh enough to show every job whose reservation was retired, by the ledger's writers or by our own watch.
+  const notOlderThan = newestVersion([ledger.listedAt, ...Object.keys(ledger.entries).map(seenAt)]);
+  const [ns, policies, jobs, resourceQuotas] = await Promise.all([deps.facts.namespace(namespace), deps.facts.policies(), deps.facts.jobs(namespace, notOlderThan), deps.facts.resourceQuotas(namespace)]);
+  const pending = pendingJobs(ledger, namespace, jobs.items, deps.now(), self, (name) => seenAt(name) !== undefined);
+  const input: EvaluationInput = { operation: req.operation, dryRun: Boolean(req.dryRun), object, oldObject: jobOf(req, req.oldObject), namespace: ns, policies, namespaceJobs: [...jobs.items, ...pending], resourceQuotas };
   return { input, jobs };
 }
 
@@ -54,7 +61,7 @@ export async function mutateTrainingJob(deps: AdmitDeps, req: AdmissionRequest):
   // Reservations of jobs still in flight count here too, so the Queue decision sees them.
   const ledger = await deps.ledger.read(namespace);
   // Advisory (the validating step decides quota for real), so the apiserver's cache may answer.
-  const { input } = await engineInput(deps, req, job, (jobs) => pendingJobs(ledger, namespace, jobs, deps.now(), selfKey(req, job)), false);
+  const { input } = await engineInput(deps, req, job, ledger, selfKey(req, job));
   const result = mutate(input);
   // CRD schema checks run between the two webhook phases, so range and type errors are refused
   // here, all at once and in our words; the validating phase stays the authority on quota.
@@ -79,14 +86,15 @@ async function reserve(deps: AdmitDeps, req: AdmissionRequest, job: TrainingJob)
   const attempts = deps.maxAttempts ?? 20;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     // Ledger first, then the jobs: a job persisted after this read was reserved after it too,
-    // so either we see it, or our conditional write below fails and we look again.
+    // so either we count its reservation, or our conditional write below fails and we look again.
     const ledger = await deps.ledger.read(namespace);
     const now = deps.now();
-    const { input, jobs } = await engineInput(deps, req, job, (persisted) => pendingJobs(ledger, namespace, persisted, now, self), true);
+    const { input, jobs } = await engineInput(deps, req, job, ledger, self);
     const verdict = validate(input);
     if (!verdict.allowed || req.dryRun || !capacityApplies(input, job)) return verdict;
-    const entries = withReservation(ledger, jobs, now, self, { gpus: gpuDemand(job), workers: job.spec?.numWorkers ?? 1, at: new Date(now).toISOString() });
-    if (await deps.ledger.write(namespace, entries, ledger.version)) return verdict;
+    const seen = (n: string) => deps.persisted?.seenAt(namespace, n) !== undefined;
+    const next = withReservation(ledger, jobs.items, jobs.resourceVersion, now, self, { gpus: gpuDemand(job), workers: job.spec?.numWorkers ?? 1, at: new Date(now).toISOString() }, seen);
+    if (await deps.ledger.write(namespace, next, ledger.version)) return verdict;
     deps.onConflict?.();
     // Jitter, so replicas that collided do not collide again in lockstep.
     await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));

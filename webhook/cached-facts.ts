@@ -21,7 +21,7 @@ export function cachedFacts(facts: ClusterFacts, ttlMs: number, now: () => numbe
   return {
     namespace: (name) => cached(`ns/${name}`, () => facts.namespace(name)),
     policies: () => cached('policies', () => facts.policies()),
-    jobs: (namespace, fresh) => facts.jobs(namespace, fresh),
-    resourceQuotas: (namespace, fresh) => facts.resourceQuotas(namespace, fresh),
+    jobs: (namespace, notOlderThan) => facts.jobs(namespace, notOlderThan),
+    resourceQuotas: (namespace) => facts.resourceQuotas(namespace),
   };
 }

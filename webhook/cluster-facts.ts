@@ -7,16 +7,23 @@ export interface ClusterFacts {
   namespace(name: string): Promise<NamespaceInfo>;
   policies(): Promise<TrainingPolicy[]>;
   /**
-   * Consistent by default: the authoritative quota decision must see every persisted job. With
-   * `fresh: false` the apiserver's watch cache answers at once, for advisory reads (a consistent
-   * list right after a write waits for the cache to catch up, ~50-80 ms).
+   * Served from the apiserver's watch cache, but never older than `notOlderThan` (a
+   * resourceVersion), so it includes every job visible at that version. A fully consistent list
+   * would wait for the cache after any write anywhere (~50-80 ms measured).
    */
-  jobs(namespace: string, fresh?: boolean): Promise<TrainingJob[]>;
-  resourceQuotas(namespace: string, fresh?: boolean): Promise<ResourceQuotaInfo[]>;
+  jobs(namespace: string, notOlderThan?: string): Promise<JobList>;
+  resourceQuotas(namespace: string): Promise<ResourceQuotaInfo[]>;
 }
 
 interface Listed<T> {
   items: T[];
+  metadata?: { resourceVersion?: string };
+}
+
+export interface JobList {
+  items: TrainingJob[];
+  /** The list's resourceVersion: everything persisted up to it is in `items`. */
+  resourceVersion: string | undefined;
 }
 
 export function kubeClusterFacts(kc: KubeConfig): ClusterFacts {
@@ -31,12 +38,14 @@ export function kubeClusterFacts(kc: KubeConfig): ClusterFacts {
       const list = (await custom.listClusterCustomObject({ group: GROUP, version: V1, plural: TRAININGPOLICY_PLURAL })) as Listed<TrainingPolicy>;
       return list.items;
     },
-    async jobs(namespace, fresh = true) {
-      const list = (await custom.listNamespacedCustomObject({ group: GROUP, version: V1, namespace, plural: TRAININGJOB_PLURAL, ...(fresh ? {} : { resourceVersion: '0' }) })) as Listed<TrainingJob>;
-      return list.items;
+    async jobs(namespace, notOlderThan) {
+      const bound = notOlderThan ? { resourceVersion: notOlderThan, resourceVersionMatch: 'NotOlderThan' } : { resourceVersion: '0' };
+      const list = (await custom.listNamespacedCustomObject({ group: GROUP, version: V1, namespace, plural: TRAININGJOB_PLURAL, ...bound })) as Listed<TrainingJob>;
+      return { items: list.items, resourceVersion: list.metadata?.resourceVersion };
     },
-    async resourceQuotas(namespace, fresh = true) {
-      const list = await core.listNamespacedResourceQuota({ namespace, ...(fresh ? {} : { resourceVersion: '0' }) });
+    async resourceQuotas(namespace) {
+      // Quota status changes with pods, not with admissions; the cache is as good as a quorum read here.
+      const list = await core.listNamespacedResourceQuota({ namespace, resourceVersion: '0' });
       return list.items.map((rq) => ({ name: rq.metadata?.name ?? '', hard: rq.status?.hard ?? rq.spec?.hard ?? {}, used: rq.status?.used ?? {} }));
     },
   };

@@ -4,11 +4,13 @@
 // admit a job that no list shows yet. So every admission that takes capacity records a
 // reservation in one ConfigMap per namespace, written with a resourceVersion precondition
 // (optimistic concurrency): two replicas deciding from the same ledger state cannot both write,
-// the loser re-reads (now seeing the winner's reservation) and decides again. Usage is the jobs
-// that exist plus reservations whose job does not exist yet; a reservation expires after
-// `pendingTtlMs` (longer than any admission can take), so a job rejected later in the chain frees
-// its GPUs. A replica that dies mid-way leaves at most a reservation that expires: it errs on
-// the side of "no", never past quota.
+// the loser re-reads (now seeing the winner's reservation) and decides again. Usage is the listed
+// jobs plus reservations whose job is not listed. A reservation is dropped once a writer's job
+// list shows its job; that writer records the list's resourceVersion (`listedAt`) and every reader
+// lists "not older than" it, so a job whose reservation is gone is always in the list, while the
+// list itself still comes from the apiserver's cache. A reservation never listed (its create was
+// refused later in the chain) expires after `pendingTtlMs`. A replica that dies mid-way leaves at
+// most a reservation that expires: it errs on the side of "no", never past quota.
 import type { TrainingJob } from '../api/index.ts';
 
 export interface Reservation {
@@ -22,12 +24,19 @@ export interface Ledger {
   entries: Record<string, Reservation>;
   /** resourceVersion of the stored ledger; undefined when none exists yet. */
   version: string | undefined;
+  /** Job lists must be at least this fresh: a reservation was dropped because a list at it showed the job. */
+  listedAt?: string;
+}
+
+export interface LedgerWrite {
+  entries: Record<string, Reservation>;
+  listedAt?: string;
 }
 
 export interface LedgerStore {
   read(namespace: string): Promise<Ledger>;
   /** Writes if the stored version still equals `version` (creates when undefined); false on conflict. */
-  write(namespace: string, entries: Record<string, Reservation>, version: string | undefined): Promise<boolean>;
+  write(namespace: string, next: LedgerWrite, version: string | undefined): Promise<boolean>;
 }
 
 // Admission requests time out after 60 s in the apiserver; a reservation outlives any of them.
@@ -40,10 +49,10 @@ const alive = (r: Reservation, now: number): boolean => now - Date.parse(r.at) <
  * can count (same GPUs and one job each). The job being admitted is excluded: its own earlier
  * reservation (e.g. a retried apply) must not count against itself.
  */
-export function pendingJobs(ledger: Ledger, namespace: string, jobs: readonly TrainingJob[], now: number, self: string): TrainingJob[] {
+export function pendingJobs(ledger: Ledger, namespace: string, jobs: readonly TrainingJob[], now: number, self: string, persisted: (name: string) => boolean = () => false): TrainingJob[] {
   const existing = new Set(jobs.map((j) => j.metadata?.name));
   return Object.entries(ledger.entries)
-    .filter(([name, r]) => name !== self && !existing.has(name) && alive(r, now))
+    .filter(([name, r]) => name !== self && !existing.has(name) && !persisted(name) && alive(r, now))
     .map(([name, r]) => ({
       apiVersion: 'ml.example.com/v1',
       kind: 'TrainingJob',
@@ -52,9 +61,16 @@ export function pendingJobs(ledger: Ledger, namespace: string, jobs: readonly Tr
     }) as TrainingJob);
 }
 
-/** The ledger after reserving `self`: entries whose job now exists or that expired are dropped. */
-export function withReservation(ledger: Ledger, jobs: readonly TrainingJob[], now: number, self: string, r: Reservation): Record<string, Reservation> {
-  const existing = new Set(jobs.map((j) => j.metadata?.name));
-  const kept = Object.entries(ledger.entries).filter(([name, e]) => name !== self && !existing.has(name) && alive(e, now));
-  return Object.fromEntries([...kept, [self, r]]);
+/**
+ * The ledger after reserving `self`: expired entries and entries whose job is in `listed` (a list
+ * at `listedRv`, itself not older than the ledger's listedAt) are dropped, and listedAt moves up.
+ */
+export function withReservation(ledger: Ledger, listed: readonly TrainingJob[], listedRv: string | undefined, now: number, self: string, r: Reservation, persisted: (name: string) => boolean = () => false): LedgerWrite {
+  const names = new Set(listed.map((j) => j.metadata?.name));
+  const live = Object.entries(ledger.entries).filter(([name, e]) => name !== self && alive(e, now));
+  // A job seen persisted at a version ≤ listedRv is in that list or gone since: either way, not in flight.
+  const kept = live.filter(([name]) => !names.has(name) && !persisted(name));
+  const dropped = kept.length < live.length;
+  const listedAt = dropped && listedRv ? listedRv : ledger.listedAt;
+  return { entries: Object.fromEntries([...kept, [self, r]]), ...(listedAt ? { listedAt } : {}) };
 }

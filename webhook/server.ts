@@ -1,7 +1,10 @@
 // Runs the webhook app over HTTPS; the serving certificate can be swapped without a restart.
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Server } from 'node:https';
-import type { Logger } from 'pino';
+import { pino, type Logger } from 'pino';
+import { GROUP, TRAININGJOB_PLURAL, V1 } from '../api/index.ts';
+import { createInformer, type KubeObject } from '../controller/runtime/index.ts';
+import { trackPersistedJobs } from './persisted-jobs.ts';
 import { buildApp } from './app.ts';
 import { cachedFacts } from './cached-facts.ts';
 import { kubeClusterFacts } from './cluster-facts.ts';
@@ -34,10 +37,16 @@ export interface WebhookServer {
 export async function startWebhookServer(opts: WebhookServerOptions): Promise<WebhookServer> {
   const metrics = opts.metrics ?? createWebhookMetrics();
   const core = opts.kubeConfig.makeApiClient(CoreV1Api);
+  const logger = opts.logger ?? pino({ level: 'silent' });
+  // Watching TrainingJobs lets reservations retire as soon as their job is persisted (see persisted-jobs.ts).
+  const jobs = createInformer<KubeObject>({ kubeConfig: opts.kubeConfig, resource: { group: GROUP, version: V1, plural: TRAININGJOB_PLURAL }, logger, resyncMs: 0 });
+  const persisted = trackPersistedJobs(jobs);
+  jobs.start();
   const app = buildApp({
     deps: {
       facts: cachedFacts(kubeClusterFacts(opts.kubeConfig), opts.factsTtlMs ?? 2000),
       lock: keyedLock(),
+      persisted,
       ledger: configMapLedgerStore(core, opts.ledgerNamespace),
       now: () => Date.now(),
       onConflict: () => metrics.quotaConflicts.inc(),
@@ -45,6 +54,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
     logger: opts.logger,
     metrics,
     server: { https: opts.tls },
+    ready: () => jobs.hasSynced(),
   });
   const host = opts.host ?? '127.0.0.1';
   await app.listen({ host, port: opts.port ?? 0 });
@@ -59,6 +69,9 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
       (app.server as Server).setSecureContext({ key: tls.key, cert: tls.cert });
       opts.logger?.info('serving certificate updated');
     },
-    close: () => app.close(),
+    async close() {
+      jobs.stop();
+      await app.close();
+    },
   };
 }

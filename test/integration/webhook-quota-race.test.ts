@@ -48,10 +48,9 @@ t.test('both replicas took part', async (t) => {
 });
 
 t.test('a deleted job frees its GPUs for the next create', async (t) => {
-  await custom.deleteNamespacedCustomObject({ group, version, namespace, plural: 'trainingjobs', name: 'job-00' });
+  // Which 8 of the 40 won the race is random: free one that exists.
   const list = (await custom.listNamespacedCustomObject({ group, version, namespace, plural: 'trainingjobs' })) as { items: Array<{ metadata: { name: string } }> };
-  const gone = list.items.some((j) => j.metadata.name === 'job-00') ? 'job-01' : 'job-00';
-  if (gone === 'job-01') await custom.deleteNamespacedCustomObject({ group, version, namespace, plural: 'trainingjobs', name: 'job-01' });
+  await custom.deleteNamespacedCustomObject({ group, version, namespace, plural: 'trainingjobs', name: list.items[0]!.metadata.name });
   await t.resolves(custom.createNamespacedCustomObject({ group, version, namespace, plural: 'trainingjobs', body: job(99) }));
   await t.rejects(custom.createNamespacedCustomObject({ group, version, namespace, plural: 'trainingjobs', body: job(98) }), 'full again');
 });
