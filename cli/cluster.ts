@@ -31,6 +31,8 @@ export interface ClusterState {
   /** The controller's metrics and health endpoints, when the platform is installed. */
   controllerMetrics?: string;
   controllerHealth?: string;
+  /** The Git push receiver: POST <hooks>/hooks/<namespace>/<name>. */
+  controllerHooks?: string;
 }
 
 /** A cluster whose apiserver answered; its connection fields are set. */
@@ -106,7 +108,7 @@ function exportLines(state: ClusterState): string {
 
 /** The controller on 127.0.0.1:8080/8081 as in a deployment, or on free ports when those are taken. */
 async function startControllerOnPreferredPorts(cp: ControlPlane, log: Logger): Promise<RunningController> {
-  const start = (metricsAddress: string, healthAddress: string) => startController({ kubeConfig: cp.kubeConfig(), logger: log, metricsAddress, healthAddress, progressIntervalMs: 5000 });
+  const start = (metricsAddress: string, healthAddress: string) => startController({ kubeConfig: cp.kubeConfig(), logger: log, metricsAddress, healthAddress, hooksAddress: '127.0.0.1:0', gitCacheDir: join(cp.dir, 'git-cache'), progressIntervalMs: 5000 });
   try {
     return await start('127.0.0.1:8080', '127.0.0.1:8081');
   } catch (err) {
@@ -265,7 +267,7 @@ async function serve(args: string[]): Promise<number> {
     return 1;
   }
   const pids = Object.fromEntries(cp.processes.map((p) => [String(p.pid), p.name]));
-  write({ status: 'ready', supervisorPid: process.pid, startedAt, server: cp.server, kubeconfig: cp.kubeconfigPath, binDir: cp.binDir, pids, ...(platform ? { webhook: platform.url } : {}), ...(controller ? { controllerMetrics: controller.metricsUrl, controllerHealth: controller.healthUrl } : {}) });
+  write({ status: 'ready', supervisorPid: process.pid, startedAt, server: cp.server, kubeconfig: cp.kubeconfigPath, binDir: cp.binDir, pids, ...(platform ? { webhook: platform.url } : {}), ...(controller ? { controllerMetrics: controller.metricsUrl, controllerHealth: controller.healthUrl, controllerHooks: controller.hooksUrl } : {}) });
   log.info({ progress: true, server: cp.server }, 'local cluster ready');
   for (const p of cp.processes) {
     void p.exited.then((code) => {

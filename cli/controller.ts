@@ -11,6 +11,8 @@ const help = `usage: trainingjob controller [options]
 
   --metrics-addr HOST:PORT   Prometheus metrics (default 0.0.0.0:8080, path /metrics)
   --health-addr HOST:PORT    /healthz and /readyz (default 0.0.0.0:8081)
+  --hooks-addr HOST:PORT     Git push receiver, POST /hooks/<namespace>/<name> (default 0.0.0.0:9292)
+  --git-cache-dir DIR        where JobRepositories are fetched to (default: under the temp dir)
   --no-leader-elect          run without the Lease (only ever one replica!)
   --namespace NS             where the leader Lease lives (default ${platformNamespace})
   --client-qps N             sustained API requests per second (default 50)
@@ -34,6 +36,8 @@ export async function controllerCommand(args: string[]): Promise<number> {
     options: {
       'metrics-addr': { type: 'string', default: '0.0.0.0:8080' },
       'health-addr': { type: 'string', default: '0.0.0.0:8081' },
+      'hooks-addr': { type: 'string', default: '0.0.0.0:9292' },
+      'git-cache-dir': { type: 'string' },
       'no-leader-elect': { type: 'boolean' },
       namespace: { type: 'string', default: platformNamespace },
       'client-qps': { type: 'string' },
@@ -54,6 +58,8 @@ export async function controllerCommand(args: string[]): Promise<number> {
     logger: log,
     metricsAddress: values['metrics-addr'],
     healthAddress: values['health-addr'],
+    hooksAddress: values['hooks-addr'],
+    ...(values['git-cache-dir'] ? { gitCacheDir: values['git-cache-dir'] } : {}),
     ...(values['no-leader-elect'] ? {} : { leaderElection: { namespace: values.namespace } }),
     clientQps: count(values['client-qps'], '--client-qps', 50),
     clientBurst: count(values['client-burst'], '--client-burst', 100),

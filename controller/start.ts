@@ -1,11 +1,16 @@
 // Starts the controller manager with its HTTP endpoints: metrics (:8080 /metrics) and health
 // (:8081 /healthz, /readyz). Used by `trainingjob controller`, the local cluster and tests.
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { GROUP, JOBREPOSITORY_PLURAL, V1, type JobRepository } from '../api/index.ts';
+import { createGitSyncMetrics, registerJobRepositoryController, REQUESTED_AT_ANNOTATION } from './gitsync/reconciler.ts';
+import { hookRejectedCounter, pushReceiver } from './gitsync/push-receiver.ts';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createEventRecorder } from './events.ts';
 import { createControllerMetrics, type ControllerMetrics } from './metrics.ts';
-import { createManager, LeadershipLostError, type Manager } from './runtime/index.ts';
+import { createManager, LeadershipLostError, type KubeObject, type Manager } from './runtime/index.ts';
 import { registerTrainingJobController } from './trainingjob/reconciler.ts';
 
 export interface ControllerOptions {
@@ -22,6 +27,10 @@ export interface ControllerOptions {
   progressIntervalMs?: number;
   queueRetryMs?: number;
   scrape?: (url: string, signal: AbortSignal) => Promise<string>;
+  /** POST /hooks/<namespace>/<name> for Git push notifications (default 0.0.0.0:9292). */
+  hooksAddress?: string;
+  /** Where JobRepositories are fetched to (default: a folder under the system temp dir). */
+  gitCacheDir?: string;
 }
 
 export interface RunningController {
@@ -29,6 +38,7 @@ export interface RunningController {
   metrics: ControllerMetrics;
   metricsUrl: string;
   healthUrl: string;
+  hooksUrl: string;
   /** Settles when the manager stops: resolves after stop(), rejects with LeadershipLostError. */
   done: Promise<void>;
   stop(): Promise<void>;
@@ -72,6 +82,28 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     ...(opts.scrape ? { scrape: opts.scrape } : {}),
   });
 
+  const hookRejected = hookRejectedCounter(metrics.registry);
+  registerJobRepositoryController({ manager, events, metrics: createGitSyncMetrics(metrics.registry), cacheRoot: opts.gitCacheDir ?? join(tmpdir(), 'trainingjob-git-cache') });
+  const repos = manager.informer<JobRepository & KubeObject>({ group: GROUP, version: V1, plural: JOBREPOSITORY_PLURAL });
+  const core = manager.apiClient(CoreV1Api);
+  const custom = manager.apiClient(CustomObjectsApi);
+  const hooksApp = Fastify();
+  await hooksApp.register(pushReceiver, {
+    rejected: hookRejected,
+    // The hook secret is the key `hookSecret` of the repository's secretRef Secret.
+    async secretFor(namespace, name) {
+      const ref = repos.get(namespace, name)?.spec.secretRef?.name;
+      if (!ref) return undefined;
+      const secret = await core.readNamespacedSecret({ name: ref, namespace }).catch(() => undefined);
+      const value = secret?.data?.hookSecret;
+      return value ? Buffer.from(value, 'base64').toString('utf8') : undefined;
+    },
+    // An annotation, so whichever replica leads does the sync.
+    async requestSync(namespace, name) {
+      await custom.patchNamespacedCustomObject({ group: GROUP, version: V1, namespace, plural: JOBREPOSITORY_PLURAL, name, body: { metadata: { annotations: { [REQUESTED_AT_ANNOTATION]: new Date().toISOString() } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    },
+  });
+
   const metricsApp = Fastify();
   metricsApp.get('/metrics', async (_req, reply) => reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()));
   const healthApp = Fastify();
@@ -80,23 +112,25 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   healthApp.get('/readyz', async (_req, reply) => (manager.hasSynced() ? { status: 'ok', leader: manager.isLeader() } : reply.code(503).send({ status: 'caches not synced' })));
   const metricsUrl = await listen(metricsApp, opts.metricsAddress ?? '0.0.0.0:8080', 'metrics');
   let healthUrl: string;
+  let hooksUrl: string;
   try {
     healthUrl = await listen(healthApp, opts.healthAddress ?? '0.0.0.0:8081', 'health');
+    hooksUrl = await listen(hooksApp, opts.hooksAddress ?? '0.0.0.0:9292', 'hooks');
   } catch (err) {
-    await metricsApp.close();
+    await Promise.all([metricsApp.close(), healthApp.close()]);
     throw err;
   }
 
   const abort = new AbortController();
   const done = manager.start(abort.signal).finally(async () => {
-    await Promise.all([metricsApp.close(), healthApp.close()]);
+    await Promise.all([metricsApp.close(), healthApp.close(), hooksApp.close()]);
   });
   done.catch((err: unknown) => {
     if (err instanceof LeadershipLostError) log.error({ err }, 'leadership lost');
   });
-  log.info({ metricsUrl, healthUrl, identity: manager.identity }, 'controller started');
+  log.info({ metricsUrl, healthUrl, hooksUrl, identity: manager.identity }, 'controller started');
   return {
-    manager, metrics, metricsUrl, healthUrl, done,
+    manager, metrics, metricsUrl, healthUrl, hooksUrl, done,
     async stop() {
       abort.abort();
       await done.catch(() => undefined);

@@ -22,7 +22,7 @@ await core.createNamespace({ body: { metadata: { name: namespace } } });
 await eventually(() => core.readNamespacedServiceAccount({ name: 'default', namespace }));
 
 function controllerProcess(): { child: ChildProcess; log: () => string } {
-  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'trainingjob.js'), 'controller', '--kubeconfig', cp.kubeconfigPath, '--metrics-addr', '127.0.0.1:0', '--health-addr', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'trainingjob.js'), 'controller', '--kubeconfig', cp.kubeconfigPath, '--metrics-addr', '127.0.0.1:0', '--health-addr', '127.0.0.1:0', '--hooks-addr', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));

@@ -30,7 +30,7 @@ const scrape = async (url: string, signal: AbortSignal) => {
   const res = await fetch(url.replace(/^http:\/\/[^/]+/, local), { signal });
   return res.text();
 };
-const controller = await startController({ kubeConfig: kc, logger: pino({ level: process.env.LOG_LEVEL ?? 'silent' }), metricsAddress: '127.0.0.1:0', healthAddress: '127.0.0.1:0', progressIntervalMs: 500, queueRetryMs: 1000, scrape });
+const controller = await startController({ kubeConfig: kc, logger: pino({ level: process.env.LOG_LEVEL ?? 'silent' }), metricsAddress: '127.0.0.1:0', healthAddress: '127.0.0.1:0', hooksAddress: '127.0.0.1:0', progressIntervalMs: 500, queueRetryMs: 1000, scrape });
 t.teardown(() => controller.stop());
 
 const namespace = 'team-b';

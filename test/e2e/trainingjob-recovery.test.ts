@@ -20,7 +20,7 @@ await createVolumePool(core, 10);
 const namespace = 'recovery';
 await core.createNamespace({ body: { metadata: { name: namespace } } });
 await eventually(() => core.readNamespacedServiceAccount({ name: 'default', namespace }));
-const controller = await startController({ kubeConfig: kc, logger: pino({ level: process.env.LOG_LEVEL ?? 'silent' }), metricsAddress: '127.0.0.1:0', healthAddress: '127.0.0.1:0', progressIntervalMs: 1000 });
+const controller = await startController({ kubeConfig: kc, logger: pino({ level: process.env.LOG_LEVEL ?? 'silent' }), metricsAddress: '127.0.0.1:0', healthAddress: '127.0.0.1:0', hooksAddress: '127.0.0.1:0', progressIntervalMs: 1000 });
 t.teardown(() => controller.stop());
 
 const tjApi = { group: 'ml.example.com', version: 'v1', namespace, plural: 'trainingjobs' };

@@ -1,0 +1,300 @@
+// The JobRepository reconciler: get → suspend → fetch (a failure never prunes) → the files to
+// read (all on first sync, else the git diff plus files of drifted jobs) → apply each TrainingJob
+// on its own by server-side apply as the repository's service account (one bad file never blocks
+// the others) → guarded prune of jobs this repository created → status, events and metrics.
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { ApiException, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import git from 'isomorphic-git';
+import http from 'isomorphic-git/http/node';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { GROUP, JOBREPOSITORY_KIND, JOBREPOSITORY_PLURAL, TRAININGJOB_PLURAL, V1, manifestPath, pruneEnabled, syncInterval, type JobRepository, type SyncError, type TrainingJob } from '../../api/index.ts';
+import { deepEqual } from '../../api/json.ts';
+import type { EventRecorder } from '../events.ts';
+import { splitKey, watchOf, type KubeObject, type Manager, type ReconcileContext, type ReconcileResult } from '../runtime/index.ts';
+import { setCondition } from '../trainingjob/conditions.ts';
+import { changedFiles } from './changed-files.ts';
+import { GitSyncError, redactUrl } from './errors.ts';
+import { fetchRevision, type GitAuth } from './fetch.ts';
+import { readManifestBlob } from './manifest-blob.ts';
+import { manifestsOfFile } from './manifests.ts';
+import { GITOPS_MANAGER, REPOSITORY_LABEL, repositoryLabelValue } from './source-metadata.ts';
+import { nextInventory, parseInterval, prunePlan, type FileOutcome } from './sync-plan.ts';
+import { listManifestFiles } from './tree.ts';
+
+export const REQUESTED_AT_ANNOTATION = `${GROUP}/requestedAt`;
+export const CONFIRM_PRUNE_ANNOTATION = `${GROUP}/confirm-prune`;
+
+export interface GitSyncMetrics {
+  duration: Histogram<'result'>;
+  lastSuccess: Gauge<'namespace' | 'name'>;
+  revision: Gauge<'namespace' | 'name' | 'revision'>;
+  errors: Counter<'namespace' | 'name' | 'kind'>;
+}
+
+export function createGitSyncMetrics(registry: Registry): GitSyncMetrics {
+  const registers = [registry];
+  return {
+    duration: new Histogram({ name: 'trainingjob_gitsync_duration_seconds', help: 'Time of one JobRepository sync, by result.', labelNames: ['result'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers }),
+    lastSuccess: new Gauge({ name: 'trainingjob_gitsync_last_success_timestamp_seconds', help: 'When the repository last synced without a fetch failure.', labelNames: ['namespace', 'name'], registers }),
+    revision: new Gauge({ name: 'trainingjob_gitsync_revision_info', help: '1 for the revision last applied.', labelNames: ['namespace', 'name', 'revision'], registers }),
+    errors: new Counter({ name: 'trainingjob_gitsync_errors_total', help: 'Sync problems by kind: fetch, file (per-file errors), prune.', labelNames: ['namespace', 'name', 'kind'], registers }),
+  };
+}
+
+export interface GitSyncOptions {
+  manager: Manager;
+  events: EventRecorder;
+  metrics: GitSyncMetrics;
+  /** Where fetched repositories are cached. */
+  cacheRoot: string;
+  now?: () => Date;
+  workers?: number;
+}
+
+const isApiError = (err: unknown, code: number): boolean => err instanceof ApiException && err.code === code;
+
+/** The message of a refused apply as the user should read it (the webhook's words, verbatim). */
+export function applyErrorMessage(err: unknown): string {
+  if (err instanceof ApiException) {
+    let message = '';
+    try {
+      message = (JSON.parse(String(err.body)) as { message?: string }).message ?? '';
+    } catch {
+      message = String(err.body ?? '').slice(0, 500);
+    }
+    if (/immutable/.test(message)) message += ' (to change it, rename the job: a new name makes a new TrainingJob)';
+    return message || `the Kubernetes API answered ${err.code}`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+export function registerJobRepositoryController(opts: GitSyncOptions): void {
+  const { manager, events, metrics } = opts;
+  const now = opts.now ?? (() => new Date());
+  const custom = manager.apiClient(CustomObjectsApi);
+  const core = manager.apiClient(CoreV1Api);
+  const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+  const repos = manager.informer<JobRepository & KubeObject>({ group: GROUP, version: V1, plural: JOBREPOSITORY_PLURAL });
+  const jobs = manager.informer<TrainingJob & KubeObject>({ group: GROUP, version: V1, plural: TRAININGJOB_PLURAL }, { labelSelector: REPOSITORY_LABEL });
+  // Per repository: when it last synced and which requestedAt it answered (a new leader syncs everything once).
+  const lastSync = new Map<string, { at: number; requestedAt?: string; generation?: number }>();
+
+  const repoOfJob = (j: TrainingJob & KubeObject): string[] => {
+    const v = j.metadata?.labels?.[REPOSITORY_LABEL];
+    const ns = j.metadata?.namespace;
+    if (!v || !ns) return [];
+    // The label is "<namespace>.<name>"; the repository lives in the job's namespace.
+    return [`${ns}/${v.slice(ns.length + 1)}`];
+  };
+
+  manager.addController({
+    name: 'jobrepository',
+    workers: opts.workers ?? 2,
+    watches: [watchOf(repos), watchOf(jobs, repoOfJob)],
+    reconcile: (key, ctx) => reconcile(key, ctx),
+  });
+
+  async function reconcile(key: string, ctx: ReconcileContext): Promise<ReconcileResult | void> {
+    const started = process.hrtime.bigint();
+    let result = 'success';
+    try {
+      return await sync(key, ctx);
+    } catch (err) {
+      result = 'error';
+      throw err;
+    } finally {
+      metrics.duration.observe({ result }, Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  }
+
+  async function sync(key: string, ctx: ReconcileContext): Promise<ReconcileResult | void> {
+    const { namespace = '', name } = splitKey(key);
+    const repo = repos.get(namespace, name);
+    if (!repo) {
+      lastSync.delete(key);
+      return;
+    }
+    const log = ctx.logger.child({ jobrepository: key });
+    const intervalMs = parseInterval(syncInterval(repo)) ?? 300_000;
+    // Jitter spreads many repositories with the same interval over time.
+    const requeue = { requeueAfterMs: Math.round(intervalMs * (0.9 + Math.random() * 0.2)) };
+    if (repo.spec.suspend) {
+      await writeStatus(repo, { ...repo.status }, { type: 'Ready', status: 'False', reason: 'Suspended', message: 'syncing is suspended (spec.suspend)' });
+      return;
+    }
+    const requestedAt = repo.metadata?.annotations?.[REQUESTED_AT_ANNOTATION];
+    const last = lastSync.get(key);
+    const generation = repo.metadata?.generation;
+    const due = !last || Date.now() - last.at >= intervalMs || last.requestedAt !== requestedAt || last.generation !== generation;
+
+    const cache = {};
+    let commit: string;
+    let gitdir: string;
+    try {
+      if (due || !repo.status?.lastFetchedRevision) {
+        const fetched = await fetchRevision({ fs, http, cacheRoot: opts.cacheRoot, namespace, name, url: repo.spec.url, ...(repo.spec.ref ? { ref: repo.spec.ref } : {}), ...(await authOf(repo)), cache });
+        commit = fetched.commit;
+        gitdir = fetched.gitdir;
+        lastSync.set(key, { at: Date.now(), ...(requestedAt ? { requestedAt } : {}), ...(generation !== undefined ? { generation } : {}) });
+      } else {
+        commit = repo.status.lastFetchedRevision;
+        gitdir = join(opts.cacheRoot, namespace, name);
+        await git.readCommit({ fs, gitdir, oid: commit, cache });
+      }
+    } catch (err) {
+      // A failed fetch changes nothing in the cluster: no apply, and above all no prune.
+      const message = err instanceof GitSyncError ? err.message : `fetch of ${redactUrl(repo.spec.url)} failed: ${err instanceof Error ? err.message : String(err)}`;
+      metrics.errors.inc({ namespace, name, kind: 'fetch' });
+      log.warn({ err: message }, 'fetch failed');
+      await writeStatus(repo, { ...repo.status }, { type: 'Ready', status: 'False', reason: err instanceof GitSyncError ? err.code : 'FetchFailed', message });
+      await events.record(involved(repo), 'Warning', 'FetchFailed', message);
+      return { requeueAfterMs: Math.min(requeue.requeueAfterMs, 30_000) };
+    }
+
+    const path = manifestPath(repo);
+    const previous = { inventory: repo.status?.inventory ?? [], errors: repo.status?.errors ?? [] };
+    const prevRevision = repo.status?.lastAppliedRevision;
+    const full = !prevRevision || repo.status?.observedGeneration !== generation;
+    const toRead = new Map<string, string | undefined>(); // file → blob (undefined: deleted)
+    const problems: SyncError[] = [];
+    try {
+      if (full) {
+        const listing = await listManifestFiles({ fs, gitdir, commit, path, cache });
+        for (const f of listing.files) toRead.set(f.file, f.oid);
+        problems.push(...listing.problems.map((p) => ({ file: p.file, message: p.message })));
+      } else {
+        if (prevRevision !== commit) {
+          const diff = await changedFiles({ fs, gitdir, oldCommit: prevRevision, newCommit: commit, path, cache });
+          for (const c of diff.changes) toRead.set(c.file, c.change === 'deleted' ? undefined : c.oid);
+          problems.push(...diff.problems.map((p) => ({ file: p.file, message: p.message })));
+        }
+        // Drift: a git-managed job deleted or edited by hand gets its file applied again.
+        const drifted = previous.inventory.filter((e) => e.file && !toRead.has(e.file) && isDrifted(jobs.get(namespace, e.name)));
+        if (drifted.length) {
+          const listing = await listManifestFiles({ fs, gitdir, commit, path, cache });
+          const blobs = new Map(listing.files.map((f) => [f.file, f.oid]));
+          for (const e of drifted) toRead.set(e.file!, blobs.get(e.file!));
+          log.info({ jobs: drifted.map((e) => e.name) }, 'correcting drift');
+        }
+      }
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      await writeStatus(repo, { ...repo.status, lastFetchedRevision: commit }, { type: 'Ready', status: 'False', reason: err instanceof GitSyncError ? err.code : 'ReadFailed', message });
+      await events.record(involved(repo), 'Warning', 'ReadFailed', message);
+      return requeue;
+    }
+
+    const outcomes: FileOutcome[] = [];
+    for (const [file, oid] of toRead) outcomes.push(oid ? await applyFile(repo, file, oid, gitdir, commit, cache, log) : { file, jobs: [], errors: [] });
+    const touched = new Set([...toRead.keys(), ...problems.map((p) => p.file)]);
+    const next = nextInventory(previous, [...outcomes, ...problems.map((p) => ({ file: p.file, jobs: previous.inventory.filter((e) => e.file === p.file), errors: [p] }))], touched, full);
+
+    const plan = prunePlan(previous.inventory, next.inventory, { prune: pruneEnabled(repo), revision: commit, ...(repo.metadata?.annotations?.[CONFIRM_PRUNE_ANNOTATION] ? { confirmed: repo.metadata.annotations[CONFIRM_PRUNE_ANNOTATION] } : {}) });
+    let inventory = next.inventory;
+    const pruned: string[] = [];
+    if (plan.blocked) {
+      // Until confirmed, the jobs stay and stay in the inventory.
+      inventory = [...inventory, ...previous.inventory.filter((e) => !inventory.some((n) => n.name === e.name))];
+      metrics.errors.inc({ namespace, name, kind: 'prune' });
+      await events.record(involved(repo), 'Warning', 'PruneBlocked', plan.blocked);
+    }
+    for (const jobName of plan.delete) {
+      // Only jobs this repository created: the label says so.
+      const live = jobs.get(namespace, jobName);
+      if (!live || live.metadata?.labels?.[REPOSITORY_LABEL] !== repositoryLabelValue({ namespace, name })) continue;
+      try {
+        await custom.deleteNamespacedCustomObject({ group: GROUP, version: V1, namespace, plural: TRAININGJOB_PLURAL, name: jobName });
+        pruned.push(jobName);
+      } catch (err) {
+        if (!isApiError(err, 404)) throw err;
+      }
+    }
+
+    const newErrors = next.errors.filter((e) => !previous.errors.some((p) => deepEqual(p, e)));
+    for (const e of newErrors) await events.record(involved(repo), 'Warning', 'ManifestRejected', `${e.file}${e.line ? `:${e.line}` : ''}: ${e.message}`);
+    if (next.errors.length) metrics.errors.inc({ namespace, name, kind: 'file' }, newErrors.length);
+    const applied = outcomes.flatMap((o) => o.jobs).length;
+    if (toRead.size || pruned.length || prevRevision !== commit) {
+      await events.record(involved(repo), 'Normal', 'Synced', `revision ${commit.slice(0, 12)}: ${toRead.size} files read, ${applied} jobs applied, ${pruned.length} pruned${next.errors.length ? `, ${next.errors.length} errors` : ''}`);
+    }
+    const ready = plan.blocked
+      ? { status: 'False' as const, reason: 'PruneBlocked', message: plan.blocked }
+      : next.errors.length
+        ? { status: 'False' as const, reason: 'ManifestErrors', message: `revision ${commit.slice(0, 12)} applied with ${next.errors.length} error${next.errors.length === 1 ? '' : 's'} in ${new Set(next.errors.map((e) => e.file)).size} file(s); first: ${next.errors[0]!.file}${next.errors[0]!.line ? `:${next.errors[0]!.line}` : ''}: ${next.errors[0]!.message}` }
+        : { status: 'True' as const, reason: 'Synced', message: `revision ${commit.slice(0, 12)}: ${inventory.length} jobs` };
+    await writeStatus(repo, { ...repo.status, lastFetchedRevision: commit, lastAppliedRevision: commit, inventory, errors: next.errors, observedGeneration: generation }, { type: 'Ready', ...ready });
+    metrics.lastSuccess.set({ namespace, name }, Date.now() / 1000);
+    if (prevRevision && prevRevision !== commit) metrics.revision.remove({ namespace, name, revision: prevRevision });
+    metrics.revision.set({ namespace, name, revision: commit }, 1);
+    return requeue;
+  }
+
+  // Edited by someone else after our last apply (a field manager other than ours, newer than ours), or gone.
+  function isDrifted(job: (TrainingJob & KubeObject) | undefined): boolean {
+    if (!job) return true;
+    const fields = (job.metadata as { managedFields?: Array<{ manager?: string; time?: string; fieldsV1?: { 'f:spec'?: unknown } }> } | undefined)?.managedFields ?? [];
+    const ours = fields.filter((f) => f.manager === GITOPS_MANAGER).map((f) => f.time ?? '').sort().at(-1) ?? '';
+    return fields.some((f) => f.manager !== GITOPS_MANAGER && f.manager !== 'trainingjob-controller' && f.fieldsV1?.['f:spec'] !== undefined && (f.time ?? '') > ours);
+  }
+
+  async function applyFile(repo: JobRepository, file: string, oid: string, gitdir: string, revision: string, cache: object, log: ReconcileContext['logger']): Promise<FileOutcome> {
+    const namespace = repo.metadata!.namespace!;
+    const blob = await readManifestBlob({ fs, gitdir, file, oid, cache });
+    if ('message' in blob) return { file, jobs: [], errors: [{ file, message: blob.message }] };
+    const entries = manifestsOfFile({ file, text: blob.text, repository: { namespace, name: repo.metadata!.name! }, revision });
+    const outcome: FileOutcome = { file, jobs: [], errors: [] };
+    const sa = repo.spec.serviceAccountName;
+    const options = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply, sa ? setHeaderOptions('Impersonate-User', `system:serviceaccount:${namespace}:${sa}`) : undefined);
+    for (const e of entries) {
+      if ('message' in e) {
+        outcome.errors.push({ file, line: e.line, message: e.message });
+        continue;
+      }
+      const obj = e.object as { apiVersion: string; kind: string; metadata: { name: string } };
+      outcome.jobs.push({ apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name, file });
+      try {
+        await custom.patchNamespacedCustomObject({ group: GROUP, version: obj.apiVersion.split('/')[1]!, namespace, plural: TRAININGJOB_PLURAL, name: obj.metadata.name, body: obj, fieldManager: GITOPS_MANAGER, force: true }, options);
+        await recordSource(repo, obj.metadata.name, revision);
+      } catch (err) {
+        const message = applyErrorMessage(err);
+        log.info({ file, line: e.line, job: obj.metadata.name }, 'apply refused');
+        outcome.errors.push({ file, line: e.line, message });
+      }
+    }
+    return outcome;
+  }
+
+  // status.source on the job says where it came from; the TrainingJob controller keeps the field.
+  async function recordSource(repo: JobRepository, jobName: string, revision: string): Promise<void> {
+    const namespace = repo.metadata!.namespace!;
+    try {
+      await custom.patchNamespacedCustomObjectStatus({ group: GROUP, version: V1, namespace, plural: TRAININGJOB_PLURAL, name: jobName, body: { status: { source: { repository: repo.metadata!.name, path: manifestPath(repo), revision } } } }, merge);
+    } catch (err) {
+      if (!isApiError(err, 404)) throw err;
+    }
+  }
+
+  async function authOf(repo: JobRepository): Promise<{ auth?: GitAuth }> {
+    const ref = repo.spec.secretRef?.name;
+    if (!ref) return {};
+    const secret = await core.readNamespacedSecret({ name: ref, namespace: repo.metadata!.namespace! });
+    const get = (k: string) => (secret.data?.[k] ? Buffer.from(secret.data[k], 'base64').toString('utf8') : undefined);
+    const token = get('token');
+    if (token) return { auth: { token } };
+    const username = get('username');
+    const password = get('password');
+    return username && password ? { auth: { username, password } } : {};
+  }
+
+  async function writeStatus(repo: JobRepository, status: JobRepository['status'], ready: { type: string; status: 'True' | 'False'; reason: string; message: string }): Promise<void> {
+    const conditions = setCondition(repo.status?.conditions ?? [], { ...ready, ...(repo.metadata?.generation !== undefined ? { observedGeneration: repo.metadata.generation } : {}) }, now().toISOString());
+    const next = { ...status, conditions };
+    if (deepEqual(next, repo.status ?? {})) return;
+    await custom.patchNamespacedCustomObjectStatus({ group: GROUP, version: V1, namespace: repo.metadata!.namespace!, plural: JOBREPOSITORY_PLURAL, name: repo.metadata!.name!, body: { status: next } }, merge);
+  }
+
+  function involved(repo: JobRepository) {
+    return { apiVersion: `${GROUP}/${V1}`, kind: JOBREPOSITORY_KIND, namespace: repo.metadata!.namespace!, name: repo.metadata!.name!, uid: repo.metadata?.uid };
+  }
+}
