@@ -5,6 +5,7 @@ import { controlPlaneSuite } from './controlplane.bench.ts';
 import { coldBuildSuite } from './build.bench.ts';
 import { admissionSuite } from './admission.bench.ts';
 import { apiserverCreateSuite } from './apiserver-create.bench.ts';
+import { controllerScaleSuite } from './controller-scale.bench.ts';
 
 export interface Suite {
   name: string;
@@ -13,7 +14,7 @@ export interface Suite {
   run(): Promise<string>;
 }
 
-const suites: Suite[] = [controlPlaneSuite, admissionSuite, apiserverCreateSuite, coldBuildSuite];
+const suites: Suite[] = [controlPlaneSuite, admissionSuite, apiserverCreateSuite, controllerScaleSuite, coldBuildSuite];
 const asked = process.argv.slice(2);
 const chosen = asked.length ? suites.filter((s) => asked.includes(s.name)) : suites.filter((s) => !s.explicitOnly);
 if (asked.length && chosen.length !== asked.length) {

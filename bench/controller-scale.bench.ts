@@ -1,0 +1,576 @@
+// Controller at scale (issue 4): 1,000 TrainingJobs created at once → time until every one has its
+// worker Job, headless Service and ConfigMap and status.state Initializing or Running (jobs/s),
+// and the controller's peak RSS; then steady-state RSS with 5,000 TrainingJobs in its caches.
+//
+// Setup per client setting (a fresh control plane each, so no setting inherits the last one's
+// objects): etcd + kube-apiserver + kube-controller-manager + kube-scheduler + kwok with fake GPU
+// nodes; the platform's CRDs (installPlatform) with the webhook configurations deleted, so creates
+// pass no admission webhook (admission is measured by the apiserver-create suite). The controller
+// runs as a separate process (bench/controller-scale-runner.ts = the real `trainingjob controller`
+// CLI) whose VmRSS / VmHWM are read from /proc. The benchmark follows progress through its own
+// watches (list+watch, not polling), so it adds little apiserver load.
+import { AdmissionregistrationV1Api, ApiException, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { GROUP, TRAININGJOB_LABEL, TRAININGJOB_PLURAL, V1 } from '../api/index.ts';
+import { createInformer, type Informer } from '../controller/runtime/informer.ts';
+import type { KubeObject } from '../controller/runtime/kube-object.ts';
+import { startControlPlane, type ControlPlane } from '../test/harness/controlplane.ts';
+import { getText } from '../test/harness/http.ts';
+import { installPlatform } from '../test/harness/platform.ts';
+import { startProcess, type ManagedProcess } from '../test/harness/process.ts';
+import { mutatingConfigName, validatingConfigName } from '../webhook/registration.ts';
+import { cpuSecondsOf, describeLoad, startMeter, type MachineLoad } from './machine.ts';
+import { summarize } from './stats.ts';
+import type { Suite } from './run.ts';
+
+interface Setting {
+  qps: number;
+  burst: number;
+  workers: number;
+}
+
+// "qps/burst/workers,…": the CLI default first, then the documented raise (createManager's doc:
+// ≥ 50 jobs/s needs about clientQps 300, clientBurst 600), then the raise with more workers.
+const settings: Setting[] = (process.env.BENCH_SCALE_SETTINGS ?? '50/100/4,300/600/4,300/600/16').split(',').map((s) => {
+  const [qps, burst, workers] = s.split('/').map(Number);
+  return { qps: qps!, burst: burst!, workers: workers ?? 4 };
+});
+const burstJobs = Number(process.env.BENCH_SCALE_JOBS ?? 1000);
+const cachedJobs = Number(process.env.BENCH_SCALE_CACHED ?? 5000);
+/** Which settings (by index) also run the 5,000-job steady state; default the last one. */
+const steadyFor = new Set((process.env.BENCH_SCALE_STEADY ?? String(settings.length - 1)).split(',').map(Number));
+const inFlight = Number(process.env.BENCH_SCALE_IN_FLIGHT ?? 50);
+// Fake nodes have 64 CPUs each and pods request 2: 32 pods per node, 1,280 in all.
+const nodes = 40;
+const gpusPerNode = 32;
+const waitLimitMs = Number(process.env.BENCH_SCALE_TIMEOUT_MS ?? 15 * 60_000);
+const settleMs = Number(process.env.BENCH_SCALE_SETTLE_MS ?? 30_000);
+const sampleMs = Number(process.env.BENCH_SCALE_SAMPLE_MS ?? 30_000);
+const namespace = 'scale';
+const log = (l: string): void => void process.stderr.write(`  ${l}\n`);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const runner = join(import.meta.dirname, 'controller-scale-runner.ts');
+const quiet = pino({ level: 'silent' });
+
+// ---------- the controller process and its memory ----------
+
+interface Memory {
+  rssKb: number;
+  hwmKb: number;
+}
+
+function memoryOf(pid: number): Memory | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
+    return { rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resets VmHWM to the current RSS (Linux clear_refs 5), so the next peak is this phase's own. */
+function resetPeak(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const mb = (kb: number): string => `${(kb / 1024).toFixed(0)} MB`;
+
+interface Controller {
+  proc: ManagedProcess;
+  metricsUrl: string;
+  scrape(): Promise<string>;
+  stop(): Promise<number | null>;
+}
+
+async function startControllerProcess(cp: ControlPlane, s: Setting, label: string): Promise<Controller> {
+  // Outside the control plane's folder, which is removed at stop: kept for a look afterwards.
+  const logPath = join(tmpdir(), `trainingjob-controller-scale-${label}.log`);
+  rmSync(logPath, { force: true });
+  const proc = startProcess({
+    name: 'trainingjob-controller',
+    command: process.execPath,
+    args: [
+      runner, '--kubeconfig', cp.kubeconfigPath, '--no-leader-elect',
+      '--metrics-addr', '127.0.0.1:0', '--health-addr', '127.0.0.1:0',
+      '--client-qps', String(s.qps), '--client-burst', String(s.burst), '--workers', String(s.workers),
+    ],
+    logPath,
+    // The production default level; the log goes to a file, as a pod's would go to its runtime.
+    env: { ...process.env, LOG_LEVEL: 'info' },
+  });
+  try {
+    // Ports are picked by the kernel (…:0); the controller logs the URLs it bound.
+    let urls: { metricsUrl?: string; healthUrl?: string } = {};
+    const deadline = Date.now() + 60_000;
+    while (!urls.healthUrl) {
+      if (!proc.running()) throw new Error(`controller exited at start; log ${logPath}`);
+      if (Date.now() > deadline) throw new Error(`controller did not start within 60 s; log ${logPath}`);
+      const line = readFileSync(logPath, 'utf8').split('\n').find((l) => l.includes('"controller started"'));
+      if (line) urls = JSON.parse(line) as typeof urls;
+      else await sleep(100);
+    }
+    while ((await getText(`${urls.healthUrl}/readyz`, undefined, 5000).catch(() => ({ status: 0 }))).status !== 200) {
+      if (Date.now() > deadline) throw new Error(`controller caches not synced within 60 s; log ${logPath}`);
+      await sleep(100);
+    }
+    const metricsUrl = urls.metricsUrl!;
+    return {
+      proc,
+      metricsUrl,
+      scrape: async () => (await getText(`${metricsUrl}/metrics`, undefined, 30_000)).body,
+      async stop() {
+        await proc.stop(15_000);
+        return proc.exited;
+      },
+    };
+  } catch (err) {
+    await proc.stop();
+    throw err;
+  }
+}
+
+/** Samples VmRSS every 250 ms; the max of the samples backs up VmHWM. */
+function rssSampler(pid: number): { stop(): { maxKb: number; samples: number[] } } {
+  const samples: number[] = [];
+  const take = (): void => {
+    const m = memoryOf(pid);
+    if (m) samples.push(m.rssKb);
+  };
+  take();
+  const timer = setInterval(take, 250);
+  return {
+    stop() {
+      clearInterval(timer);
+      take();
+      return { maxKb: Math.max(...samples), samples };
+    },
+  };
+}
+
+// ---------- Prometheus text ----------
+
+/** Sum of a metric's samples whose label set contains every `match` pair. */
+function metricSum(text: string, name: string, match: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (!Object.entries(match).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+const reconciles = (t: string): number => metricSum(t, 'trainingjob_operator_reconcile_duration_seconds_count', { controller: 'trainingjob' });
+const reconcileSeconds = (t: string): number => metricSum(t, 'trainingjob_operator_reconcile_duration_seconds_sum', { controller: 'trainingjob' });
+
+// ---------- the benchmark's view of progress ----------
+
+const READY_STATES = new Set(['Initializing', 'Running']);
+
+interface Tracker {
+  /** Job name → ms (performance.now) when it first had all three children and a ready state. */
+  readyAt: Map<string, number>;
+  runningAt: Map<string, number>;
+  settledAt: Map<string, number>;
+  states(): Map<string, number>;
+  stop(): Promise<void>;
+}
+
+async function track(cp: ControlPlane): Promise<Tracker> {
+  const kubeConfig = cp.kubeConfig();
+  const inf = (group: string, plural: string, labelSelector?: string): Informer<KubeObject> =>
+    createInformer<KubeObject>({ kubeConfig, resource: { group, version: group === GROUP ? V1 : 'v1', plural, namespace }, logger: quiet, labelSelector, resyncMs: 0 });
+  const tjs = inf(GROUP, TRAININGJOB_PLURAL);
+  const children = { Job: inf('batch', 'jobs', TRAININGJOB_LABEL), Service: inf('', 'services', TRAININGJOB_LABEL), ConfigMap: inf('', 'configmaps', TRAININGJOB_LABEL) };
+  const has = { Job: new Set<string>(), Service: new Set<string>(), ConfigMap: new Set<string>() };
+  const state = new Map<string, string>();
+  const readyAt = new Map<string, number>();
+  const runningAt = new Map<string, number>();
+  const settledAt = new Map<string, number>();
+  const check = (name: string): void => {
+    const s = state.get(name);
+    if (!s || !has.Job.has(name) || !has.Service.has(name) || !has.ConfigMap.has(name)) return;
+    const now = performance.now();
+    if (!settledAt.has(name)) settledAt.set(name, now);
+    if (READY_STATES.has(s) && !readyAt.has(name)) readyAt.set(name, now);
+    if (s === 'Running' && !runningAt.has(name)) runningAt.set(name, now);
+  };
+  tjs.on({
+    add: (o) => {
+      const s = (o as { status?: { state?: string } }).status?.state;
+      if (s) state.set(o.metadata!.name!, s);
+      check(o.metadata!.name!);
+    },
+    update: (_old, o) => {
+      const s = (o as { status?: { state?: string } }).status?.state;
+      if (s) state.set(o.metadata!.name!, s);
+      check(o.metadata!.name!);
+    },
+  });
+  for (const [kind, i] of Object.entries(children) as Array<[keyof typeof has, Informer<KubeObject>]>) {
+    const seen = (o: KubeObject): void => {
+      const owner = o.metadata?.ownerReferences?.find((r) => r.kind === 'TrainingJob' && r.controller)?.name;
+      if (!owner) return;
+      has[kind].add(owner);
+      check(owner);
+    };
+    i.on({ add: seen, update: (_o, o) => seen(o) });
+  }
+  const all = [tjs, ...Object.values(children)];
+  for (const i of all) i.start();
+  await Promise.all(all.map((i) => i.waitForSync()));
+  return {
+    readyAt, runningAt, settledAt,
+    states() {
+      const out = new Map<string, number>();
+      for (const s of state.values()) out.set(s, (out.get(s) ?? 0) + 1);
+      return out;
+    },
+    async stop() {
+      await Promise.all(all.map((i) => i.stop()));
+    },
+  };
+}
+
+// ---------- creating jobs ----------
+
+const trainingJob = (name: string, suspend: boolean): Record<string, unknown> => ({
+  apiVersion: `${GROUP}/${V1}`,
+  kind: 'TrainingJob',
+  metadata: { name, namespace, labels: { app: 'bench' } },
+  spec: {
+    // What the mutating webhook would have filled in under platform-defaults (image, resources).
+    model: 'resnet50', framework: 'pytorch', image: 'pytorch/pytorch:2.3.1-cuda12.1-cudnn8-runtime', numWorkers: 1, gpusPerWorker: 1,
+    resources: { requests: { cpu: '2', memory: '8Gi' }, limits: { cpu: '4', memory: '16Gi' } },
+    checkpoint: { enabled: false },
+    // kwok keeps the pod Running for kwokRunTime, so every job stays Running for the whole run.
+    hyperparameters: { learningRate: 0.001, batchSize: 64, epochs: 10, kwokRunTime: '1h' },
+    ...(suspend ? { suspend: true } : {}),
+  },
+});
+
+/** Creates the jobs with at most `inFlight` requests outstanding; records when each create returned. */
+async function createJobs(custom: CustomObjectsApi, names: string[], suspend: boolean, createdAt: Map<string, number>): Promise<void> {
+  let next = 0;
+  const one = async (name: string): Promise<void> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await custom.createNamespacedCustomObject({ group: GROUP, version: V1, namespace, plural: TRAININGJOB_PLURAL, body: trainingJob(name, suspend) });
+        createdAt.set(name, performance.now());
+        return;
+      } catch (err) {
+        const code = err instanceof ApiException ? err.code : 0;
+        if (code === 409) return;
+        if (attempt >= 5 || !(code === 429 || code >= 500 || code === 0)) throw err;
+        await sleep(200 * attempt);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(inFlight, names.length) }, async () => {
+    while (next < names.length) await one(names[next++]!);
+  }));
+}
+
+async function waitFor(what: string, done: () => number, target: number, status: () => string): Promise<boolean> {
+  const deadline = performance.now() + waitLimitMs;
+  let lastLog = 0;
+  while (done() < target) {
+    if (performance.now() > deadline) {
+      log(`${what}: gave up after ${waitLimitMs / 1000} s at ${done()}/${target}`);
+      return false;
+    }
+    if (performance.now() - lastLog > 5000) {
+      log(`${what}: ${done()}/${target} ${status()}`);
+      lastLog = performance.now();
+    }
+    await sleep(100);
+  }
+  return true;
+}
+
+// ---------- one setting ----------
+
+interface BurstResult {
+  setting: Setting;
+  createSeconds: number;
+  readySeconds: number | undefined;
+  readyCount: number;
+  runningSeconds: number | undefined;
+  latency: { median: number; p95: number; max: number };
+  jobsPerSecond: number;
+  idleRssKb: number;
+  peakRssKb: number;
+  reconciles: number;
+  reconcileMeanMs: number;
+  occupancy: number;
+  controllerCores: number;
+  writes: { childApplies: number; statusPatches: number; eventWrites: number };
+  errors: number;
+  load: MachineLoad;
+}
+
+interface SteadyResult {
+  createSeconds: number;
+  settledSeconds: number | undefined;
+  rssMedianKb: number;
+  rssMaxKb: number;
+  peakKb: number;
+  heapUsedMb: number;
+  cores: number;
+  reconcilesPerSecond: number;
+  metricsBytes: number;
+  statusPatchesPerSecond: number;
+  eventWritesPerSecond: number;
+  states: string;
+  restart?: { syncSeconds: number; reconcileAllSeconds: number | undefined; rssKb: number; peakKb: number };
+  load: MachineLoad;
+}
+
+const apiDelta = (before: string, after: string, match: Record<string, string>): number =>
+  metricSum(after, 'apiserver_request_total', match) - metricSum(before, 'apiserver_request_total', match);
+
+async function runSetting(s: Setting, steady: boolean): Promise<{ burst: BurstResult; steady?: SteadyResult }> {
+  const label = `${s.qps}-${s.burst}-${s.workers}`;
+  log(`[${label}] starting the control plane with ${nodes} kwok nodes × ${gpusPerNode} GPUs`);
+  const cp = await startControlPlane({ workloads: { nodes, gpusPerNode }, progress: log });
+  let platform: Awaited<ReturnType<typeof installPlatform>> | undefined;
+  let tracker: Tracker | undefined;
+  let controller: Controller | undefined;
+  try {
+    const kc = cp.kubeConfig();
+    platform = await installPlatform({ kubeConfig: kc, progress: log });
+    const reg = kc.makeApiClient(AdmissionregistrationV1Api);
+    await reg.deleteMutatingWebhookConfiguration({ name: mutatingConfigName });
+    await reg.deleteValidatingWebhookConfiguration({ name: validatingConfigName });
+    const core = kc.makeApiClient(CoreV1Api);
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    await core.createNamespace({ body: { metadata: { name: namespace } } });
+    for (let i = 0; ; i++) {
+      try {
+        await core.readNamespacedServiceAccount({ name: 'default', namespace });
+        break;
+      } catch (err) {
+        if (i > 300) throw err;
+        await sleep(100);
+      }
+    }
+    tracker = await track(cp);
+    log(`[${label}] starting the controller: --client-qps ${s.qps} --client-burst ${s.burst} --workers ${s.workers}`);
+    controller = await startControllerProcess(cp, s, label);
+    const pid = controller.proc.pid;
+    await sleep(2000);
+    const idleRssKb = memoryOf(pid)?.rssKb ?? NaN;
+    resetPeak(pid);
+
+    // ---- burst: 1,000 jobs at once ----
+    const apiBefore = (await getText(`${cp.server}/metrics`, cp.admin, 30_000)).body;
+    const ctlBefore = await controller.scrape();
+    const cpuBefore = cpuSecondsOf(pid);
+    const sampler = rssSampler(pid);
+    const meter = startMeter();
+    const names = Array.from({ length: burstJobs }, (_, i) => `job-${String(i).padStart(4, '0')}`);
+    const createdAt = new Map<string, number>();
+    log(`[${label}] creating ${burstJobs} TrainingJobs, ${inFlight} in flight`);
+    const t0 = performance.now();
+    await createJobs(custom, names, false, createdAt);
+    const createSeconds = (performance.now() - t0) / 1000;
+    log(`[${label}] created in ${createSeconds.toFixed(1)} s`);
+    const status = (): string => `(${[...tracker!.states()].map(([k, v]) => `${k} ${v}`).join(', ')}; controller RSS ${mb(memoryOf(pid)?.rssKb ?? 0)})`;
+    const ready = await waitFor(`[${label}] children + Initializing/Running`, () => tracker!.readyAt.size, burstJobs, status);
+    const readyEnd = performance.now();
+    const ctlAtReady = await controller.scrape();
+    const cpuAtReady = cpuSecondsOf(pid);
+    const load = meter();
+    const apiAfter = (await getText(`${cp.server}/metrics`, cp.admin, 30_000)).body;
+    const running = await waitFor(`[${label}] Running`, () => tracker!.runningAt.size, burstJobs, status);
+    const rss = sampler.stop();
+    const peakRssKb = Math.max(rss.maxKb, memoryOf(pid)?.hwmKb ?? 0);
+    const latencies = names.filter((n) => tracker!.readyAt.has(n) && createdAt.has(n)).map((n) => tracker!.readyAt.get(n)! - createdAt.get(n)!);
+    const lat = summarize(latencies);
+    const readySeconds = ready ? (readyEnd - t0) / 1000 : undefined;
+    const elapsed = (readyEnd - t0) / 1000;
+    const n = reconciles(ctlAtReady) - reconciles(ctlBefore);
+    const busy = reconcileSeconds(ctlAtReady) - reconcileSeconds(ctlBefore);
+    const d = (m: Record<string, string>): number => apiDelta(apiBefore, apiAfter, m);
+    const burst: BurstResult = {
+      setting: s,
+      createSeconds,
+      readySeconds,
+      readyCount: tracker.readyAt.size,
+      runningSeconds: running ? (Math.max(...tracker.runningAt.values()) - t0) / 1000 : undefined,
+      latency: { median: lat.median / 1000, p95: lat.p95 / 1000, max: lat.max / 1000 },
+      jobsPerSecond: tracker.readyAt.size / elapsed,
+      idleRssKb,
+      peakRssKb,
+      reconciles: n,
+      reconcileMeanMs: (busy / Math.max(1, n)) * 1000,
+      occupancy: busy / (s.workers * elapsed),
+      controllerCores: (cpuAtReady - cpuBefore) / elapsed,
+      writes: {
+        // Server-side applies (the apiserver counts them as verb APPLY); only our controller applies children.
+        childApplies: d({ resource: 'configmaps', verb: 'APPLY' }) + d({ resource: 'services', verb: 'APPLY' }) + d({ resource: 'jobs', verb: 'APPLY' }),
+        statusPatches: d({ resource: TRAININGJOB_PLURAL, verb: 'PATCH', subresource: 'status' }),
+        eventWrites: d({ resource: 'events', verb: 'POST' }) + d({ resource: 'events', verb: 'PUT' }),
+      },
+      errors: metricSum(ctlAtReady, 'trainingjob_operator_errors_total') - metricSum(ctlBefore, 'trainingjob_operator_errors_total'),
+      load,
+    };
+    log(`[${label}] ${burst.readyCount} ready in ${readySeconds?.toFixed(1) ?? '—'} s (${burst.jobsPerSecond.toFixed(1)} jobs/s), peak RSS ${mb(peakRssKb)}`);
+    if (!steady) return { burst };
+
+    // ---- steady state: 5,000 jobs cached (the rest suspended: children, no pods) ----
+    const more = Array.from({ length: cachedJobs - burstJobs }, (_, i) => `idle-${String(i).padStart(4, '0')}`);
+    resetPeak(pid);
+    const steadyMeter = startMeter();
+    log(`[${label}] creating ${more.length} suspended TrainingJobs`);
+    const t1 = performance.now();
+    await createJobs(custom, more, true, createdAt);
+    const steadyCreateSeconds = (performance.now() - t1) / 1000;
+    const settled = await waitFor(`[${label}] all ${cachedJobs} with children and a state`, () => tracker!.settledAt.size, cachedJobs, status);
+    const settledSeconds = settled ? (performance.now() - t1) / 1000 : undefined;
+    log(`[${label}] settling ${settleMs / 1000} s, then sampling RSS for ${sampleMs / 1000} s`);
+    await sleep(settleMs);
+    const ctlA = await controller.scrape();
+    const apiA = (await getText(`${cp.server}/metrics`, cp.admin, 30_000)).body;
+    const cpuA = cpuSecondsOf(pid);
+    const windowSampler = rssSampler(pid);
+    await sleep(sampleMs);
+    const win = windowSampler.stop();
+    const ctlB = await controller.scrape();
+    const apiB = (await getText(`${cp.server}/metrics`, cp.admin, 30_000)).body;
+    const cpuB = cpuSecondsOf(pid);
+    const perSecond = (m: Record<string, string>): number => apiDelta(apiA, apiB, m) / (sampleMs / 1000);
+    const steadyPeak = memoryOf(pid)?.hwmKb ?? NaN;
+    const sr: SteadyResult = {
+      createSeconds: steadyCreateSeconds,
+      settledSeconds,
+      rssMedianKb: summarize(win.samples).median,
+      rssMaxKb: win.maxKb,
+      peakKb: steadyPeak,
+      heapUsedMb: metricSum(ctlB, 'trainingjob_controller_nodejs_heap_size_used_bytes') / 2 ** 20,
+      cores: (cpuB - cpuA) / (sampleMs / 1000),
+      reconcilesPerSecond: (reconciles(ctlB) - reconciles(ctlA)) / (sampleMs / 1000),
+      metricsBytes: ctlB.length,
+      statusPatchesPerSecond: perSecond({ resource: TRAININGJOB_PLURAL, verb: 'PATCH', subresource: 'status' }),
+      eventWritesPerSecond: perSecond({ resource: 'events', verb: 'POST' }) + perSecond({ resource: 'events', verb: 'PUT' }),
+      states: [...tracker.states()].map(([k, v]) => `${v.toLocaleString('en-US')} ${k}`).join(', '),
+      load: steadyMeter(),
+    };
+    log(`[${label}] steady RSS ${mb(sr.rssMedianKb)} (peak while growing ${mb(steadyPeak)})`);
+
+    // ---- a fresh controller process against the same 5,000 jobs: cold cache fill ----
+    log(`[${label}] restarting the controller against ${cachedJobs} jobs`);
+    const code = await controller.stop();
+    if (code !== 0) log(`[${label}] controller exited with ${code} on SIGTERM`);
+    const t2 = performance.now();
+    controller = await startControllerProcess(cp, s, `${label}-restart`);
+    const syncSeconds = (performance.now() - t2) / 1000;
+    const pid2 = controller.proc.pid;
+    let reconcileAll: number | undefined;
+    const deadline = performance.now() + 5 * 60_000;
+    while (performance.now() < deadline) {
+      if (reconciles(await controller.scrape()) >= cachedJobs) {
+        reconcileAll = (performance.now() - t2) / 1000;
+        break;
+      }
+      await sleep(500);
+    }
+    await sleep(settleMs);
+    const restartRss = rssSampler(pid2);
+    await sleep(10_000);
+    sr.restart = { syncSeconds, reconcileAllSeconds: reconcileAll, rssKb: summarize(restartRss.stop().samples).median, peakKb: memoryOf(pid2)?.hwmKb ?? NaN };
+    return { burst, steady: sr };
+  } finally {
+    if (controller) {
+      const code = await controller.stop();
+      if (code !== 0) log(`[${label}] controller exited with ${code} on SIGTERM`);
+    }
+    await tracker?.stop();
+    await platform?.stop();
+    await cp.stop();
+  }
+}
+
+// ---------- report ----------
+
+const sec = (x: number | undefined): string => (x === undefined ? '—' : `${x.toFixed(1)} s`);
+
+export const controllerScaleSuite: Suite = {
+  name: 'controller-scale',
+  // Three control planes, 1,000 jobs each and 5,000 once: many minutes.
+  explicitOnly: true,
+  async run() {
+    const results: Array<{ burst: BurstResult; steady?: SteadyResult }> = [];
+    for (const [i, s] of settings.entries()) results.push(await runSetting(s, steadyFor.has(i)));
+    const steadyRuns = results.filter((r) => r.steady);
+    const raised = results.filter((r) => r.burst.setting.qps > 50);
+    const best = Math.max(...raised.map((r) => r.burst.jobsPerSecond), 0);
+    const steadyRss = Math.max(...steadyRuns.map((r) => r.steady!.rssMedianKb), 0);
+    const settingLabel = (s: Setting): string => `${s.qps} / ${s.burst} / ${s.workers}`;
+    const lines = [
+      `### Controller at scale: ${burstJobs.toLocaleString('en-US')} TrainingJobs at once, then ${cachedJobs.toLocaleString('en-US')} cached`,
+      '',
+      `Per setting a fresh local control plane (etcd \`--unsafe-no-fsync\`, kube-apiserver, kube-controller-manager, kube-scheduler, kwok`,
+      `with ${nodes} fake nodes × ${gpusPerNode} GPUs), the platform's CRDs, **no admission webhook** (configurations deleted after`,
+      `\`installPlatform\`; admission is the apiserver-create suite's subject). Jobs: 1 worker × 1 GPU (image and resources as platform-defaults would set them), \`checkpoint.enabled: false\``,
+      `(no PVCs), \`kwokRunTime: 1h\` (pods stay Running), all in one namespace (the controller's per-namespace scans at their worst).`,
+      `Created by the benchmark with ${inFlight} creates in flight. The controller is a separate process (\`bench/controller-scale-runner.ts\`:`,
+      `the real \`trainingjob controller\` CLI, \`--no-leader-elect\`, log level info to a file) whose memory is read from`,
+      `/proc/<pid>/status (VmRSS sampled every 250 ms, VmHWM). Its scrapes of rank 0's metrics at kwok's fake pod IPs are answered`,
+      `in-process with a fixed exposition, as a reachable trainer would, so nothing leaves loopback. The benchmark follows progress`,
+      `with its own watches. **Ready** = the job has its worker Job, headless Service and ConfigMap and \`status.state\` is`,
+      `Initializing or Running; time runs from the first create. The whole cluster (apiserver, etcd, kube-controller-manager,`,
+      `scheduler, kwok, controller, benchmark) shares the machine's 2 cores with other engineers' work; see the load column.`,
+      '',
+      '| client QPS / burst / workers | creates done | all ready | **jobs/s** | per-job create → ready (median / p95 / max) | all Running | controller peak RSS (idle before) | reconciles (mean duration, worker occupancy) | controller CPU | apiserver writes / job: child applies, status patches, events (all components) | machine: busy / ours / others |',
+      '|---|---|---|---|---|---|---|---|---|---|---|',
+      ...results.map(({ burst: b }) => `| ${settingLabel(b.setting)} | ${sec(b.createSeconds)} | ${b.readySeconds === undefined ? `${b.readyCount}/${burstJobs} by timeout` : sec(b.readySeconds)} | **${b.jobsPerSecond.toFixed(1)}** | ${sec(b.latency.median)} / ${sec(b.latency.p95)} / ${sec(b.latency.max)} | ${sec(b.runningSeconds)} | ${mb(b.peakRssKb)} (${mb(b.idleRssKb)}) | ${b.reconciles.toLocaleString('en-US')} (${b.reconcileMeanMs.toFixed(0)} ms, ${(b.occupancy * 100).toFixed(0)}%)${b.errors ? `, ${b.errors} errors` : ''} | ${b.controllerCores.toFixed(2)} cores | ${(b.writes.childApplies / burstJobs).toFixed(2)}, ${(b.writes.statusPatches / burstJobs).toFixed(2)}, ${(b.writes.eventWrites / burstJobs).toFixed(2)} | ${b.load.busy.toFixed(2)} / ${b.load.ours.toFixed(2)} / ${b.load.others.toFixed(2)} |`),
+      '',
+      'Worker occupancy = reconcile time summed / (workers × time to all ready): near 100% means every worker was busy in a',
+      'reconcile the whole time (a reconcile includes waiting for client rate-limiter tokens and for the apiserver).',
+      '',
+    ];
+    for (const { burst: b, steady: st } of steadyRuns) {
+      lines.push(
+        `#### Steady state with ${cachedJobs.toLocaleString('en-US')} TrainingJobs cached (setting ${settingLabel(b.setting)})`,
+        '',
+        `After the burst, ${(cachedJobs - burstJobs).toLocaleString('en-US')} more TrainingJobs were created with \`spec.suspend: true\`: the controller`,
+        `gives them their ConfigMap, Service and a suspended Job, but no pods. Its caches then hold ${cachedJobs.toLocaleString('en-US')} each of TrainingJobs, Jobs,`,
+        `Services and ConfigMaps, and ${burstJobs.toLocaleString('en-US')} Pods. RSS is the median of 250 ms samples over ${sampleMs / 1000} s, taken ${settleMs / 1000} s after the`,
+        `last job settled (states: ${st!.states}).`,
+        '',
+        '| measure | value |',
+        '|---|---|',
+        `| ${(cachedJobs - burstJobs).toLocaleString('en-US')} suspended creates / until all ${cachedJobs.toLocaleString('en-US')} had children and a state | ${sec(st!.createSeconds)} / ${sec(st!.settledSeconds)} |`,
+        `| **steady-state RSS** (median; max of window) | **${mb(st!.rssMedianKb)}** (${mb(st!.rssMaxKb)}) |`,
+        `| peak RSS while growing from ${burstJobs.toLocaleString('en-US')} to ${cachedJobs.toLocaleString('en-US')} (VmHWM reset at the start) | ${mb(st!.peakKb)} |`,
+        `| V8 heap used (controller's own metric) | ${st!.heapUsedMb.toFixed(0)} MB |`,
+        `| controller CPU at steady state / reconciles per second (Running jobs are re-read every 15 s) | ${st!.cores.toFixed(2)} cores / ${st!.reconcilesPerSecond.toFixed(1)} |`,
+        `| apiserver writes per second at steady state: TrainingJob status patches / events (all components) | ${st!.statusPatchesPerSecond.toFixed(1)} / ${st!.eventWritesPerSecond.toFixed(1)} |`,
+        `| /metrics response size (per-job series) | ${(st!.metricsBytes / 2 ** 20).toFixed(1)} MiB |`,
+        ...(st!.restart ? [
+          `| fresh controller process against the ${cachedJobs.toLocaleString('en-US')} jobs: start → caches synced (/readyz) / → ${cachedJobs.toLocaleString('en-US')} reconciles | ${sec(st!.restart.syncSeconds)} / ${sec(st!.restart.reconcileAllSeconds)} |`,
+          `| fresh process: RSS ${settleMs / 1000} s after its first reconcile wave / its peak (VmHWM) | ${mb(st!.restart.rssKb)} / ${mb(st!.restart.peakKb)} |`,
+        ] : []),
+        '',
+        `Noise while growing and sampling: ${describeLoad(st!.load)}.`,
+        '',
+      );
+    }
+    lines.push(
+      `Goals (issue 4): ≥ 50 jobs/s with the client QPS raised: ${best >= 50 ? '**met**' : '**not met**'} (best ${best.toFixed(1)} jobs/s);`,
+      `RSS ≤ 250 MB at ${cachedJobs.toLocaleString('en-US')} jobs: ${steadyRuns.length ? (steadyRss <= 250 * 1024 ? '**met**' : '**not met**') : 'not measured'}${steadyRuns.length ? ` (${mb(steadyRss)})` : ''}.`,
+      '',
+    );
+    return lines.join('\n');
+  },
+};
