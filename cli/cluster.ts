@@ -11,6 +11,7 @@ import { getText } from '../test/harness/http.ts';
 import { killRecorded, type RunRecord } from '../test/harness/runs.ts';
 import { installPlatform, type Platform } from '../test/harness/platform.ts';
 import { createVolumePool } from '../test/harness/volumes.ts';
+import { startGitServer, type GitServer } from '../test/harness/git-server.ts';
 import { startController, type RunningController } from '../controller/start.ts';
 import { CoreV1Api } from '@kubernetes/client-node';
 import type { Logger } from './logger.ts';
@@ -33,6 +34,8 @@ export interface ClusterState {
   controllerHealth?: string;
   /** The Git push receiver: POST <hooks>/hooks/<namespace>/<name>. */
   controllerHooks?: string;
+  /** A local smart-HTTP git server: <gitServer>/<name>.git for bare repositories in <dir>/git. */
+  gitServer?: string;
 }
 
 /** A cluster whose apiserver answered; its connection fields are set. */
@@ -235,8 +238,10 @@ async function serve(args: string[]): Promise<number> {
   let cp: ControlPlane | undefined;
   let platform: Platform | undefined;
   let controller: RunningController | undefined;
+  let gitServer: GitServer | undefined;
   const shutdown = async (signal: string): Promise<void> => {
     log.info({ signal }, 'stopping local cluster');
+    await gitServer?.stop();
     await controller?.stop();
     await platform?.stop();
     await cp?.stop();
@@ -259,6 +264,8 @@ async function serve(args: string[]): Promise<number> {
       await createVolumePool(cp.kubeConfig().makeApiClient(CoreV1Api), 20);
       progress('starting the TrainingJob controller');
       controller = await startControllerOnPreferredPorts(cp, log);
+      // Somewhere to push job repositories to, as a team would to its Git hosting.
+      gitServer = await startGitServer({ root: join(dir, 'git') });
     }
   } catch (err) {
     await cp?.stop();
@@ -267,7 +274,7 @@ async function serve(args: string[]): Promise<number> {
     return 1;
   }
   const pids = Object.fromEntries(cp.processes.map((p) => [String(p.pid), p.name]));
-  write({ status: 'ready', supervisorPid: process.pid, startedAt, server: cp.server, kubeconfig: cp.kubeconfigPath, binDir: cp.binDir, pids, ...(platform ? { webhook: platform.url } : {}), ...(controller ? { controllerMetrics: controller.metricsUrl, controllerHealth: controller.healthUrl, controllerHooks: controller.hooksUrl } : {}) });
+  write({ status: 'ready', supervisorPid: process.pid, startedAt, server: cp.server, kubeconfig: cp.kubeconfigPath, binDir: cp.binDir, pids, ...(platform ? { webhook: platform.url } : {}), ...(controller ? { controllerMetrics: controller.metricsUrl, controllerHealth: controller.healthUrl, controllerHooks: controller.hooksUrl } : {}), ...(gitServer ? { gitServer: `http://127.0.0.1:${gitServer.port}` } : {}) });
   log.info({ progress: true, server: cp.server }, 'local cluster ready');
   for (const p of cp.processes) {
     void p.exited.then((code) => {
@@ -323,6 +330,7 @@ async function status(): Promise<number> {
   const lines = [`local cluster: ${ready ? 'ready' : state.status === 'ready' ? 'not responding' : state.status}`, `  supervisor pid ${state.supervisorPid}${supervisor ? '' : ' (gone)'}`];
   if (state.server) lines.push(`  apiserver  ${state.server}`, `  kubeconfig ${state.kubeconfig}`);
   if (state.webhook) lines.push(`  webhook    ${state.webhook} (in the supervisor process)`);
+  if (state.gitServer) lines.push(`  git server ${state.gitServer}/<name>.git (bare repositories in ${join(clusterDir(), 'git')})`);
   if (state.controllerMetrics) lines.push(`  controller metrics ${state.controllerMetrics}/metrics, health ${state.controllerHealth}/healthz`);
   for (const [pid, name] of Object.entries(state.pids ?? {})) lines.push(`  ${name.padEnd(24)} pid ${pid} ${pidAlive(Number(pid)) ? 'running' : 'exited'}`);
   if (state.error) lines.push(`  error: ${state.error}`);
