@@ -1,6 +1,6 @@
 // OpenAPI v3 structural schema of JobRepository v1.
 import { DEFAULT_REPOSITORY_INTERVAL, DEFAULT_REPOSITORY_PATH, DEFAULT_REPOSITORY_PRUNE } from './defaults.ts';
-import { conditionsSchema, localObjectReferenceSchema, objectMetaSchema } from './meta-schema.ts';
+import { conditionsSchema, localObjectReferenceSchema, resourceSchema } from './meta-schema.ts';
 
 // Go-style durations as Flux writes them: "30s", "5m", "1h30m".
 export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$';
@@ -66,14 +66,4 @@ export const jobRepositoryStatusSchema = {
   },
 } as const;
 
-export const jobRepositorySchema = {
-  type: 'object',
-  required: ['spec'],
-  properties: {
-    apiVersion: { type: 'string' },
-    kind: { type: 'string' },
-    metadata: objectMetaSchema,
-    spec: jobRepositorySpecSchema,
-    status: jobRepositoryStatusSchema,
-  },
-} as const;
+export const jobRepositorySchema = resourceSchema(jobRepositorySpecSchema, jobRepositoryStatusSchema);

@@ -90,3 +90,12 @@ export const localObjectReferenceSchema = {
 
 // Top-level metadata may not be constrained beyond name/generateName in a CRD.
 export const objectMetaSchema = { type: 'object' } as const;
+
+/** The top level every kind of ours shares: apiVersion, kind, metadata, a required spec and a status. */
+export function resourceSchema<Spec, Status>(spec: Spec, status: Status) {
+  return {
+    type: 'object',
+    required: ['spec'],
+    properties: { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: objectMetaSchema, spec, status },
+  } as const;
+}

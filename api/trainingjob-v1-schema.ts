@@ -6,7 +6,7 @@ import {
   DEFAULT_FRAMEWORK, DEFAULT_GPUS_PER_WORKER, DEFAULT_MASTER_PORT, DEFAULT_NUM_WORKERS,
 } from './defaults.ts';
 import {
-  conditionsSchema, objectMetaSchema, pvcVolumeSourceSchema, QUANTITY_PATTERN, resourceRequirementsSchema,
+  conditionsSchema, resourceSchema, pvcVolumeSourceSchema, QUANTITY_PATTERN, resourceRequirementsSchema,
   stringMapSchema, tolerationSchema,
 } from './meta-schema.ts';
 
@@ -136,14 +136,4 @@ export const trainingJobV1StatusSchema = {
   },
 } as const;
 
-export const trainingJobV1Schema = {
-  type: 'object',
-  required: ['spec'],
-  properties: {
-    apiVersion: { type: 'string' },
-    kind: { type: 'string' },
-    metadata: objectMetaSchema,
-    spec: trainingJobV1SpecSchema,
-    status: trainingJobV1StatusSchema,
-  },
-} as const;
+export const trainingJobV1Schema = resourceSchema(trainingJobV1SpecSchema, trainingJobV1StatusSchema);

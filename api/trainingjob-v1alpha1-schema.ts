@@ -3,7 +3,7 @@ import { TRAININGJOB_PHASES } from './trainingjob-v1alpha1.ts';
 import {
   DEFAULT_V1ALPHA1_CHECKPOINT_INTERVAL, DEFAULT_V1ALPHA1_GPU_PER_WORKER, DEFAULT_V1ALPHA1_RESTART_POLICY, DEFAULT_V1ALPHA1_WORKERS,
 } from './defaults.ts';
-import { conditionsSchema, objectMetaSchema, pvcVolumeSourceSchema, resourceRequirementsSchema, stringMapSchema } from './meta-schema.ts';
+import { conditionsSchema, resourceSchema, pvcVolumeSourceSchema, resourceRequirementsSchema, stringMapSchema } from './meta-schema.ts';
 
 export const trainingJobV1alpha1SpecSchema = {
   type: 'object',
@@ -48,14 +48,4 @@ export const trainingJobV1alpha1StatusSchema = {
   },
 } as const;
 
-export const trainingJobV1alpha1Schema = {
-  type: 'object',
-  required: ['spec'],
-  properties: {
-    apiVersion: { type: 'string' },
-    kind: { type: 'string' },
-    metadata: objectMetaSchema,
-    spec: trainingJobV1alpha1SpecSchema,
-    status: trainingJobV1alpha1StatusSchema,
-  },
-} as const;
+export const trainingJobV1alpha1Schema = resourceSchema(trainingJobV1alpha1SpecSchema, trainingJobV1alpha1StatusSchema);

@@ -2,7 +2,7 @@
 import { FRAMEWORKS } from './group.ts';
 import { DEFAULT_OVER_QUOTA } from './defaults.ts';
 import { checkpointProperties } from './trainingjob-v1-schema.ts';
-import { conditionsSchema, labelSelectorSchema, objectMetaSchema, resourceRequirementsSchema } from './meta-schema.ts';
+import { conditionsSchema, labelSelectorSchema, resourceSchema, resourceRequirementsSchema } from './meta-schema.ts';
 
 export const frameworkImagesSchema = {
   type: 'object',
@@ -50,14 +50,4 @@ export const trainingPolicyStatusSchema = {
   },
 } as const;
 
-export const trainingPolicySchema = {
-  type: 'object',
-  required: ['spec'],
-  properties: {
-    apiVersion: { type: 'string' },
-    kind: { type: 'string' },
-    metadata: objectMetaSchema,
-    spec: trainingPolicySpecSchema,
-    status: trainingPolicyStatusSchema,
-  },
-} as const;
+export const trainingPolicySchema = resourceSchema(trainingPolicySpecSchema, trainingPolicyStatusSchema);

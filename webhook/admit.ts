@@ -51,16 +51,20 @@ async function engineInput(deps: AdmitDeps, req: AdmissionRequest, object: Train
 // The ledger key: the job's name, or the request uid while a generateName job has none yet.
 const selfKey = (req: AdmissionRequest, job: TrainingJob): string => job.metadata?.name || `uid-${req.uid}`;
 
-export async function mutateTrainingJob(deps: AdmitDeps, req: AdmissionRequest): Promise<Verdict> {
+/** The TrainingJob a create or update writes, or the answer when there is nothing to evaluate. */
+function writtenJob(req: AdmissionRequest): { job: TrainingJob } | { answer: Verdict } {
   const bad = wrongKind(req, TRAININGJOB_KIND);
-  if (bad) return bad;
-  if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return { allowed: true };
-  const job = jobOf(req, req.object);
-  if (!job) return { allowed: true };
-  const namespace = job.metadata?.namespace ?? '';
+  if (bad) return { answer: bad };
+  const job = req.operation === 'CREATE' || req.operation === 'UPDATE' ? jobOf(req, req.object) : undefined;
+  return job ? { job } : { answer: { allowed: true } };
+}
+
+export async function mutateTrainingJob(deps: AdmitDeps, req: AdmissionRequest): Promise<Verdict> {
+  const written = writtenJob(req);
+  if ('answer' in written) return written.answer;
+  const { job } = written;
   // Reservations of jobs still in flight count here too, so the Queue decision sees them.
-  const ledger = await deps.ledger.read(namespace);
-  // Advisory (the validating step decides quota for real), so the apiserver's cache may answer.
+  const ledger = await deps.ledger.read(job.metadata?.namespace ?? '');
   const { input } = await engineInput(deps, req, job, ledger, selfKey(req, job));
   const result = mutate(input);
   // CRD schema checks run between the two webhook phases, so range and type errors are refused
@@ -71,11 +75,9 @@ export async function mutateTrainingJob(deps: AdmitDeps, req: AdmissionRequest):
 }
 
 export async function validateTrainingJob(deps: AdmitDeps, req: AdmissionRequest): Promise<Verdict> {
-  const bad = wrongKind(req, TRAININGJOB_KIND);
-  if (bad) return bad;
-  if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return { allowed: true };
-  const job = jobOf(req, req.object);
-  if (!job) return { allowed: true };
+  const written = writtenJob(req);
+  if ('answer' in written) return written.answer;
+  const { job } = written;
   const namespace = job.metadata?.namespace ?? '';
   return deps.lock ? deps.lock.run(namespace, () => reserve(deps, req, job)) : reserve(deps, req, job);
 }

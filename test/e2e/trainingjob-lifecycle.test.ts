@@ -1,27 +1,13 @@
 // A TrainingJob becomes real workloads: controller-manager, scheduler and kwok GPU nodes run the
 // Pods; the controller drives the status from Pending to Completed, with Events and metrics.
 import t from 'tap';
-import { pino } from 'pino';
-import { BatchV1Api, CoreV1Api, CustomObjectsApi, type V1Job } from '@kubernetes/client-node';
-import { controlPlaneFor, eventually } from '../harness/tap.ts';
-import { installPlatform } from '../harness/platform.ts';
-import { createVolumePool } from '../harness/volumes.ts';
-import { startController } from '../../controller/start.ts';
+import type { V1Job } from '@kubernetes/client-node';
+import { eventually } from '../harness/tap.ts';
+import { controllerEnv } from '../harness/e2e.ts';
 import type { TrainingJob } from '../../api/index.ts';
 
-const cp = await controlPlaneFor(t, { workloads: { nodes: 2, gpusPerNode: 8 } });
-const kc = cp.kubeConfig();
-const platform = await installPlatform({ kubeConfig: kc, examplePolicies: true });
-t.teardown(() => platform.stop());
-const core = kc.makeApiClient(CoreV1Api);
-const batch = kc.makeApiClient(BatchV1Api);
-const custom = kc.makeApiClient(CustomObjectsApi);
-await createVolumePool(core, 10);
+const { core, batch, custom, controller } = await controllerEnv(t, { namespace: 'ml' });
 const namespace = 'ml';
-await core.createNamespace({ body: { metadata: { name: namespace } } });
-await eventually(() => core.readNamespacedServiceAccount({ name: 'default', namespace }));
-const controller = await startController({ kubeConfig: kc, logger: pino({ level: process.env.LOG_LEVEL ?? 'silent' }), metricsAddress: '127.0.0.1:0', healthAddress: '127.0.0.1:0', hooksAddress: '127.0.0.1:0', progressIntervalMs: 1000 });
-t.teardown(() => controller.stop());
 
 const tjApi = { group: 'ml.example.com', version: 'v1', namespace, plural: 'trainingjobs' };
 const getJob = async (name: string) => (await custom.getNamespacedCustomObject({ ...tjApi, name })) as TrainingJob;

@@ -2,21 +2,10 @@
 // metrics become status progress; an allowed spec change reaches the children.
 import t from 'tap';
 import { createServer } from 'node:http';
-import { pino } from 'pino';
-import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { controlPlaneFor, eventually } from '../harness/tap.ts';
-import { installPlatform } from '../harness/platform.ts';
-import { createVolumePool } from '../harness/volumes.ts';
-import { startController } from '../../controller/start.ts';
+import { eventually } from '../harness/tap.ts';
+import { controllerEnv } from '../harness/e2e.ts';
 import type { TrainingJob } from '../../api/index.ts';
 
-const cp = await controlPlaneFor(t, { workloads: { nodes: 2, gpusPerNode: 8 } });
-const kc = cp.kubeConfig();
-const platform = await installPlatform({ kubeConfig: kc, examplePolicies: true });
-t.teardown(() => platform.stop());
-const core = kc.makeApiClient(CoreV1Api);
-const custom = kc.makeApiClient(CustomObjectsApi);
-await createVolumePool(core, 10);
 
 // Rank 0's metrics endpoint; pods simulated by kwok have no network, so the scrape edge is pointed here.
 let exposition = '# HELP training_epoch Current epoch\ntraining_epoch 3\ntraining_total_epochs 10\ntraining_loss 0.42\ntraining_accuracy 0.87\ntraining_samples_per_second 1234.5\n';
@@ -30,12 +19,9 @@ const scrape = async (url: string, signal: AbortSignal) => {
   const res = await fetch(url.replace(/^http:\/\/[^/]+/, local), { signal });
   return res.text();
 };
-const controller = await startController({ kubeConfig: kc, logger: pino({ level: process.env.LOG_LEVEL ?? 'silent' }), metricsAddress: '127.0.0.1:0', healthAddress: '127.0.0.1:0', hooksAddress: '127.0.0.1:0', progressIntervalMs: 500, queueRetryMs: 1000, scrape });
-t.teardown(() => controller.stop());
+const { core, custom } = await controllerEnv(t, { namespace: 'team-b', namespaceLabels: { 'ml.example.com/team': 'team-b' }, controller: { progressIntervalMs: 500, queueRetryMs: 1000, scrape } });
 
 const namespace = 'team-b';
-await core.createNamespace({ body: { metadata: { name: namespace, labels: { 'ml.example.com/team': 'team-b' } } } });
-await eventually(() => core.readNamespacedServiceAccount({ name: 'default', namespace }));
 const tjApi = { group: 'ml.example.com', version: 'v1', namespace, plural: 'trainingjobs' };
 const getJob = async (name: string) => (await custom.getNamespacedCustomObject({ ...tjApi, name })) as TrainingJob;
 const create = (name: string, runTime: string) =>

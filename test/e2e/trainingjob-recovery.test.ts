@@ -1,27 +1,13 @@
 // Failures and recovery with real Jobs and Pods: a failed worker restarts the gang from its
 // reported checkpoint, failures past backoffLimit end in Failed, an eviction is not counted.
 import t from 'tap';
-import { pino } from 'pino';
-import { BatchV1Api, CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
-import { controlPlaneFor, eventually } from '../harness/tap.ts';
-import { installPlatform } from '../harness/platform.ts';
-import { createVolumePool } from '../harness/volumes.ts';
-import { startController } from '../../controller/start.ts';
+import type { V1Pod } from '@kubernetes/client-node';
+import { eventually } from '../harness/tap.ts';
+import { controllerEnv } from '../harness/e2e.ts';
 import type { TrainingJob } from '../../api/index.ts';
 
-const cp = await controlPlaneFor(t, { workloads: { nodes: 2, gpusPerNode: 8 } });
-const kc = cp.kubeConfig();
-const platform = await installPlatform({ kubeConfig: kc, examplePolicies: true });
-t.teardown(() => platform.stop());
-const core = kc.makeApiClient(CoreV1Api);
-const batch = kc.makeApiClient(BatchV1Api);
-const custom = kc.makeApiClient(CustomObjectsApi);
-await createVolumePool(core, 10);
+const { cp, core, batch, custom } = await controllerEnv(t, { namespace: 'recovery' });
 const namespace = 'recovery';
-await core.createNamespace({ body: { metadata: { name: namespace } } });
-await eventually(() => core.readNamespacedServiceAccount({ name: 'default', namespace }));
-const controller = await startController({ kubeConfig: kc, logger: pino({ level: process.env.LOG_LEVEL ?? 'silent' }), metricsAddress: '127.0.0.1:0', healthAddress: '127.0.0.1:0', hooksAddress: '127.0.0.1:0', progressIntervalMs: 1000 });
-t.teardown(() => controller.stop());
 
 const tjApi = { group: 'ml.example.com', version: 'v1', namespace, plural: 'trainingjobs' };
 const getJob = async (name: string) => (await custom.getNamespacedCustomObject({ ...tjApi, name })) as TrainingJob;
