@@ -16,6 +16,40 @@ export interface EventRecorder {
   record(obj: InvolvedObject, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
 }
 
+/**
+ * A recorder that returns at once and sends in the background, a few at a time, dropping the
+ * oldest when a burst outruns it: a reconcile never waits on (or spends API tokens for) an event.
+ */
+export function backgroundEvents(inner: EventRecorder, opts: { concurrency?: number; maxQueued?: number } = {}): EventRecorder & { drain(): Promise<void> } {
+  const queue: Array<() => Promise<void>> = [];
+  const concurrency = opts.concurrency ?? 4;
+  const maxQueued = opts.maxQueued ?? 5000;
+  let running = 0;
+  let idle: Array<() => void> = [];
+  const pump = (): void => {
+    while (running < concurrency && queue.length) {
+      const send = queue.shift()!;
+      running++;
+      void send().finally(() => {
+        running--;
+        pump();
+      });
+    }
+    if (running === 0 && queue.length === 0) {
+      for (const resolve of idle) resolve();
+      idle = [];
+    }
+  };
+  return {
+    async record(obj, type, reason, message) {
+      if (queue.length >= maxQueued) queue.shift();
+      queue.push(() => inner.record(obj, type, reason, message));
+      pump();
+    },
+    drain: () => (running === 0 && queue.length === 0 ? Promise.resolve() : new Promise<void>((resolve) => idle.push(resolve))),
+  };
+}
+
 // The apiserver rejects event messages over 1 KiB.
 const maxMessage = 1024;
 const foldWindowMs = 10 * 60_000;

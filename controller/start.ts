@@ -8,7 +8,7 @@ import { createGitSyncMetrics, registerJobRepositoryController, REQUESTED_AT_ANN
 import { hookRejectedCounter, pushReceiver } from './gitsync/push-receiver.ts';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { createEventRecorder } from './events.ts';
+import { backgroundEvents, createEventRecorder } from './events.ts';
 import { createControllerMetrics, type ControllerMetrics } from './metrics.ts';
 import { createManager, LeadershipLostError, type KubeObject, type Manager } from './runtime/index.ts';
 import { registerTrainingJobController } from './trainingjob/reconciler.ts';
@@ -73,7 +73,8 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     userAgent: 'trainingjob-controller',
   });
   const metrics = createControllerMetrics();
-  const events = createEventRecorder({ core: manager.apiClient(CoreV1Api), component: 'trainingjob-controller', logger: log });
+  // Events get their own client: they must not queue behind reconciles for the shared rate limiter.
+  const events = backgroundEvents(createEventRecorder({ core: opts.kubeConfig.makeApiClient(CoreV1Api), component: 'trainingjob-controller', logger: log }));
   registerTrainingJobController({
     manager, metrics, events,
     ...(opts.workers ? { workers: opts.workers } : {}),
@@ -123,6 +124,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
 
   const abort = new AbortController();
   const done = manager.start(abort.signal).finally(async () => {
+    await events.drain();
     await Promise.all([metricsApp.close(), healthApp.close(), hooksApp.close()]);
   });
   done.catch((err: unknown) => {

@@ -67,6 +67,10 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
   const configMaps = manager.informer<Kinded>({ group: '', version: 'v1', plural: 'configmaps' }, children);
   const pvcs = manager.informer<Kinded>({ group: '', version: 'v1', plural: 'persistentvolumeclaims' }, children);
   const caches: Record<string, Informer<Kinded>> = { Job: workerJobs, Service: services, ConfigMap: configMaps, PersistentVolumeClaim: pvcs };
+  // Pods by their batch Job, and worker Jobs by their TrainingJob: a reconcile looks up its own
+  // children instead of scanning the namespace (quadratic over a wave of thousands of jobs).
+  const podsByJob = indexBy(pods, (p) => { const j = p.metadata?.labels?.['batch.kubernetes.io/job-name']; return j ? `${p.metadata?.namespace}/${j}` : undefined; });
+  const jobsByOwner = indexBy(workerJobs, (j) => ownedBy(j)[0]);
 
   // A pod's owner is its batch Job; the Job's owner is the TrainingJob.
   const ownedBy = controllerOwnerKey({ apiVersion: `${GROUP}/${V1}`, kind: TRAININGJOB_KIND });
@@ -164,7 +168,7 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     }
 
     const current = workerJobs.get(namespace, desired.workerJob.metadata!.name!) as unknown as V1Job | undefined;
-    const podsOfJob = pods.list(namespace).filter((p) => p.metadata?.labels?.['batch.kubernetes.io/job-name'] === current?.metadata?.name) as unknown as V1Pod[];
+    const podsOfJob = (current ? podsByJob.get(`${namespace}/${current.metadata!.name}`) : []) as unknown as V1Pod[];
     const observed: Observed = { ...(current ? { workerJob: observeWorkerJob(current) } : {}), workers: current ? observeWorkers(podsOfJob, current.metadata!.name!) : [] };
     if (job.status?.state === 'Running' || job.status?.state === 'Initializing') {
       const progress = await readProgress(podsOfJob, ctx.signal);
@@ -245,8 +249,8 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
 
   async function deleteStaleWorkerJobs(job: TrainingJob, currentName: string, log: Logger): Promise<void> {
     const namespace = job.metadata!.namespace!;
-    for (const j of workerJobs.list(namespace)) {
-      if (j.metadata?.name === currentName || !ownedBy(j).includes(objectKey(job))) continue;
+    for (const j of jobsByOwner.get(objectKey(job))) {
+      if (j.metadata?.name === currentName) continue;
       log.info({ job: j.metadata?.name }, 'deleting the worker Job of an earlier generation');
       await deleteIfPresent(() => batch.deleteNamespacedJob({ name: j.metadata!.name!, namespace, propagationPolicy: 'Background' }));
     }
@@ -306,6 +310,26 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
   }
 
   void controller;
+}
+
+/** A live index of an informer's objects by a derived key, kept up to date from its events. */
+export function indexBy<T extends KubeObject>(informer: Informer<T>, keyOf: (obj: T) => string | undefined): { get(key: string): T[] } {
+  const index = new Map<string, Map<string, T>>();
+  const put = (obj: T): void => {
+    const key = keyOf(obj);
+    if (!key) return;
+    let bucket = index.get(key);
+    if (!bucket) index.set(key, (bucket = new Map()));
+    bucket.set(objectKey(obj), obj);
+  };
+  const drop = (obj: T): void => {
+    const key = keyOf(obj);
+    const bucket = key ? index.get(key) : undefined;
+    bucket?.delete(objectKey(obj));
+    if (bucket?.size === 0) index.delete(key!);
+  };
+  informer.on({ add: put, update: (old, obj) => { drop(old); put(obj); }, delete: drop });
+  return { get: (key) => [...(index.get(key)?.values() ?? [])] };
 }
 
 /** Milliseconds until a finished job's ttl runs out (≤ 0: now), or undefined when none applies. */
