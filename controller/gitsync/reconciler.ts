@@ -126,7 +126,8 @@ export function registerJobRepositoryController(opts: GitSyncOptions): void {
     const requestedAt = repo.metadata?.annotations?.[REQUESTED_AT_ANNOTATION];
     const last = lastSync.get(key);
     const generation = repo.metadata?.generation;
-    const due = !last || Date.now() - last.at >= intervalMs || last.requestedAt !== requestedAt || last.generation !== generation;
+    // Due from 0.9× on: the jittered requeue may come that early, and waiting another full interval would double it.
+    const due = !last || Date.now() - last.at >= intervalMs * 0.9 || last.requestedAt !== requestedAt || last.generation !== generation;
 
     const cache = {};
     let commit: string;
@@ -155,7 +156,8 @@ export function registerJobRepositoryController(opts: GitSyncOptions): void {
     const path = manifestPath(repo);
     const previous = { inventory: repo.status?.inventory ?? [], errors: repo.status?.errors ?? [] };
     const prevRevision = repo.status?.lastAppliedRevision;
-    const full = !prevRevision || repo.status?.observedGeneration !== generation;
+    // A cache that lost the last applied commit (a restarted pod, an emptied cache dir) cannot diff from it: read everything.
+    const full = !prevRevision || repo.status?.observedGeneration !== generation || !(await inCache(gitdir, prevRevision, cache));
     const toRead = new Map<string, string | undefined>(); // file → blob (undefined: deleted)
     const problems: SyncError[] = [];
     try {
@@ -171,11 +173,14 @@ export function registerJobRepositoryController(opts: GitSyncOptions): void {
         }
         // Drift: a git-managed job deleted or edited by hand gets its file applied again.
         const drifted = previous.inventory.filter((e) => e.file && !toRead.has(e.file) && isDrifted(jobs.get(namespace, e.name)));
-        if (drifted.length) {
+        // Files refused last time are retried on each poll: quota frees up, RBAC gets granted, the webhook comes back.
+        const retry = due ? [...new Set(previous.errors.map((e) => e.file))].filter((f) => !toRead.has(f)) : [];
+        if (drifted.length || retry.length) {
           const listing = await listManifestFiles({ fs, gitdir, commit, path, cache });
           const blobs = new Map(listing.files.map((f) => [f.file, f.oid]));
           for (const e of drifted) toRead.set(e.file!, blobs.get(e.file!));
-          log.info({ jobs: drifted.map((e) => e.name) }, 'correcting drift');
+          for (const f of retry) if (blobs.has(f)) toRead.set(f, blobs.get(f));
+          if (drifted.length) log.info({ jobs: drifted.map((e) => e.name) }, 'correcting drift');
         }
       }
     } catch (err) {
@@ -195,7 +200,7 @@ export function registerJobRepositoryController(opts: GitSyncOptions): void {
     const pruned: string[] = [];
     if (plan.blocked) {
       // Until confirmed, the jobs stay and stay in the inventory.
-      inventory = [...inventory, ...previous.inventory.filter((e) => !inventory.some((n) => n.name === e.name))];
+      inventory = [...inventory, ...previous.inventory.filter((e) => !inventory.some((n) => n.name === e.name))].sort((a, b) => a.name.localeCompare(b.name));
       metrics.errors.inc({ namespace, name, kind: 'prune' });
       await events.record(involved(repo), 'Warning', 'PruneBlocked', plan.blocked);
     }
@@ -223,11 +228,25 @@ export function registerJobRepositoryController(opts: GitSyncOptions): void {
       : next.errors.length
         ? { status: 'False' as const, reason: 'ManifestErrors', message: `revision ${commit.slice(0, 12)} applied with ${next.errors.length} error${next.errors.length === 1 ? '' : 's'} in ${new Set(next.errors.map((e) => e.file)).size} file(s); first: ${next.errors[0]!.file}${next.errors[0]!.line ? `:${next.errors[0]!.line}` : ''}: ${next.errors[0]!.message}` }
         : { status: 'True' as const, reason: 'Synced', message: `revision ${commit.slice(0, 12)}: ${inventory.length} jobs` };
-    await writeStatus(repo, { ...repo.status, lastFetchedRevision: commit, lastAppliedRevision: commit, inventory, errors: next.errors, observedGeneration: generation }, { type: 'Ready', ...ready });
+    // A blocked prune leaves the sync unfinished: the next one diffs from the same revision again, so the deletions are
+    // still seen (and a confirmation can let them proceed) instead of being forgotten.
+    const done = plan.blocked ? { lastAppliedRevision: prevRevision, observedGeneration: repo.status?.observedGeneration } : { lastAppliedRevision: commit, observedGeneration: generation };
+    await writeStatus(repo, { ...repo.status, lastFetchedRevision: commit, inventory, errors: next.errors, ...done }, { type: 'Ready', ...ready });
     metrics.lastSuccess.set({ namespace, name }, Date.now() / 1000);
-    if (prevRevision && prevRevision !== commit) metrics.revision.remove({ namespace, name, revision: prevRevision });
-    metrics.revision.set({ namespace, name, revision: commit }, 1);
+    if (done.lastAppliedRevision === commit) {
+      if (prevRevision && prevRevision !== commit) metrics.revision.remove({ namespace, name, revision: prevRevision });
+      metrics.revision.set({ namespace, name, revision: commit }, 1);
+    }
     return requeue;
+  }
+
+  async function inCache(gitdir: string, oid: string, cache: object): Promise<boolean> {
+    try {
+      await git.readCommit({ fs, gitdir, oid, cache });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   // Edited by someone else after our last apply (a field manager other than ours, newer than ours), or gone.
