@@ -99,3 +99,18 @@ export function resourceSchema<Spec, Status>(spec: Spec, status: Status) {
     properties: { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: objectMetaSchema, spec, status },
   } as const;
 }
+
+/** Per-worker status, the same in both TrainingJob versions. */
+export const workerStatusesSchema = {
+  type: 'array',
+  items: {
+    type: 'object',
+    required: ['workerId', 'podName'],
+    properties: {
+      workerId: { type: 'integer', minimum: 0 },
+      podName: { type: 'string' },
+      phase: { type: 'string' },
+      restartCount: { type: 'integer', minimum: 0 },
+    },
+  },
+} as const;

@@ -6,7 +6,7 @@ import {
   DEFAULT_FRAMEWORK, DEFAULT_GPUS_PER_WORKER, DEFAULT_MASTER_PORT, DEFAULT_NUM_WORKERS,
 } from './defaults.ts';
 import {
-  conditionsSchema, resourceSchema, pvcVolumeSourceSchema, QUANTITY_PATTERN, resourceRequirementsSchema,
+  conditionsSchema, workerStatusesSchema, resourceSchema, pvcVolumeSourceSchema, QUANTITY_PATTERN, resourceRequirementsSchema,
   stringMapSchema, tolerationSchema,
 } from './meta-schema.ts';
 
@@ -108,19 +108,7 @@ export const trainingJobV1StatusSchema = {
         pending: { type: 'integer', minimum: 0 },
       },
     },
-    workerStatuses: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['workerId', 'podName'],
-        properties: {
-          workerId: { type: 'integer', minimum: 0 },
-          podName: { type: 'string' },
-          phase: { type: 'string' },
-          restartCount: { type: 'integer', minimum: 0 },
-        },
-      },
-    },
+    workerStatuses: workerStatusesSchema,
     allocatedGPUs: { type: 'integer', minimum: 0 },
     restarts: { type: 'integer', minimum: 0 },
     lastCheckpoint: { type: 'string' },

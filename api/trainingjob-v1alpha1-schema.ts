@@ -3,7 +3,7 @@ import { TRAININGJOB_PHASES } from './trainingjob-v1alpha1.ts';
 import {
   DEFAULT_V1ALPHA1_CHECKPOINT_INTERVAL, DEFAULT_V1ALPHA1_GPU_PER_WORKER, DEFAULT_V1ALPHA1_RESTART_POLICY, DEFAULT_V1ALPHA1_WORKERS,
 } from './defaults.ts';
-import { conditionsSchema, resourceSchema, pvcVolumeSourceSchema, resourceRequirementsSchema, stringMapSchema } from './meta-schema.ts';
+import { conditionsSchema, workerStatusesSchema, resourceSchema, pvcVolumeSourceSchema, resourceRequirementsSchema, stringMapSchema } from './meta-schema.ts';
 
 export const trainingJobV1alpha1SpecSchema = {
   type: 'object',
@@ -30,19 +30,7 @@ export const trainingJobV1alpha1StatusSchema = {
     phase: { type: 'string', enum: TRAININGJOB_PHASES },
     startTime: { type: 'string', format: 'date-time' },
     completionTime: { type: 'string', format: 'date-time' },
-    workerStatuses: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['workerId', 'podName'],
-        properties: {
-          workerId: { type: 'integer', minimum: 0 },
-          podName: { type: 'string' },
-          phase: { type: 'string' },
-          restartCount: { type: 'integer', minimum: 0 },
-        },
-      },
-    },
+    workerStatuses: workerStatusesSchema,
     conditions: conditionsSchema,
     observedGeneration: { type: 'integer', format: 'int64', minimum: 0 },
   },

@@ -15,7 +15,7 @@ import { getText } from '../test/harness/http.ts';
 import { installPlatform } from '../test/harness/platform.ts';
 import { mutatingConfigName, validatingConfigName } from '../webhook/registration.ts';
 import { describeLoad, startMeter } from './machine.ts';
-import { summarize } from './stats.ts';
+import { metricSum, summarize } from './stats.ts';
 import type { Suite } from './run.ts';
 
 const creates = Number(process.env.BENCH_CREATES ?? 200);
@@ -98,16 +98,6 @@ const job = (name: string, namespace: string, spec: Record<string, unknown> = {}
   spec: { model: 'resnet50', framework: 'pytorch', numWorkers: 2, gpusPerWorker: 1, hyperparameters: { learningRate: 0.001, batchSize: 64, epochs: 10 }, ...spec },
 });
 
-/** Sum of a Prometheus text metric's samples whose label set contains every `match` pair. */
-function metricSum(text: string, name: string, match: Record<string, string> = {}): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (!Object.entries(match).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
-    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
-}
 
 async function timeEach(n: number, run: () => Promise<unknown>): Promise<number> {
   const out: number[] = [];

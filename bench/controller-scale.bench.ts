@@ -23,7 +23,7 @@ import { installPlatform } from '../test/harness/platform.ts';
 import { startProcess, type ManagedProcess } from '../test/harness/process.ts';
 import { mutatingConfigName, validatingConfigName } from '../webhook/registration.ts';
 import { cpuSecondsOf, describeLoad, startMeter, type MachineLoad } from './machine.ts';
-import { summarize } from './stats.ts';
+import { metricSum, summarize } from './stats.ts';
 import type { Suite } from './run.ts';
 
 interface Setting {
@@ -158,16 +158,6 @@ function rssSampler(pid: number): { stop(): { maxKb: number; samples: number[] }
 
 // ---------- Prometheus text ----------
 
-/** Sum of a metric's samples whose label set contains every `match` pair. */
-function metricSum(text: string, name: string, match: Record<string, string> = {}): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (!Object.entries(match).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
-    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
-}
 
 const reconciles = (t: string): number => metricSum(t, 'trainingjob_operator_reconcile_duration_seconds_count', { controller: 'trainingjob' });
 const reconcileSeconds = (t: string): number => metricSum(t, 'trainingjob_operator_reconcile_duration_seconds_sum', { controller: 'trainingjob' });

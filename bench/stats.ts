@@ -6,3 +6,14 @@ export function summarize(samples: number[]): { n: number; min: number; median: 
 }
 
 export const fmt = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+
+/** Sum of a Prometheus text metric's samples whose label set contains every `match` pair. */
+export function metricSum(text: string, name: string, match: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (!Object.entries(match).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
