@@ -79,6 +79,14 @@ export function registerJobRepositoryController(opts: GitSyncOptions): void {
   const jobs = manager.informer<TrainingJob & KubeObject>({ group: GROUP, version: V1, plural: TRAININGJOB_PLURAL }, { labelSelector: REPOSITORY_LABEL });
   // Per repository: when it last synced and which requestedAt it answered (a new leader syncs everything once).
   const lastSync = new Map<string, { at: number; requestedAt?: string; generation?: number }>();
+  // The status this replica last wrote, by uid: right after our own write the informer may still
+  // hold the previous one, and syncing from it would redo (or undo) the last sync. Only the leader
+  // writes, and a new leader starts empty and reads the cache.
+  const written = new Map<string, NonNullable<JobRepository['status']>>();
+  const current = (repo: JobRepository): JobRepository => {
+    const mine = repo.metadata?.uid ? written.get(repo.metadata.uid) : undefined;
+    return mine ? { ...repo, status: mine } : repo;
+  };
 
   const repoOfJob = (j: TrainingJob & KubeObject): string[] => {
     const v = j.metadata?.labels?.[REPOSITORY_LABEL];
@@ -110,11 +118,13 @@ export function registerJobRepositoryController(opts: GitSyncOptions): void {
 
   async function sync(key: string, ctx: ReconcileContext): Promise<ReconcileResult | void> {
     const { namespace = '', name } = splitKey(key);
-    const repo = repos.get(namespace, name);
-    if (!repo) {
+    const cached = repos.get(namespace, name);
+    if (!cached) {
       lastSync.delete(key);
       return;
     }
+    if (cached.metadata?.deletionTimestamp && cached.metadata.uid) written.delete(cached.metadata.uid);
+    const repo = current(cached);
     const log = ctx.logger.child({ jobrepository: key });
     const intervalMs = parseInterval(syncInterval(repo)) ?? 300_000;
     // Jitter spreads many repositories with the same interval over time.
@@ -311,6 +321,7 @@ export function registerJobRepositoryController(opts: GitSyncOptions): void {
     const next = { ...status, conditions };
     if (deepEqual(next, repo.status ?? {})) return;
     await custom.patchNamespacedCustomObjectStatus({ group: GROUP, version: V1, namespace: repo.metadata!.namespace!, plural: JOBREPOSITORY_PLURAL, name: repo.metadata!.name!, body: { status: next } }, merge);
+    if (repo.metadata?.uid) written.set(repo.metadata.uid, next);
   }
 
   function involved(repo: JobRepository) {

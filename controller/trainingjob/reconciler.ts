@@ -81,6 +81,10 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
   };
 
   const queueRetryMs = opts.queueRetryMs ?? 10_000;
+  // Jobs already counted in trainingjob_created_total (uids of jobs that had no status yet).
+  const counted = new Set<string>();
+  // Finished jobs (uid → namespace/name) already counted as completed or failed.
+  const finished = new Map<string, string>();
   const progressIntervalMs = opts.progressIntervalMs ?? 15_000;
 
   const controller = manager.addController({
@@ -122,12 +126,18 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     const job = jobs.get(namespace, name);
     if (!job) {
       forgetJob(metrics, namespace, name);
+      for (const [uid, key] of finished) if (key === `${namespace}/${name}`) finished.delete(uid);
       return;
     }
     const log = ctx.logger.child({ trainingjob: key });
 
     if (job.metadata?.deletionTimestamp) return finalize(job, log);
-    if (!job.status?.state) metrics.created.inc({ namespace });
+    // By uid, not by an empty status: the cache may not show our first status write yet.
+    const uid = job.metadata?.uid;
+    if (uid && !job.status?.state && !counted.has(uid)) {
+      counted.add(uid);
+      metrics.created.inc({ namespace });
+    } else if (uid && job.status?.state) counted.delete(uid);
     if (needsFinalizer(job) && !job.metadata?.finalizers?.includes(CHECKPOINT_FINALIZER)) {
       await custom.patchNamespacedCustomObject({ group: GROUP, version: V1, namespace, plural: TRAININGJOB_PLURAL, name, body: { metadata: { finalizers: [...(job.metadata?.finalizers ?? []), CHECKPOINT_FINALIZER] } } }, merge);
       return; // the update event brings us back with the finalizer in place
@@ -277,8 +287,16 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     }
     for (const e of happened) {
       await events.record(involved(job), e.type, e.reason, e.message);
-      if (e.reason === 'Completed') metrics.completed.inc({ namespace });
-      if (status.state === 'Failed' && e.type === 'Warning' && job.status?.state !== 'Failed') metrics.failed.inc({ namespace, reason: e.reason });
+      // Once per job: a reconcile that reads a stale status derives the same transition again.
+      const uid = job.metadata?.uid ?? `${namespace}/${name}`;
+      if (e.reason === 'Completed' && !finished.has(uid)) {
+        finished.set(uid, `${namespace}/${name}`);
+        metrics.completed.inc({ namespace });
+      }
+      if (status.state === 'Failed' && e.type === 'Warning' && job.status?.state !== 'Failed' && !finished.has(uid)) {
+        finished.set(uid, `${namespace}/${name}`);
+        metrics.failed.inc({ namespace, reason: e.reason });
+      }
     }
     if (happened.length) log.info({ state: status.state, events: happened.map((e) => e.reason) }, 'status updated');
     recordJobGauges(metrics, {
