@@ -1,7 +1,7 @@
 // One error class for the harness, with a stable code, so callers and tests can tell causes apart.
 import { readFileSync } from 'node:fs';
 
-export type HarnessErrorCode = 'GoMissing' | 'BuildFailed' | 'PortInUse' | 'ProcessExited' | 'StartTimeout' | 'NotRunning';
+export type HarnessErrorCode = 'GoMissing' | 'BuildFailed' | 'PortInUse' | 'ProcessExited' | 'StartTimeout' | 'NotRunning' | 'ModuleDownloadFailed' | 'ModuleFileMissing';
 
 export class HarnessError extends Error {
   readonly code: HarnessErrorCode;

@@ -7,7 +7,7 @@ import { controlPlaneFor, eventually } from '../harness/tap.ts';
 import { startTcpProxy } from '../harness/tcp-proxy.ts';
 import { createManager, LeadershipLostError, watchOf, type Manager } from '../../controller/runtime/manager.ts';
 import { startLeaderElection, microTime, type Lease, type LeaderElection } from '../../controller/runtime/leader-election.ts';
-import { requestJson } from '../../controller/runtime/json-request.ts';
+import { requestJson, statusCode } from '../../controller/runtime/json-request.ts';
 
 const cp = await controlPlaneFor(t);
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
@@ -130,13 +130,21 @@ t.test('a 409 on renew: a foreign write to our lease keeps us leading; a takeove
   t.same(events, ['el-a started'], 'no leadership flap');
 
   // An intruder takes the lease and keeps renewing it: a's renew gets 409 and a must stop; b must wait.
+  // The intruder races a's renewals like any client would: on a 409 it reads again and retries.
   const intrude = async (): Promise<void> => {
-    const cur = await readLease('conflict');
-    const now = Date.now();
-    await requestJson(cp.kubeConfig(), {
-      method: 'PUT', path: leasePath('conflict'),
-      body: { ...cur, spec: { ...cur.spec, holderIdentity: 'intruder', renewTime: microTime(now), acquireTime: microTime(now), leaseDurationSeconds: 4, leaseTransitions: (cur.spec?.leaseTransitions ?? 0) + 1 } },
-    });
+    for (let attempt = 0; ; attempt++) {
+      const cur = await readLease('conflict');
+      const now = Date.now();
+      try {
+        await requestJson(cp.kubeConfig(), {
+          method: 'PUT', path: leasePath('conflict'),
+          body: { ...cur, spec: { ...cur.spec, holderIdentity: 'intruder', renewTime: microTime(now), acquireTime: microTime(now), leaseDurationSeconds: 4, leaseTransitions: (cur.spec?.leaseTransitions ?? 0) + 1 } },
+        });
+        return;
+      } catch (err) {
+        if (statusCode(err) !== 409 || attempt >= 20) throw err;
+      }
+    }
   };
   await intrude();
   t.ok(await eventually(async () => (a.isLeader() ? undefined : true), 3000, 10), 'a stops leading once the lease belongs to someone else');

@@ -1,0 +1,41 @@
+// Source trees of pinned Go modules (CRDs, rule files and such that upstream projects ship in their
+// modules), fetched through the Go module proxy with checksums verified, like the binaries we build.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { HarnessError } from './errors.ts';
+
+/** Upstream modules whose files the tests read; one version each, pinned here. */
+export const upstreamModules = {
+  certManager: { path: 'github.com/cert-manager/cert-manager', version: 'v1.19.1' },
+  prometheusOperator: { path: 'github.com/prometheus-operator/prometheus-operator', version: 'v0.85.0' },
+} as const;
+
+const dirs = new Map<string, string>();
+
+/** Absolute path of the module's extracted source (read-only), downloading it on first use. */
+export function goModuleDir(mod: { path: string; version: string }): string {
+  const key = `${mod.path}@${mod.version}`;
+  const known = dirs.get(key);
+  if (known) return known;
+  const env = { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/local/go/bin`, GOFLAGS: '-mod=mod' };
+  const r = spawnSync('go', ['mod', 'download', '-json', key], { encoding: 'utf8', env, cwd: '/' });
+  let dir: string | undefined;
+  try {
+    dir = (JSON.parse(r.stdout) as { Dir?: string; Error?: string }).Dir;
+  } catch {
+    dir = undefined;
+  }
+  if (r.error || r.status !== 0 || !dir || !existsSync(dir)) {
+    throw new HarnessError('ModuleDownloadFailed', `go mod download ${key} failed (exit ${r.status}): ${(r.stderr || r.stdout || String(r.error)).trim().slice(0, 800)}`, { module: key });
+  }
+  dirs.set(key, dir);
+  return dir;
+}
+
+/** A file inside a pinned module, e.g. `moduleFile(upstreamModules.certManager, 'deploy/crds/cert-manager.io_certificates.yaml')`. */
+export function moduleFile(mod: { path: string; version: string }, relative: string): string {
+  const file = join(goModuleDir(mod), relative);
+  if (!existsSync(file)) throw new HarnessError('ModuleFileMissing', `${relative} is not in ${mod.path}@${mod.version}`, { file });
+  return file;
+}
