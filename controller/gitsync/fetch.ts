@@ -18,8 +18,9 @@ export interface FetchRevisionOptions {
   url: string;
   ref?: GitReference;
   auth?: GitAuth;
+  /** Per attempt: an incremental fetch that fails as TooLarge or brings nothing is retried once at depth 1. */
   timeoutMs?: number;
-  /** Bytes the server may send in total (ref advertisement + pack). */
+  /** Bytes the server may send per attempt (ref advertisement + pack). */
   maxBytes?: number;
   /** isomorphic-git object cache, shared with the tree reads of the same sync. */
   cache?: object;
@@ -85,6 +86,18 @@ async function hasCommit(fs: NodeFs, gitdir: string, cache: object, oid: string)
   }
 }
 
+// A depth-1 fetch re-sends the whole tree even when we hold most of it (upload-pack ignores "have" under
+// `deepen 1`); `deepen-since` our last commit keeps the haves, so a one-file change brings one blob and its trees.
+async function lastFetchedSince(fs: NodeFs, gitdir: string, cache: object): Promise<Date | undefined> {
+  try {
+    const oid = await git.resolveRef({ fs, gitdir, ref: LOCAL_REF });
+    const { commit } = await git.readCommit({ fs, gitdir, oid, cache });
+    return new Date(commit.committer.timestamp * 1000);
+  } catch {
+    return undefined;
+  }
+}
+
 function errorCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
 }
@@ -109,7 +122,7 @@ function translate(err: unknown, ctx: { url: string; ref: GitReference | undefin
 }
 
 export async function fetchRevision(opts: FetchRevisionOptions): Promise<FetchedRevision> {
-  const { fs, http, url, ref, auth } = opts;
+  const { fs, http, url, ref } = opts;
   if (!fs || !http || !url) throw new TypeError('fetchRevision needs fs, http and url');
   const cache = opts.cache ?? {};
   const gitdir = cacheDir(opts);
@@ -125,6 +138,26 @@ export async function fetchRevision(opts: FetchRevisionOptions): Promise<Fetched
     return { commit: ref.commit, gitdir, remoteRef };
   }
 
+  const since = await lastFetchedSince(fs, gitdir, cache);
+  if (since) {
+    try {
+      const commit = await fetchOnce(opts, { gitdir, remoteRef, cache }, { since });
+      if (commit) return { commit, gitdir, remoteRef };
+      // Nothing new enough was sent: the ref moved back to a commit older than our last one (reset + force-push).
+    } catch (err) {
+      // Commits pushed between two syncs come along with `since`; one of them may hold what the tip no longer does.
+      if (!(err instanceof GitSyncError && err.code === 'TooLarge')) throw err;
+    }
+  }
+  const commit = await fetchOnce(opts, { gitdir, remoteRef, cache }, { depth: 1 });
+  if (!commit) throw new GitSyncError('RefNotFound', `${redactUrl(url)}: ${describeRef(ref)} was not received`, { url: redactUrl(url) });
+  return { commit, gitdir, remoteRef };
+}
+
+// One fetch under its own time and byte limits; the commit it brought, or undefined if the tip did not arrive.
+async function fetchOnce(opts: FetchRevisionOptions, at: { gitdir: string; remoteRef: string; cache: object }, shallow: { depth: number } | { since: Date }): Promise<string | undefined> {
+  const { fs, http, url, ref, auth } = opts;
+  const { gitdir, remoteRef, cache } = at;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
   const maxBytes = opts.maxBytes ?? DEFAULT_FETCH_MAX_BYTES;
   const where = redactUrl(url);
@@ -138,19 +171,24 @@ export async function fetchRevision(opts: FetchRevisionOptions): Promise<Fetched
   });
   const aborted = new Promise<never>((_resolve, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }));
   aborted.catch(() => undefined);
+  let running: ReturnType<typeof git.fetch> | undefined;
   try {
-    const fetched = await Promise.race([
-      git.fetch({ fs, http: bounded, gitdir, url, ref: LOCAL_REF, remoteRef, singleBranch: true, depth: 1, tags: false, onAuth: onAuthFor(auth), cache }),
-      aborted,
-    ]);
+    running = git.fetch({ fs, http: bounded, gitdir, url, ref: LOCAL_REF, remoteRef, singleBranch: true, ...shallow, tags: false, onAuth: onAuthFor(auth), cache });
+    const fetched = await Promise.race([running, aborted]);
     if (!fetched.fetchHead) throw new GitSyncError('RefNotFound', `${where}: the repository has no commits`, { url: where });
-    const commit = await peelToCommit(fs, gitdir, cache, fetched.fetchHead);
+    const commit = await peelToCommit(fs, gitdir, cache, fetched.fetchHead).catch((err: unknown) => {
+      if ('since' in shallow) return undefined;
+      throw err;
+    });
+    if (commit === undefined) return undefined;
     if (ref?.commit !== undefined && (commit !== ref.commit || !(await hasCommit(fs, gitdir, cache, commit)))) {
       throw new GitSyncError('RefNotFound', `${where}: commit ${ref.commit} was not received`, { url: where });
     }
     await git.writeRef({ fs, gitdir, ref: LOCAL_REF, value: commit, force: true });
-    return { commit, gitdir, remoteRef };
+    return commit;
   } catch (err) {
+    // An aborted fetch may still be writing into gitdir: let it wind down before anyone fetches there again.
+    if (controller.signal.aborted && running) await Promise.race([running.catch(() => undefined), new Promise((r) => setTimeout(r, 5000).unref())]);
     throw translate(controller.signal.aborted ? controller.signal.reason : err, { url, ref });
   } finally {
     clearTimeout(timer);

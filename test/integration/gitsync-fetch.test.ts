@@ -145,3 +145,42 @@ t.test('a pack over the byte limit is TooLarge; a server that hangs is Timeout',
   await rejectsWith(t, fetchRevision({ ...base, name: 'hang', url: `http://127.0.0.1:${port}/x.git`, timeoutMs: 300 }), 'Timeout', 'no answer');
   t.ok(Date.now() - started < 3000, 'gives up near the timeout');
 });
+
+t.test('a one-file change brings only what changed; a reset to an older, never-fetched commit still arrives', async (t) => {
+  const server = await startGitServer();
+  t.teardown(() => server.stop());
+  server.createRepo('jobs');
+  const wc = await cloneWorkingCopy({ url: server.url('jobs') });
+  t.teardown(() => wc.remove());
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 2000; i++) files[`jobs/job-${String(i).padStart(4, '0')}.yaml`] = job(`job-${i}`);
+  const initial = await wc.commitAndPush(files, '2000 jobs');
+  let bytes = 0;
+  const counting: FetchRevisionOptions['http'] = {
+    async request(req) {
+      const res = await http.request(req);
+      const body = res.body;
+      return body ? { ...res, body: (async function* () { for await (const c of body) { bytes += c.length; yield c; } })() } : res;
+    },
+  };
+  const base: FetchRevisionOptions = { fs, http: counting, cacheRoot: cacheRootFor(t), namespace: 'team-a', name: 'jobs', url: server.url('jobs'), ref: { branch: 'main' } };
+  await fetchRevision(base);
+  const full = bytes;
+  const changed = await wc.commitAndPush({ 'jobs/job-0042.yaml': job('changed') }, 'one file');
+  bytes = 0;
+  t.equal((await fetchRevision(base)).commit, changed);
+  t.comment(`2,000 files: first fetch ${full} bytes, one-file change ${bytes} bytes`);
+  // The changed directory's tree object (2,000 entries) is most of what is left: no thin packs in isomorphic-git.
+  t.ok(bytes < full * 0.6, `the one-file fetch is not a whole new snapshot (${bytes} of ${full} bytes)`);
+
+  await wc.git('reset', '--quiet', '--hard', initial);
+  await wc.push({ force: true });
+  const fresh: FetchRevisionOptions = { ...base, name: 'fresh' };
+  await wc.commitAndPush({ 'jobs/job-0001.yaml': job('newer') }, 'newer');
+  t.equal((await fetchRevision(fresh)).commit, await wc.head(), 'a new cache starts at the tip');
+  await wc.git('reset', '--quiet', '--hard', initial);
+  await wc.push({ force: true });
+  const back = await fetchRevision(fresh);
+  t.equal(back.commit, initial, 'reset + force-push to a commit older than any we fetched');
+  t.same((await listManifestFiles({ fs, gitdir: back.gitdir, commit: initial, path: 'jobs' })).files.length, 2000, 'its whole tree is there');
+});
