@@ -18,9 +18,17 @@ export interface ControllerMetrics {
   accuracy: Gauge<'namespace' | 'name'>;
   reconcileDuration: Histogram<'controller' | 'result'>;
   errors: Counter<'controller' | 'kind'>;
+  gpuQuota: Gauge<'namespace'>;
 }
 
-export function createControllerMetrics(opts: { defaultMetrics?: boolean } = {}): ControllerMetrics {
+export interface ControllerMetricsOptions {
+  defaultMetrics?: boolean;
+  /** GPU quota per namespace, read at each scrape; undefined exports no series (a standby replica). */
+  gpuQuotas?: () => ReadonlyMap<string, number> | undefined;
+}
+
+export function createControllerMetrics(opts: ControllerMetricsOptions = {}): ControllerMetrics {
+  const { gpuQuotas } = opts;
   const registry = new Registry();
   if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'trainingjob_controller_' });
   const registers = [registry];
@@ -45,6 +53,17 @@ export function createControllerMetrics(opts: { defaultMetrics?: boolean } = {})
       registers,
     }),
     errors: new Counter({ name: 'trainingjob_operator_errors_total', help: 'Reconcile errors by controller and kind (transient, terminal, conflict).', labelNames: ['controller', 'kind'], registers }),
+    gpuQuota: new Gauge({
+      name: 'trainingjob_gpu_quota',
+      help: 'GPU quota of each namespace: the smallest gpuQuota of the TrainingPolicies that select it.',
+      labelNames: ['namespace'],
+      registers,
+      // Computed at scrape time from the caches, so a deleted policy or namespace never leaves a stale series.
+      collect() {
+        this.reset();
+        for (const [namespace, quota] of gpuQuotas?.() ?? []) this.set({ namespace }, quota);
+      },
+    }),
   };
 }
 

@@ -9,6 +9,7 @@ import { hookRejectedCounter, pushReceiver } from './gitsync/push-receiver.ts';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { backgroundEvents, createEventRecorder } from './events.ts';
+import { leaderGpuQuotas } from './gpu-quota.ts';
 import { createControllerMetrics, type ControllerMetrics } from './metrics.ts';
 import { createManager, LeadershipLostError, type KubeObject, type Manager } from './runtime/index.ts';
 import { registerTrainingJobController } from './trainingjob/reconciler.ts';
@@ -72,7 +73,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     ...(opts.clientBurst ? { clientBurst: opts.clientBurst } : {}),
     userAgent: 'trainingjob-controller',
   });
-  const metrics = createControllerMetrics();
+  const metrics = createControllerMetrics({ gpuQuotas: leaderGpuQuotas(manager) });
   // Events get their own client: they must not queue behind reconciles for the shared rate limiter.
   const events = backgroundEvents(createEventRecorder({ core: opts.kubeConfig.makeApiClient(CoreV1Api), component: 'trainingjob-controller', logger: log }));
   registerTrainingJobController({

@@ -1,5 +1,6 @@
 // Admission metrics (prom-client) on a registry of the app's own, so tests and replicas never share state.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { certFacts } from '../certs/inspect.ts';
 
 export interface WebhookMetrics {
   registry: Registry;
@@ -9,6 +10,7 @@ export interface WebhookMetrics {
   badRequests: Counter<'webhook'>;
   quotaConflicts: Counter;
   conversions: Counter<'result'>;
+  certificateExpiry: Gauge;
 }
 
 export function createWebhookMetrics(opts: { defaultMetrics?: boolean } = {}): WebhookMetrics {
@@ -28,5 +30,11 @@ export function createWebhookMetrics(opts: { defaultMetrics?: boolean } = {}): W
     badRequests: new Counter({ name: 'trainingjob_admission_bad_requests_total', help: 'Requests refused before evaluation because the AdmissionReview was malformed.', labelNames: ['webhook'], registers: [registry] }),
     quotaConflicts: new Counter({ name: 'trainingjob_admission_quota_conflicts_total', help: 'GPU ledger writes lost to a concurrent admission and retried.', registers: [registry] }),
     conversions: new Counter({ name: 'trainingjob_conversion_requests_total', help: 'ConversionReviews answered, by result.', labelNames: ['result'], registers: [registry] }),
+    certificateExpiry: new Gauge({ name: 'trainingjob_webhook_certificate_expiry_timestamp_seconds', help: 'When the serving certificate this replica currently serves expires (notAfter, Unix seconds).', registers: [registry] }),
   };
+}
+
+/** Records the expiry of the certificate just put in service; the alert compares it with the rotation lookahead. */
+export function recordServingCertificate(m: WebhookMetrics, certPem: string): void {
+  m.certificateExpiry.set(certFacts(certPem, 'serving certificate').notAfter.getTime() / 1000);
 }

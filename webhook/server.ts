@@ -10,7 +10,7 @@ import { cachedFacts } from './cached-facts.ts';
 import { kubeClusterFacts } from './cluster-facts.ts';
 import { keyedLock } from './keyed-lock.ts';
 import { configMapLedgerStore } from './ledger-store.ts';
-import { createWebhookMetrics, type WebhookMetrics } from './metrics.ts';
+import { createWebhookMetrics, recordServingCertificate, type WebhookMetrics } from './metrics.ts';
 
 export interface WebhookServerOptions {
   kubeConfig: KubeConfig;
@@ -36,6 +36,7 @@ export interface WebhookServer {
 
 export async function startWebhookServer(opts: WebhookServerOptions): Promise<WebhookServer> {
   const metrics = opts.metrics ?? createWebhookMetrics();
+  recordServingCertificate(metrics, opts.tls.cert);
   const core = opts.kubeConfig.makeApiClient(CoreV1Api);
   const logger = opts.logger ?? pino({ level: 'silent' });
   // Watching TrainingJobs lets reservations retire as soon as their job is persisted (see persisted-jobs.ts).
@@ -67,6 +68,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
     metrics,
     updateCertificate(tls) {
       (app.server as Server).setSecureContext({ key: tls.key, cert: tls.cert });
+      recordServingCertificate(metrics, tls.cert);
       opts.logger?.info('serving certificate updated');
     },
     async close() {

@@ -42,6 +42,15 @@ export function createGitSyncMetrics(registry: Registry): GitSyncMetrics {
   };
 }
 
+/** Drops a repository's gauges when it is deleted (all) or suspended (last success), so the staleness alert never fires for it. */
+export async function forgetRepository(m: GitSyncMetrics, namespace: string, name: string, opts: { keepRevision?: boolean } = {}): Promise<void> {
+  m.lastSuccess.remove({ namespace, name });
+  if (opts.keepRevision) return;
+  for (const { labels } of (await m.revision.get()).values) {
+    if (labels.namespace === namespace && labels.name === name) m.revision.remove({ namespace, name, revision: String(labels.revision) });
+  }
+}
+
 export interface GitSyncOptions {
   manager: Manager;
   events: EventRecorder;
@@ -121,6 +130,7 @@ export function registerJobRepositoryController(opts: GitSyncOptions): void {
     const cached = repos.get(namespace, name);
     if (!cached) {
       lastSync.delete(key);
+      await forgetRepository(metrics, namespace, name);
       return;
     }
     if (cached.metadata?.deletionTimestamp && cached.metadata.uid) written.delete(cached.metadata.uid);
@@ -130,6 +140,7 @@ export function registerJobRepositoryController(opts: GitSyncOptions): void {
     // Jitter spreads many repositories with the same interval over time.
     const requeue = { requeueAfterMs: Math.round(intervalMs * (0.9 + Math.random() * 0.2)) };
     if (repo.spec.suspend) {
+      await forgetRepository(metrics, namespace, name, { keepRevision: true });
       await writeStatus(repo, { ...repo.status }, { type: 'Ready', status: 'False', reason: 'Suspended', message: 'syncing is suspended (spec.suspend)' });
       return;
     }
@@ -219,10 +230,13 @@ export function registerJobRepositoryController(opts: GitSyncOptions): void {
       const live = jobs.get(namespace, jobName);
       if (!live || live.metadata?.labels?.[REPOSITORY_LABEL] !== repositoryLabelValue({ namespace, name })) continue;
       try {
-        await custom.deleteNamespacedCustomObject({ group: GROUP, version: V1, namespace, plural: TRAININGJOB_PLURAL, name: jobName });
+        // As the repository's ServiceAccount, like the applies: it may only delete what it may manage.
+        await custom.deleteNamespacedCustomObject({ group: GROUP, version: V1, namespace, plural: TRAININGJOB_PLURAL, name: jobName }, actingAs(repo));
         pruned.push(jobName);
       } catch (err) {
-        if (!isApiError(err, 404)) throw err;
+        if (isApiError(err, 404)) continue;
+        await events.record(involved(repo), 'Warning', 'PruneFailed', `${jobName}: ${applyErrorMessage(err)}`);
+        throw err;
       }
     }
 
@@ -273,8 +287,7 @@ export function registerJobRepositoryController(opts: GitSyncOptions): void {
     if ('message' in blob) return { file, jobs: [], errors: [{ file, message: blob.message }] };
     const entries = manifestsOfFile({ file, text: blob.text, repository: { namespace, name: repo.metadata!.name! }, revision });
     const outcome: FileOutcome = { file, jobs: [], errors: [] };
-    const sa = repo.spec.serviceAccountName;
-    const options = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply, sa ? setHeaderOptions('Impersonate-User', `system:serviceaccount:${namespace}:${sa}`) : undefined);
+    const options = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply, actingAs(repo));
     for (const e of entries) {
       if ('message' in e) {
         outcome.errors.push({ file, line: e.line, message: e.message });
@@ -307,7 +320,11 @@ export function registerJobRepositoryController(opts: GitSyncOptions): void {
   async function authOf(repo: JobRepository): Promise<{ auth?: GitAuth }> {
     const ref = repo.spec.secretRef?.name;
     if (!ref) return {};
-    const secret = await core.readNamespacedSecret({ name: ref, namespace: repo.metadata!.namespace! });
+    // The API's words only: the raw error carries per-request headers, and a message that changes on every try
+    // rewrote the status each time, which triggered the next try at once (a hot loop until the Secret appeared).
+    const secret = await core.readNamespacedSecret({ name: ref, namespace: repo.metadata!.namespace! }).catch((err: unknown) => {
+      throw new Error(`reading Secret ${repo.metadata!.namespace!}/${ref}: ${applyErrorMessage(err)}`);
+    });
     const get = (k: string) => (secret.data?.[k] ? Buffer.from(secret.data[k], 'base64').toString('utf8') : undefined);
     const token = get('token');
     if (token) return { auth: { token } };
@@ -322,6 +339,12 @@ export function registerJobRepositoryController(opts: GitSyncOptions): void {
     if (deepEqual(next, repo.status ?? {})) return;
     await custom.patchNamespacedCustomObjectStatus({ group: GROUP, version: V1, namespace: repo.metadata!.namespace!, plural: JOBREPOSITORY_PLURAL, name: repo.metadata!.name!, body: { status: next } }, merge);
     if (repo.metadata?.uid) written.set(repo.metadata.uid, next);
+  }
+
+  /** Request options that make a write on the repository's behalf as its spec.serviceAccountName (none: the controller's own identity). */
+  function actingAs(repo: JobRepository) {
+    const sa = repo.spec.serviceAccountName;
+    return sa ? setHeaderOptions('Impersonate-User', `system:serviceaccount:${repo.metadata!.namespace!}:${sa}`) : undefined;
   }
 
   function involved(repo: JobRepository) {
