@@ -43,6 +43,8 @@ export const binarySpecs: readonly BinarySpec[] = [
   { name: 'kube-controller-manager', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kube-controller-manager', version: kubeVersion, ldflags: kubeLdflags },
   { name: 'kube-scheduler', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kube-scheduler', version: kubeVersion, ldflags: kubeLdflags },
   { name: 'kwok', module: 'kwok', pkg: 'sigs.k8s.io/kwok/cmd/kwok', version: 'v0.7.0' },
+  // Argo CD's multi-call binary; named `argocd` it is the CLI, which the tests run on our Lua health checks and actions (argocd/).
+  { name: 'argocd', module: 'argocd', pkg: 'github.com/argoproj/argo-cd/v3/cmd', version: 'v3.2.11', ldflags: ['-X github.com/argoproj/argo-cd/v3/common.version=3.2.11', '-X github.com/argoproj/argo-cd/v3/common.kubectlVersion=v0.34.0'] },
   // Open Policy Agent, for the side-by-side admission benchmark (bench/admission.bench.ts).
   { name: 'opa', module: 'opa', pkg: '.', version: 'v1.22.2', benchOnly: true },
 ];

@@ -9,6 +9,8 @@ import { HarnessError } from './errors.ts';
 export const upstreamModules = {
   certManager: { path: 'github.com/cert-manager/cert-manager', version: 'v1.19.1' },
   prometheusOperator: { path: 'github.com/prometheus-operator/prometheus-operator', version: 'v0.85.0' },
+  // Argo CD's own CRDs (manifests/crds/), the same release as the argocd CLI in binarySpecs.
+  argoCd: { path: 'github.com/argoproj/argo-cd/v3', version: 'v3.2.11' },
 } as const;
 
 const dirs = new Map<string, string>();
