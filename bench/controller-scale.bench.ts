@@ -10,9 +10,6 @@
 // CLI) whose VmRSS / VmHWM are read from /proc. The benchmark follows progress through its own
 // watches (list+watch, not polling), so it adds little apiserver load.
 import { AdmissionregistrationV1Api, ApiException, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { GROUP, TRAININGJOB_LABEL, TRAININGJOB_PLURAL, V1 } from '../api/index.ts';
 import { createInformer, type Informer } from '../controller/runtime/informer.ts';
@@ -20,17 +17,13 @@ import type { KubeObject } from '../controller/runtime/kube-object.ts';
 import { startControlPlane, type ControlPlane } from '../test/harness/controlplane.ts';
 import { getText } from '../test/harness/http.ts';
 import { installPlatform } from '../test/harness/platform.ts';
-import { startProcess, type ManagedProcess } from '../test/harness/process.ts';
 import { mutatingConfigName, validatingConfigName } from '../webhook/registration.ts';
 import { cpuSecondsOf, describeLoad, startMeter, type MachineLoad } from './machine.ts';
 import { metricSum, summarize } from './stats.ts';
 import type { Suite } from './run.ts';
+import { mb, memoryOf, resetPeak, rssSampler, startControllerProcess, type Controller, type ControllerSetting } from './controller-process.ts';
 
-interface Setting {
-  qps: number;
-  burst: number;
-  workers: number;
-}
+type Setting = ControllerSetting;
 
 // "qps/burst/workers,…": the CLI default first, then the documented raise (createManager's doc:
 // ≥ 50 jobs/s needs about clientQps 300, clientBurst 600), then the raise with more workers.
@@ -52,109 +45,8 @@ const sampleMs = Number(process.env.BENCH_SCALE_SAMPLE_MS ?? 30_000);
 const namespace = 'scale';
 const log = (l: string): void => void process.stderr.write(`  ${l}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const runner = join(import.meta.dirname, 'controller-scale-runner.ts');
 const quiet = pino({ level: 'silent' });
 
-// ---------- the controller process and its memory ----------
-
-interface Memory {
-  rssKb: number;
-  hwmKb: number;
-}
-
-function memoryOf(pid: number): Memory | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
-    return { rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Resets VmHWM to the current RSS (Linux clear_refs 5), so the next peak is this phase's own. */
-function resetPeak(pid: number): boolean {
-  try {
-    writeFileSync(`/proc/${pid}/clear_refs`, '5');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const mb = (kb: number): string => `${(kb / 1024).toFixed(0)} MB`;
-
-interface Controller {
-  proc: ManagedProcess;
-  metricsUrl: string;
-  scrape(): Promise<string>;
-  stop(): Promise<number | null>;
-}
-
-async function startControllerProcess(cp: ControlPlane, s: Setting, label: string): Promise<Controller> {
-  // Outside the control plane's folder, which is removed at stop: kept for a look afterwards.
-  const logPath = join(tmpdir(), `trainingjob-controller-scale-${label}.log`);
-  rmSync(logPath, { force: true });
-  const proc = startProcess({
-    name: 'trainingjob-controller',
-    command: process.execPath,
-    args: [
-      runner, '--kubeconfig', cp.kubeconfigPath, '--no-leader-elect',
-      '--metrics-addr', '127.0.0.1:0', '--health-addr', '127.0.0.1:0',
-      '--client-qps', String(s.qps), '--client-burst', String(s.burst), '--workers', String(s.workers),
-    ],
-    logPath,
-    // The production default level; the log goes to a file, as a pod's would go to its runtime.
-    env: { ...process.env, LOG_LEVEL: 'info' },
-  });
-  try {
-    // Ports are picked by the kernel (…:0); the controller logs the URLs it bound.
-    let urls: { metricsUrl?: string; healthUrl?: string } = {};
-    const deadline = Date.now() + 60_000;
-    while (!urls.healthUrl) {
-      if (!proc.running()) throw new Error(`controller exited at start; log ${logPath}`);
-      if (Date.now() > deadline) throw new Error(`controller did not start within 60 s; log ${logPath}`);
-      const line = readFileSync(logPath, 'utf8').split('\n').find((l) => l.includes('"controller started"'));
-      if (line) urls = JSON.parse(line) as typeof urls;
-      else await sleep(100);
-    }
-    while ((await getText(`${urls.healthUrl}/readyz`, undefined, 5000).catch(() => ({ status: 0 }))).status !== 200) {
-      if (Date.now() > deadline) throw new Error(`controller caches not synced within 60 s; log ${logPath}`);
-      await sleep(100);
-    }
-    const metricsUrl = urls.metricsUrl!;
-    return {
-      proc,
-      metricsUrl,
-      scrape: async () => (await getText(`${metricsUrl}/metrics`, undefined, 30_000)).body,
-      async stop() {
-        await proc.stop(15_000);
-        return proc.exited;
-      },
-    };
-  } catch (err) {
-    await proc.stop();
-    throw err;
-  }
-}
-
-/** Samples VmRSS every 250 ms; the max of the samples backs up VmHWM. */
-function rssSampler(pid: number): { stop(): { maxKb: number; samples: number[] } } {
-  const samples: number[] = [];
-  const take = (): void => {
-    const m = memoryOf(pid);
-    if (m) samples.push(m.rssKb);
-  };
-  take();
-  const timer = setInterval(take, 250);
-  return {
-    stop() {
-      clearInterval(timer);
-      take();
-      return { maxKb: Math.max(...samples), samples };
-    },
-  };
-}
 
 // ---------- Prometheus text ----------
 

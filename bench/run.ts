@@ -6,6 +6,7 @@ import { coldBuildSuite } from './build.bench.ts';
 import { admissionSuite } from './admission.bench.ts';
 import { apiserverCreateSuite } from './apiserver-create.bench.ts';
 import { controllerScaleSuite } from './controller-scale.bench.ts';
+import { gitsyncSuite } from './gitsync.bench.ts';
 
 export interface Suite {
   name: string;
@@ -14,7 +15,7 @@ export interface Suite {
   run(): Promise<string>;
 }
 
-const suites: Suite[] = [controlPlaneSuite, admissionSuite, apiserverCreateSuite, controllerScaleSuite, coldBuildSuite];
+const suites: Suite[] = [controlPlaneSuite, admissionSuite, apiserverCreateSuite, controllerScaleSuite, gitsyncSuite, coldBuildSuite];
 const asked = process.argv.slice(2);
 const chosen = asked.length ? suites.filter((s) => asked.includes(s.name)) : suites.filter((s) => !s.explicitOnly);
 if (asked.length && chosen.length !== asked.length) {

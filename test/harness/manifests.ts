@@ -64,7 +64,12 @@ export async function installCRDs(cp: ControlPlane, yamlText: string, opts: { fi
   if (crds.length === 0) return { names, code: 0, stdout: '', stderr: '' };
   const applied = await cp.kubectl(applyArgs(opts.fieldManager ?? 'trainingjob-tests'), { input: toYaml(crds) });
   if (applied.code !== 0) return { names, ...applied };
-  const waited = await cp.kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...names.map((n) => `crd/${n}`)]);
+  // A CRD created a moment ago may have no status.conditions yet, which `kubectl wait` reports as an error.
+  let waited = await cp.kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...names.map((n) => `crd/${n}`)]);
+  for (let attempt = 0; waited.code !== 0 && /accessor error|conditions/.test(waited.stderr) && attempt < 20; attempt++) {
+    await new Promise((r) => setTimeout(r, 250));
+    waited = await cp.kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...names.map((n) => `crd/${n}`)]);
+  }
   return { names, ...waited };
 }
 

@@ -138,18 +138,8 @@ async function scopes(cp: Awaited<ReturnType<typeof controlPlaneFor>>, docs: Kub
 
 const cp = await controlPlaneFor(t);
 
-// `kubectl wait` right after a CRD's creation can fail on a status without conditions yet
-// (".status.conditions accessor error"); applying again is harmless, so retry that case.
-async function installCRDsSettled(yamlText: string): ReturnType<typeof installCRDs> {
-  for (let attempt = 1; ; attempt++) {
-    const r = await installCRDs(cp, yamlText);
-    if (r.code === 0 || attempt === 5 || !/status\.conditions accessor error/.test(r.stderr)) return r;
-    await new Promise((res) => setTimeout(res, 500));
-  }
-}
-
 t.test('the project admits exactly what the platform and the team folders deploy', async (t) => {
-  const crds = await installCRDsSettled(platform.filter((d) => d.kind === 'CustomResourceDefinition').map((d) => stringify(d)).join('---\n'));
+  const crds = await installCRDs(cp, platform.filter((d) => d.kind === 'CustomResourceDefinition').map((d) => stringify(d)).join('---\n'));
   t.equal(crds.code, 0, 'our CRDs installed', { stderr: crds.stderr });
   const deployed: Array<{ doc: KubeDocument; namespace: string }> = [
     ...platform.map((doc) => ({ doc, namespace: platformApp.spec.destination.namespace })),
@@ -181,7 +171,7 @@ t.test('the project admits exactly what the platform and the team folders deploy
 
 t.test('Argo CD\'s CRDs accept our AppProject, Application, ApplicationSet and argocd-cm', async (t) => {
   const files = ['application-crd.yaml', 'applicationset-crd.yaml', 'appproject-crd.yaml'].map((f) => readFileSync(moduleFile(upstreamModules.argoCd, `manifests/crds/${f}`), 'utf8'));
-  const installed = await installCRDsSettled(files.join('\n---\n'));
+  const installed = await installCRDs(cp, files.join('\n---\n'));
   t.equal(installed.code, 0, `Argo CD CRDs established: ${installed.names.join(', ')}`, { stderr: installed.stderr });
   t.equal((await cp.kubectl(['create', 'namespace', 'argocd'])).code, 0, 'namespace argocd');
   for (const file of ['project.yaml', 'platform-application.yaml', 'teams-applicationset.yaml', 'argocd-cm.yaml']) {
