@@ -36,6 +36,15 @@ function jobOf(req: AdmissionRequest, obj: unknown): TrainingJob | undefined {
   return { ...job, apiVersion: job.apiVersion ?? API_VERSION_V1, metadata: { ...job.metadata, namespace } };
 }
 
+// Seen persisted at or before the list's version: then the list has the job, or it is gone since. A job seen
+// after the list was taken is in neither, so its reservation must still count.
+function persistedBy(deps: AdmitDeps, namespace: string, listedRv: string | undefined): (name: string) => boolean {
+  return (name) => {
+    const at = deps.persisted?.seenAt(namespace, name);
+    return at !== undefined && listedRv !== undefined && newestVersion([listedRv, at]) === listedRv;
+  };
+}
+
 /** Engine input for `object`: the jobs listed (not older than the ledger says) plus stand-ins for reserved ones not listed yet. */
 async function engineInput(deps: AdmitDeps, req: AdmissionRequest, object: TrainingJob, ledger: Ledger, self: string): Promise<{ input: EvaluationInput; jobs: JobList }> {
   const namespace = object.metadata?.namespace ?? '';
@@ -43,7 +52,7 @@ async function engineInput(deps: AdmitDeps, req: AdmissionRequest, object: Train
   // Fresh enough to show every job whose reservation was retired, by the ledger's writers or by our own watch.
   const notOlderThan = newestVersion([ledger.listedAt, ...Object.keys(ledger.entries).map(seenAt)]);
   const [ns, policies, jobs, resourceQuotas] = await Promise.all([deps.facts.namespace(namespace), deps.facts.policies(), deps.facts.jobs(namespace, notOlderThan), deps.facts.resourceQuotas(namespace)]);
-  const pending = pendingJobs(ledger, namespace, jobs.items, deps.now(), self, (name) => seenAt(name) !== undefined);
+  const pending = pendingJobs(ledger, namespace, jobs.items, deps.now(), self, persistedBy(deps, namespace, jobs.resourceVersion));
   const input: EvaluationInput = { operation: req.operation, dryRun: Boolean(req.dryRun), object, oldObject: jobOf(req, req.oldObject), namespace: ns, policies, namespaceJobs: [...jobs.items, ...pending], resourceQuotas };
   return { input, jobs };
 }
@@ -94,8 +103,7 @@ async function reserve(deps: AdmitDeps, req: AdmissionRequest, job: TrainingJob)
     const { input, jobs } = await engineInput(deps, req, job, ledger, self);
     const verdict = validate(input);
     if (!verdict.allowed || req.dryRun || !capacityApplies(input, job)) return verdict;
-    const seen = (n: string) => deps.persisted?.seenAt(namespace, n) !== undefined;
-    const next = withReservation(ledger, jobs.items, jobs.resourceVersion, now, self, { gpus: gpuDemand(job), workers: job.spec?.numWorkers ?? 1, at: new Date(now).toISOString() }, seen);
+    const next = withReservation(ledger, jobs.items, jobs.resourceVersion, now, self, { gpus: gpuDemand(job), workers: job.spec?.numWorkers ?? 1, at: new Date(now).toISOString() }, persistedBy(deps, namespace, jobs.resourceVersion));
     if (await deps.ledger.write(namespace, next, ledger.version)) return verdict;
     deps.onConflict?.();
     // Jitter, so replicas that collided do not collide again in lockstep.

@@ -3,11 +3,12 @@ import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Server } from 'node:https';
 import { pino, type Logger } from 'pino';
 import { GROUP, TRAININGJOB_PLURAL, V1 } from '../api/index.ts';
-import { createInformer, type KubeObject } from '../controller/runtime/index.ts';
+import { createInformer, type Informer, type KubeObject } from '../controller/runtime/index.ts';
 import { trackPersistedJobs } from './persisted-jobs.ts';
 import { buildApp } from './app.ts';
 import { cachedFacts } from './cached-facts.ts';
-import { kubeClusterFacts } from './cluster-facts.ts';
+import { kubeClusterFacts, type ClusterFacts } from './cluster-facts.ts';
+import { informerJobs } from './informer-jobs.ts';
 import { keyedLock } from './keyed-lock.ts';
 import { configMapLedgerStore } from './ledger-store.ts';
 import { createWebhookMetrics, recordServingCertificate, type WebhookMetrics } from './metrics.ts';
@@ -34,6 +35,11 @@ export interface WebhookServer {
   close(): Promise<void>;
 }
 
+// Job lists come from this replica's TrainingJob watch; namespaces, policies and quotas from the apiserver.
+function withWatchedJobs(facts: ClusterFacts, informer: Informer<KubeObject>): ClusterFacts {
+  return { ...facts, jobs: informerJobs({ informer, fallback: (ns, rv) => facts.jobs(ns, rv) }) };
+}
+
 export async function startWebhookServer(opts: WebhookServerOptions): Promise<WebhookServer> {
   const metrics = opts.metrics ?? createWebhookMetrics();
   recordServingCertificate(metrics, opts.tls.cert);
@@ -45,7 +51,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
   jobs.start();
   const app = buildApp({
     deps: {
-      facts: cachedFacts(kubeClusterFacts(opts.kubeConfig), opts.factsTtlMs ?? 2000),
+      facts: cachedFacts(withWatchedJobs(kubeClusterFacts(opts.kubeConfig), jobs), opts.factsTtlMs ?? 2000),
       lock: keyedLock(),
       persisted,
       ledger: configMapLedgerStore(core, opts.ledgerNamespace),

@@ -66,6 +66,8 @@ export interface Informer<T extends KubeObject> {
   get(namespace: string | undefined, name: string): T | undefined;
   list(namespace?: string): T[];
   stats(): InformerStats;
+  /** The resourceVersion the cache reflects (a list's, or the last event's or bookmark's); '' before the first list and while relisting. */
+  resourceVersion(): string;
 }
 
 interface ListBody<T> {
@@ -326,5 +328,6 @@ export function createInformer<T extends KubeObject>(opts: InformerOptions): Inf
       return all;
     },
     stats: () => ({ ...stats }),
+    resourceVersion: () => resourceVersion,
   };
 }
