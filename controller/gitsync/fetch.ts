@@ -18,7 +18,7 @@ export interface FetchRevisionOptions {
   url: string;
   ref?: GitReference;
   auth?: GitAuth;
-  /** Per attempt: an incremental fetch that fails as TooLarge or brings nothing is retried once at depth 1. */
+  /** Per attempt: an incremental fetch that brings nothing (the ref moved back) is retried once at depth 1. */
   timeoutMs?: number;
   /** Bytes the server may send per attempt (ref advertisement + pack). */
   maxBytes?: number;
@@ -145,8 +145,10 @@ export async function fetchRevision(opts: FetchRevisionOptions): Promise<Fetched
       if (commit) return { commit, gitdir, remoteRef };
       // Nothing new enough was sent: the ref moved back to a commit older than our last one (reset + force-push).
     } catch (err) {
-      // Commits pushed between two syncs come along with `since`; one of them may hold what the tip no longer does.
-      if (!(err instanceof GitSyncError && err.code === 'TooLarge')) throw err;
+      // Commits pushed between two syncs come along with `since`, and one of them may hold what the tip no longer
+      // does: the next fetch starts over at depth 1 (tip only). Not right away, on a connection still being torn down.
+      if (err instanceof GitSyncError && err.code === 'TooLarge') await git.deleteRef({ fs, gitdir, ref: LOCAL_REF }).catch(() => undefined);
+      throw err;
     }
   }
   const commit = await fetchOnce(opts, { gitdir, remoteRef, cache }, { depth: 1 });

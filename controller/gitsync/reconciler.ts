@@ -151,6 +151,7 @@ export function registerJobRepositoryController(opts: GitSyncOptions): void {
     const due = !last || Date.now() - last.at >= intervalMs * 0.9 || last.requestedAt !== requestedAt || last.generation !== generation;
 
     const cache = {};
+    const phase = { start: performance.now(), fetched: 0, read: 0, applied: 0 };
     let commit: string;
     let gitdir: string;
     try {
@@ -174,6 +175,7 @@ export function registerJobRepositoryController(opts: GitSyncOptions): void {
       return { requeueAfterMs: Math.min(requeue.requeueAfterMs, 30_000) };
     }
 
+    phase.fetched = performance.now();
     const path = manifestPath(repo);
     const previous = { inventory: repo.status?.inventory ?? [], errors: repo.status?.errors ?? [] };
     const prevRevision = repo.status?.lastAppliedRevision;
@@ -211,6 +213,7 @@ export function registerJobRepositoryController(opts: GitSyncOptions): void {
       return requeue;
     }
 
+    phase.read = performance.now();
     const outcomes: FileOutcome[] = [];
     for (const [file, oid] of toRead) outcomes.push(oid ? await applyFile(repo, file, oid, gitdir, commit, cache, log) : { file, jobs: [], errors: [] });
     const touched = new Set([...toRead.keys(), ...problems.map((p) => p.file)]);
@@ -240,6 +243,7 @@ export function registerJobRepositoryController(opts: GitSyncOptions): void {
       }
     }
 
+    phase.applied = performance.now();
     const newErrors = next.errors.filter((e) => !previous.errors.some((p) => deepEqual(p, e)));
     for (const e of newErrors) await events.record(involved(repo), 'Warning', 'ManifestRejected', `${e.file}${e.line ? `:${e.line}` : ''}: ${e.message}`);
     if (next.errors.length) metrics.errors.inc({ namespace, name, kind: 'file' }, newErrors.length);
@@ -257,6 +261,10 @@ export function registerJobRepositoryController(opts: GitSyncOptions): void {
     const done = plan.blocked ? { lastAppliedRevision: prevRevision, observedGeneration: repo.status?.observedGeneration } : { lastAppliedRevision: commit, observedGeneration: generation };
     await writeStatus(repo, { ...repo.status, lastFetchedRevision: commit, inventory, errors: next.errors, ...done }, { type: 'Ready', ...ready });
     metrics.lastSuccess.set({ namespace, name }, Date.now() / 1000);
+    if (toRead.size || pruned.length || prevRevision !== commit) {
+      const ms = (a: number, b: number) => Math.round(b - a);
+      log.info({ revision: commit, files: toRead.size, applied, pruned: pruned.length, errors: next.errors.length, inventory: inventory.length, ms: { fetch: ms(phase.start, phase.fetched), read: ms(phase.fetched, phase.read), apply: ms(phase.read, phase.applied), status: ms(phase.applied, performance.now()) } }, 'synced');
+    }
     if (done.lastAppliedRevision === commit) {
       if (prevRevision && prevRevision !== commit) metrics.revision.remove({ namespace, name, revision: prevRevision });
       metrics.revision.set({ namespace, name, revision: commit }, 1);
@@ -336,8 +344,13 @@ export function registerJobRepositoryController(opts: GitSyncOptions): void {
   async function writeStatus(repo: JobRepository, status: JobRepository['status'], ready: { type: string; status: 'True' | 'False'; reason: string; message: string }): Promise<void> {
     const conditions = setCondition(repo.status?.conditions ?? [], { ...ready, ...(repo.metadata?.generation !== undefined ? { observedGeneration: repo.metadata.generation } : {}) }, now().toISOString());
     const next = { ...status, conditions };
-    if (deepEqual(next, repo.status ?? {})) return;
-    await custom.patchNamespacedCustomObjectStatus({ group: GROUP, version: V1, namespace: repo.metadata!.namespace!, plural: JOBREPOSITORY_PLURAL, name: repo.metadata!.name!, body: { status: next } }, merge);
+    const before = (repo.status ?? {}) as Record<string, unknown>;
+    if (deepEqual(next, before)) return;
+    // Only the fields that changed: an unchanged inventory of thousands of entries is not sent again.
+    const changed: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(next)) if (!deepEqual(v, before[k])) changed[k] = v ?? null;
+    for (const k of Object.keys(before)) if (!(k in next)) changed[k] = null;
+    await custom.patchNamespacedCustomObjectStatus({ group: GROUP, version: V1, namespace: repo.metadata!.namespace!, plural: JOBREPOSITORY_PLURAL, name: repo.metadata!.name!, body: { status: changed } }, merge);
     if (repo.metadata?.uid) written.set(repo.metadata.uid, next);
   }
 
