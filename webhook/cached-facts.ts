@@ -1,5 +1,6 @@
-// Policies and namespace labels change rarely and are read on every review: serve them from a
-// short-lived cache (concurrent misses share one read). Jobs, quotas and the ledger stay uncached.
+// Policies, namespace labels and ResourceQuotas change rarely (quota usage moves with pods, and the
+// apiserver enforces it on pods anyway) and are read on every review: serve them from a short-lived
+// cache (concurrent misses share one read). Jobs come from the watch; the ledger stays uncached.
 import type { ClusterFacts } from './cluster-facts.ts';
 
 interface Entry<T> {
@@ -22,6 +23,6 @@ export function cachedFacts(facts: ClusterFacts, ttlMs: number, now: () => numbe
     namespace: (name) => cached(`ns/${name}`, () => facts.namespace(name)),
     policies: () => cached('policies', () => facts.policies()),
     jobs: (namespace, notOlderThan) => facts.jobs(namespace, notOlderThan),
-    resourceQuotas: (namespace) => facts.resourceQuotas(namespace),
+    resourceQuotas: (namespace) => cached(`rq/${namespace}`, () => facts.resourceQuotas(namespace)),
   };
 }
