@@ -304,8 +304,8 @@ export function registerJobRepositoryController(opts: GitSyncOptions): void {
       const obj = e.object as { apiVersion: string; kind: string; metadata: { name: string } };
       outcome.jobs.push({ apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name, file });
       try {
+        // status.source follows from the labels and annotations of this apply (controller/trainingjob/source.ts).
         await custom.patchNamespacedCustomObject({ group: GROUP, version: obj.apiVersion.split('/')[1]!, namespace, plural: TRAININGJOB_PLURAL, name: obj.metadata.name, body: obj, fieldManager: GITOPS_MANAGER, force: true }, options);
-        await recordSource(repo, obj.metadata.name, revision);
       } catch (err) {
         const message = applyErrorMessage(err);
         log.info({ file, line: e.line, job: obj.metadata.name }, 'apply refused');
@@ -313,16 +313,6 @@ export function registerJobRepositoryController(opts: GitSyncOptions): void {
       }
     }
     return outcome;
-  }
-
-  // status.source on the job says where it came from; the TrainingJob controller keeps the field.
-  async function recordSource(repo: JobRepository, jobName: string, revision: string): Promise<void> {
-    const namespace = repo.metadata!.namespace!;
-    try {
-      await custom.patchNamespacedCustomObjectStatus({ group: GROUP, version: V1, namespace, plural: TRAININGJOB_PLURAL, name: jobName, body: { status: { source: { repository: repo.metadata!.name, path: manifestPath(repo), revision } } } }, merge);
-    } catch (err) {
-      if (!isApiError(err, 404)) throw err;
-    }
   }
 
   async function authOf(repo: JobRepository): Promise<{ auth?: GitAuth }> {

@@ -17,6 +17,7 @@ import { childrenContext, desiredChildren, inCreationOrder, type Child } from '.
 import { observeWorkerJob, observeWorkers, type Observed, type ProgressObservation } from './observed.ts';
 import { parseTrainingProgress } from './progress.ts';
 import { nextStatus } from './state.ts';
+import { withSource } from './source.ts';
 import { METRICS_PORT } from './worker-env.ts';
 import { workerJobName } from './names.ts';
 
@@ -193,7 +194,7 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
 
   async function stall(job: TrainingJob, message: string): Promise<void> {
     const conditions = setCondition(job.status?.conditions ?? [], { type: CONDITION_STALLED, status: 'True', reason: 'InvalidSpec', message, observedGeneration: job.metadata?.generation }, now().toISOString());
-    const status = { ...job.status, state: job.status?.state ?? 'Pending', conditions, observedGeneration: job.metadata?.generation };
+    const status = withSource({ ...job.status, state: job.status?.state ?? 'Pending', conditions, observedGeneration: job.metadata?.generation }, job);
     if (!deepEqual(status, job.status ?? {})) {
       await custom.patchNamespacedCustomObjectStatus({ group: GROUP, version: V1, namespace: job.metadata!.namespace!, plural: TRAININGJOB_PLURAL, name: job.metadata!.name!, body: { status } }, merge);
       await events.record(involved(job), 'Warning', 'InvalidSpec', message);
@@ -279,7 +280,8 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
   }
 
   async function updateStatus(job: TrainingJob, observed: Observed, log: Logger): Promise<TrainingJobStatus> {
-    const { status, events: happened } = nextStatus(job, observed, now());
+    const { status: computed, events: happened } = nextStatus(job, observed, now());
+    const status = withSource(computed, job);
     const namespace = job.metadata!.namespace!;
     const name = job.metadata!.name!;
     if (!deepEqual(status, job.status ?? {})) {

@@ -43,7 +43,7 @@ t.test('initial sync: every job under path applied, labelled and annotated with 
     const j = await env.getJob(ns, 'resnet');
     return j?.status?.source?.revision === first ? j : undefined;
   });
-  t.match(withSource?.status?.source, { repository: REPO, path: 'jobs', revision: first }, 'status.source');
+  t.same(withSource?.status?.source, { repository: REPO, path: 'jobs/resnet.yaml', revision: first }, 'status.source: repository, file and revision');
   t.match(await env.describe(ns, REPO), /Normal\s+Synced\s+.*revision [0-9a-f]{12}: 3 files read, 3 jobs applied, 0 pruned/, 'a Synced event in kubectl describe');
 });
 
