@@ -75,7 +75,8 @@ export function validatingWebhookConfiguration(opts: RegistrationOptions): V1Val
         clientConfig: clientConfig(opts, routes.validateTrainingPolicy),
         rules: [{ apiGroups: [GROUP], apiVersions: [V1], operations: ['CREATE', 'UPDATE'], resources: [TRAININGPOLICY_PLURAL], scope: 'Cluster' }],
         matchPolicy: 'Equivalent',
-        failurePolicy: 'Fail',
+        // Policy edits stay possible while the webhook is down (an outage blocks TrainingJob writes only); the CRD schema still applies.
+        failurePolicy: 'Ignore',
         sideEffects: 'None',
         timeoutSeconds: 5,
       },
