@@ -11,6 +11,7 @@ import { immutableFieldViolations } from './immutable-fields.ts';
 import { diffPatch } from './json-patch.ts';
 import type { JsonPatchOp } from './json-patch.ts';
 import { matchingPolicies } from './matching-policies.ts';
+import { GPU_QUOTA_RESOURCE } from './quota.ts';
 import type { NamespaceInfo } from './matching-policies.ts';
 import { allowedFrameworkViolations, allowedImageViolations, perJobLimitViolations, requiredLabelViolations } from './policy-rules.ts';
 import { capacityViolations } from './quota.ts';
@@ -79,6 +80,12 @@ function hasSpec(job: TrainingJob): boolean {
 }
 
 // Capacity is checked when a job starts to hold GPUs: on create, and when the controller releases it from the queue.
+/** Whether any limit could refuse a job in this namespace: a matching policy's GPU quota or job cap, or a GPU ResourceQuota. */
+export function capacityLimited(input: Pick<EvaluationInput, 'policies' | 'namespace' | 'resourceQuotas'>): boolean {
+  const limitedByPolicy = matchingPolicies(input.policies, input.namespace).some((p) => p.spec.gpuQuota !== undefined || p.spec.maxConcurrentJobs !== undefined);
+  return limitedByPolicy || (input.resourceQuotas ?? []).some((rq) => rq.hard[GPU_QUOTA_RESOURCE] !== undefined);
+}
+
 export function capacityApplies(input: EvaluationInput, job: TrainingJob): boolean {
   if (isQueued(job)) return false;
   if (input.operation === 'CREATE') return true;

@@ -1,5 +1,5 @@
 // The policy engine's public surface: evaluate/mutate/validate for TrainingJobs, validateTrainingPolicy.
-export { capacityApplies, evaluate, mutate, validate } from './evaluate.ts';
+export { capacityApplies, capacityLimited, evaluate, mutate, validate } from './evaluate.ts';
 export type { Evaluation, EvaluationInput, MutationResult, Operation, QueueVerdict, ValidationResult } from './evaluate.ts';
 export { validateTrainingPolicy } from './trainingpolicy-validation.ts';
 export type { PolicyValidationResult } from './trainingpolicy-validation.ts';

@@ -1,7 +1,7 @@
 // The admission decisions: gather facts, run the pure policy engine, and for the validating
 // step reserve capacity in the GPU ledger. Thin on purpose: every rule lives in policies/.
 import { API_VERSION_V1, GROUP, TRAININGJOB_KIND, TRAININGPOLICY_KIND, V1, gpuDemand, type TrainingJob, type TrainingPolicy } from '../api/index.ts';
-import { capacityApplies, mutate, validate, validateTrainingPolicy, type EvaluationInput } from '../policies/index.ts';
+import { capacityApplies, capacityLimited, mutate, validate, validateTrainingPolicy, type EvaluationInput } from '../policies/index.ts';
 import type { AdmissionRequest, Verdict } from './admission-review.ts';
 import type { ClusterFacts, JobList } from './cluster-facts.ts';
 import { pendingJobs, withReservation, type Ledger, type LedgerStore } from './gpu-ledger.ts';
@@ -34,6 +34,15 @@ function jobOf(req: AdmissionRequest, obj: unknown): TrainingJob | undefined {
   const job = obj as TrainingJob;
   const namespace = req.namespace ?? job.metadata?.namespace ?? '';
   return { ...job, apiVersion: job.apiVersion ?? API_VERSION_V1, metadata: { ...job.metadata, namespace } };
+}
+
+const NO_RESERVATIONS: Ledger = { entries: {}, version: undefined };
+
+// Facts reads are cached for a couple of seconds, so asking twice per admission costs nothing.
+async function limited(deps: AdmitDeps, job: TrainingJob): Promise<boolean> {
+  const name = job.metadata?.namespace ?? '';
+  const [namespace, policies, resourceQuotas] = await Promise.all([deps.facts.namespace(name), deps.facts.policies(), deps.facts.resourceQuotas(name)]);
+  return capacityLimited({ namespace, policies, resourceQuotas });
 }
 
 // Seen persisted at or before the list's version: then the list has the job, or it is gone since. A job seen
@@ -72,8 +81,8 @@ export async function mutateTrainingJob(deps: AdmitDeps, req: AdmissionRequest):
   const written = writtenJob(req);
   if ('answer' in written) return written.answer;
   const { job } = written;
-  // Reservations of jobs still in flight count here too, so the Queue decision sees them.
-  const ledger = await deps.ledger.read(job.metadata?.namespace ?? '');
+  // Reservations of jobs still in flight count here too, so the Queue decision sees them (when a limit exists at all).
+  const ledger = (await limited(deps, job)) ? await deps.ledger.read(job.metadata?.namespace ?? '') : NO_RESERVATIONS;
   const { input } = await engineInput(deps, req, job, ledger, selfKey(req, job));
   const result = mutate(input);
   // CRD schema checks run between the two webhook phases, so range and type errors are refused
@@ -94,6 +103,8 @@ export async function validateTrainingJob(deps: AdmitDeps, req: AdmissionRequest
 async function reserve(deps: AdmitDeps, req: AdmissionRequest, job: TrainingJob): Promise<Verdict> {
   const namespace = job.metadata?.namespace ?? '';
   const self = selfKey(req, job);
+  // No quota or job cap here: nothing to reserve, and the rules need no ledger.
+  if (!(await limited(deps, job))) return validate((await engineInput(deps, req, job, NO_RESERVATIONS, self)).input);
   const attempts = deps.maxAttempts ?? 20;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     // Ledger first, then the jobs: a job persisted after this read was reserved after it too,
