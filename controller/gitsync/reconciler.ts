@@ -18,7 +18,7 @@ import { GitSyncError, redactUrl } from './errors.ts';
 import { fetchRevision, type GitAuth } from './fetch.ts';
 import { readManifestBlob } from './manifest-blob.ts';
 import { manifestsOfFile } from './manifests.ts';
-import { GITOPS_MANAGER, REPOSITORY_LABEL, repositoryLabelValue } from './source-metadata.ts';
+import { GITOPS_MANAGER, REPOSITORY_LABEL, repositoryLabelValue, repositoryOfJob } from './source-metadata.ts';
 import { nextInventory, parseInterval, prunePlan, type FileOutcome } from './sync-plan.ts';
 import { listManifestFiles } from './tree.ts';
 
@@ -97,12 +97,10 @@ export function registerJobRepositoryController(opts: GitSyncOptions): void {
     return mine ? { ...repo, status: mine } : repo;
   };
 
+  // The repository lives in the job's namespace.
   const repoOfJob = (j: TrainingJob & KubeObject): string[] => {
-    const v = j.metadata?.labels?.[REPOSITORY_LABEL];
-    const ns = j.metadata?.namespace;
-    if (!v || !ns) return [];
-    // The label is "<namespace>.<name>"; the repository lives in the job's namespace.
-    return [`${ns}/${v.slice(ns.length + 1)}`];
+    const repository = repositoryOfJob(j);
+    return repository && j.metadata?.namespace ? [`${j.metadata.namespace}/${repository}`] : [];
   };
 
   manager.addController({

@@ -1,14 +1,12 @@
 // status.source from what git sync wrote on the job's metadata, so a synced file costs git sync one
 // apply and no status write of its own (the controller writes status anyway).
 import type { SourceReference, TrainingJob, TrainingJobStatus } from '../../api/index.ts';
-import { REPOSITORY_LABEL, SOURCE_PATH_ANNOTATION, SOURCE_REVISION_ANNOTATION } from '../gitsync/source-metadata.ts';
+import { SOURCE_PATH_ANNOTATION, SOURCE_REVISION_ANNOTATION, repositoryOfJob } from '../gitsync/source-metadata.ts';
 
 /** The JobRepository, file and revision a job came from; undefined for a job not made by git sync. */
 export function sourceOf(job: TrainingJob): SourceReference | undefined {
-  const owner = job.metadata?.labels?.[REPOSITORY_LABEL];
-  if (!owner) return undefined;
-  // "<namespace>.<name>": namespaces have no dots, so the name is everything after the first.
-  const repository = owner.slice(owner.indexOf('.') + 1);
+  const repository = repositoryOfJob(job);
+  if (!repository) return undefined;
   const path = job.metadata?.annotations?.[SOURCE_PATH_ANNOTATION];
   const revision = job.metadata?.annotations?.[SOURCE_REVISION_ANNOTATION];
   return { repository, ...(path ? { path } : {}), ...(revision ? { revision } : {}) };

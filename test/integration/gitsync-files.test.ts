@@ -148,3 +148,22 @@ t.test('a controller restarted with an empty git cache carries on incrementally'
   t.ok(await env.getJob(ns, 'after-restart'), 'the new job exists');
   t.same(r.status?.inventory?.map((e) => e.name), ['after-restart', 'bert', 'resnet', 'rewritten', 'vit']);
 });
+
+t.test('a repository name too long for a label: the label is shortened, the annotation and status.source keep it whole', async (t) => {
+  const longNs = 'ml-files-with-a-fairly-long-namespace-name';
+  await env.namespace(longNs);
+  const longWc = await env.gitRepo('long');
+  const name = `nightly-retraining-of-the-recommendation-models-${'x'.repeat(60)}`;
+  const rev = await longWc.commitAndPush({ 'jobs/one.yaml': jobYaml('one'), 'jobs/two.yaml': jobYaml('two') }, 'two jobs');
+  await env.createRepository(longNs, name, { url: env.server.url('long'), path: 'jobs', interval: '2s' });
+  await env.repositoryWhen(t, longNs, name, (r) => r.status?.lastAppliedRevision === rev, 'applied');
+  const one = await env.getJob(longNs, 'one');
+  const label = one?.metadata?.labels?.[REPO_LABEL] ?? '';
+  t.ok(label.length <= 63 && label.startsWith(`${longNs}.nightly`), `a valid label value (${label})`);
+  t.equal(one?.metadata?.annotations?.[`${GROUP}/source-repository`], name, 'the full name in the annotation');
+  const sourced = await eventually(async () => ((await env.getJob(longNs, 'one'))?.status?.source?.repository === name ? true : undefined));
+  t.ok(sourced, 'status.source names the repository in full');
+  const removed = await longWc.commitAndPush({ 'jobs/two.yaml': null }, 'drop two');
+  await env.repositoryWhen(t, longNs, name, (r) => r.status?.lastAppliedRevision === removed, 'the removal applied');
+  t.same(await env.jobNames(longNs), ['one'], 'pruned by the shortened label');
+});

@@ -2,7 +2,7 @@
 // other namespaces, YAML errors and alias bombs refused with file and line; the other documents still accepted.
 import t from 'tap';
 import { manifestsOfFile, type ManifestEntry } from '../../controller/gitsync/manifests.ts';
-import { REPOSITORY_LABEL, SOURCE_PATH_ANNOTATION, SOURCE_REVISION_ANNOTATION } from '../../controller/gitsync/source-metadata.ts';
+import { REPOSITORY_LABEL, SOURCE_PATH_ANNOTATION, SOURCE_REPOSITORY_ANNOTATION, SOURCE_REVISION_ANNOTATION, repositoryLabelValue, repositoryOfJob } from '../../controller/gitsync/source-metadata.ts';
 
 const repository = { namespace: 'team-a', name: 'jobs' };
 const revision = 'a'.repeat(40);
@@ -37,7 +37,7 @@ spec:
     name: 'resnet',
     namespace: 'team-a',
     labels: { team: 'vision', [REPOSITORY_LABEL]: 'team-a.jobs', 'app.kubernetes.io/managed-by': 'trainingjob-gitops' },
-    annotations: { note: 'keep', [SOURCE_PATH_ANNOTATION]: 'jobs/file.yaml', [SOURCE_REVISION_ANNOTATION]: revision },
+    annotations: { note: 'keep', [SOURCE_REPOSITORY_ANNOTATION]: 'jobs', [SOURCE_PATH_ANNOTATION]: 'jobs/file.yaml', [SOURCE_REVISION_ANNOTATION]: revision },
   });
   t.same(v1?.spec, { model: 'resnet50' });
   t.equal((alpha?.metadata as { namespace: string }).namespace, 'team-a');
@@ -125,4 +125,18 @@ t.test('the input object is not modified', async (t) => {
   const b = objects(of(text, 'other.yaml'))[0];
   t.not(a, b);
   t.equal((b?.metadata as { annotations: Record<string, string> }).annotations[SOURCE_PATH_ANNOTATION], 'other.yaml');
+});
+
+t.test('the repository label fits 63 characters; the annotation keeps the full name', async (t) => {
+  const label = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+  t.equal(repositoryLabelValue({ namespace: 'team-a', name: 'jobs' }), 'team-a.jobs', 'short: as is');
+  const long = { namespace: 'team-' + 'a'.repeat(50), name: 'nightly-retraining-jobs-of-the-recommendation-models-' + 'x'.repeat(100) };
+  const v = repositoryLabelValue(long);
+  t.ok(v.length <= 63 && label.test(v), `long: a valid label value (${v})`);
+  t.equal(repositoryLabelValue(long), v, 'stable');
+  t.not(repositoryLabelValue({ ...long, name: `${long.name}y` }), v, 'another name, another value');
+  t.not(repositoryLabelValue({ namespace: 'team-a', name: `${'b'.repeat(70)}.x` }), repositoryLabelValue({ namespace: 'team-a', name: `${'b'.repeat(70)}-x` }), 'names that share a prefix differ');
+  t.equal(repositoryOfJob({ metadata: { namespace: long.namespace, labels: { [REPOSITORY_LABEL]: v }, annotations: { [SOURCE_REPOSITORY_ANNOTATION]: long.name } } }), long.name, 'the full name from the annotation');
+  t.equal(repositoryOfJob({ metadata: { namespace: 'team-a', labels: { [REPOSITORY_LABEL]: 'team-a.jobs.v2' } } }), 'jobs.v2', 'a job applied before the annotation: from the label');
+  t.equal(repositoryOfJob({ metadata: { namespace: 'team-a', labels: {} } }), undefined, 'not from git');
 });
