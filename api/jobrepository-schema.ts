@@ -38,16 +38,9 @@ export const jobRepositoryStatusSchema = {
     lastAppliedRevision: { type: 'string' },
     inventory: {
       type: 'array',
-      items: {
-        type: 'object',
-        required: ['apiVersion', 'kind', 'name'],
-        properties: {
-          apiVersion: { type: 'string' },
-          kind: { type: 'string' },
-          name: { type: 'string' },
-          file: { type: 'string' },
-        },
-      },
+      description: 'The TrainingJobs this repository declares, one "<name> <file>" per job.',
+      // Strings, not objects: the apiserver validates and re-encodes every entry on each status write.
+      items: { type: 'string' },
     },
     errors: {
       type: 'array',

@@ -20,9 +20,8 @@ export interface JobRepositorySpec {
   suspend?: boolean;
 }
 
+/** A job this repository declares, and the file (under path) that declares it. */
 export interface InventoryEntry {
-  apiVersion: string;
-  kind: string;
   name: string;
   file?: string;
 }
@@ -36,7 +35,8 @@ export interface SyncError {
 export interface JobRepositoryStatus {
   lastFetchedRevision?: string;
   lastAppliedRevision?: string;
-  inventory?: InventoryEntry[];
+  /** One string per job, `<name> <file>` (see formatInventoryEntry): thousands of objects would make every status write slow. */
+  inventory?: string[];
   errors?: SyncError[];
   conditions?: Condition[];
   observedGeneration?: number;
@@ -64,4 +64,22 @@ export function pruneEnabled(repo: JobRepository): boolean {
 
 export function isRepositorySuspended(repo: JobRepository): boolean {
   return repo.spec.suspend === true;
+}
+
+/** `<name> <file>`: a job name (DNS-1123) never holds a space, so the first one separates. */
+export function formatInventoryEntry(e: InventoryEntry): string {
+  return e.file ? `${e.name} ${e.file}` : e.name;
+}
+
+/** Reads entries written by formatInventoryEntry, and the `{apiVersion, kind, name, file}` objects of earlier versions. */
+export function parseInventory(entries: readonly unknown[] | undefined): InventoryEntry[] {
+  return (entries ?? []).flatMap((e): InventoryEntry[] => {
+    if (typeof e === 'string') {
+      const space = e.indexOf(' ');
+      return space < 0 ? [{ name: e }] : [{ name: e.slice(0, space), file: e.slice(space + 1) }];
+    }
+    const o = e as { name?: unknown; file?: unknown } | null;
+    if (typeof o?.name !== 'string') return [];
+    return [typeof o.file === 'string' ? { name: o.name, file: o.file } : { name: o.name }];
+  });
 }

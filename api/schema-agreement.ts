@@ -7,7 +7,7 @@ import type { conditionSchema, labelSelectorSchema, labelSelectorRequirementSche
 import type { TrainingJob, TrainingJobSpec, TrainingJobStatus, Checkpoint, CheckpointStorage, Networking, TrainingMetrics, WorkerCounts, WorkerStatus, SourceReference } from './trainingjob-v1.ts';
 import type { TrainingJobV1alpha1Spec, TrainingJobV1alpha1Status, WorkerStatusV1alpha1 } from './trainingjob-v1alpha1.ts';
 import type { TrainingPolicySpec, TrainingPolicyDefaults, FrameworkImages, TrainingPolicyStatus } from './trainingpolicy.ts';
-import type { JobRepositorySpec, JobRepositoryStatus, GitReference, InventoryEntry, SyncError } from './jobrepository.ts';
+import type { JobRepositorySpec, JobRepositoryStatus, GitReference, SyncError } from './jobrepository.ts';
 import type { Condition, LabelSelector, LabelSelectorRequirement, ResourceRequirements, Toleration, PersistentVolumeClaimVolumeSource } from './meta.ts';
 
 // True only when A and B are the same type; anything else fails the Assert below.
@@ -54,7 +54,8 @@ export type SchemaAgreement = [
   Assert<SameRequired<JobRepositorySpec, typeof jobRepositorySpecSchema>>,
   Assert<SameFields<GitReference, typeof gitReferenceSchema>>,
   Assert<SameFields<JobRepositoryStatus, typeof jobRepositoryStatusSchema>>,
-  Assert<Equal<keyof InventoryEntry, ItemKeys<RepoStatus['inventory']>>>,
+  Assert<Equal<NonNullable<JobRepositoryStatus['inventory']>[number], string>>,
+  Assert<Equal<RepoStatus['inventory']['items']['type'], 'string'>>,
   Assert<Equal<keyof SyncError, ItemKeys<RepoStatus['errors']>>>,
   Assert<SameFields<Condition, typeof conditionSchema>>,
   Assert<SameRequired<Condition, typeof conditionSchema>>,
@@ -66,6 +67,5 @@ export type SchemaAgreement = [
   Assert<SameFields<PersistentVolumeClaimVolumeSource, typeof pvcVolumeSourceSchema>>,
   Assert<SameRequired<PersistentVolumeClaimVolumeSource, typeof pvcVolumeSourceSchema>>,
   Assert<SameRequired<WorkerStatus, V1Status['workerStatuses']['items']>>,
-  Assert<SameRequired<InventoryEntry, RepoStatus['inventory']['items']>>,
   Assert<SameRequired<SyncError, RepoStatus['errors']['items']>>,
 ];

@@ -8,7 +8,7 @@ import { ApiException, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOpti
 import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { GROUP, JOBREPOSITORY_KIND, JOBREPOSITORY_PLURAL, TRAININGJOB_PLURAL, V1, manifestPath, pruneEnabled, syncInterval, type JobRepository, type SyncError, type TrainingJob } from '../../api/index.ts';
+import { GROUP, JOBREPOSITORY_KIND, JOBREPOSITORY_PLURAL, TRAININGJOB_PLURAL, V1, formatInventoryEntry, manifestPath, parseInventory, pruneEnabled, syncInterval, type JobRepository, type SyncError, type TrainingJob } from '../../api/index.ts';
 import { deepEqual } from '../../api/json.ts';
 import type { EventRecorder } from '../events.ts';
 import { splitKey, watchOf, type KubeObject, type Manager, type ReconcileContext, type ReconcileResult } from '../runtime/index.ts';
@@ -175,7 +175,7 @@ export function registerJobRepositoryController(opts: GitSyncOptions): void {
 
     phase.fetched = performance.now();
     const path = manifestPath(repo);
-    const previous = { inventory: repo.status?.inventory ?? [], errors: repo.status?.errors ?? [] };
+    const previous = { inventory: parseInventory(repo.status?.inventory), errors: repo.status?.errors ?? [] };
     const prevRevision = repo.status?.lastAppliedRevision;
     // A cache that lost the last applied commit (a restarted pod, an emptied cache dir) cannot diff from it: read everything.
     const full = !prevRevision || repo.status?.observedGeneration !== generation || !(await inCache(gitdir, prevRevision, cache));
@@ -257,7 +257,7 @@ export function registerJobRepositoryController(opts: GitSyncOptions): void {
     // A blocked prune leaves the sync unfinished: the next one diffs from the same revision again, so the deletions are
     // still seen (and a confirmation can let them proceed) instead of being forgotten.
     const done = plan.blocked ? { lastAppliedRevision: prevRevision, observedGeneration: repo.status?.observedGeneration } : { lastAppliedRevision: commit, observedGeneration: generation };
-    await writeStatus(repo, { ...repo.status, lastFetchedRevision: commit, inventory, errors: next.errors, ...done }, { type: 'Ready', ...ready });
+    await writeStatus(repo, { ...repo.status, lastFetchedRevision: commit, inventory: inventory.map(formatInventoryEntry), errors: next.errors, ...done }, { type: 'Ready', ...ready });
     metrics.lastSuccess.set({ namespace, name }, Date.now() / 1000);
     if (toRead.size || pruned.length || prevRevision !== commit) {
       const ms = (a: number, b: number) => Math.round(b - a);
@@ -300,7 +300,7 @@ export function registerJobRepositoryController(opts: GitSyncOptions): void {
         continue;
       }
       const obj = e.object as { apiVersion: string; kind: string; metadata: { name: string } };
-      outcome.jobs.push({ apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name, file });
+      outcome.jobs.push({ name: obj.metadata.name, file });
       try {
         // status.source follows from the labels and annotations of this apply (controller/trainingjob/source.ts).
         await custom.patchNamespacedCustomObject({ group: GROUP, version: obj.apiVersion.split('/')[1]!, namespace, plural: TRAININGJOB_PLURAL, name: obj.metadata.name, body: obj, fieldManager: GITOPS_MANAGER, force: true }, options);

@@ -41,9 +41,11 @@ export function prunePlan(previous: readonly InventoryEntry[], next: readonly In
   if (!opts.prune) return { delete: [] };
   const keep = new Set(next.map((e) => e.name));
   const gone = previous.filter((e) => !keep.has(e.name)).map((e) => e.name);
-  const limit = Math.max(1, Math.floor(previous.length * MAX_PRUNE_SHARE));
+  // Out of every job either revision declares: a blocked sync keeps both, so the next one sees the same numbers.
+  const known = new Set([...previous, ...next].map((e) => e.name)).size;
+  const limit = Math.max(1, Math.floor(known * MAX_PRUNE_SHARE));
   if (gone.length > limit && opts.confirmed !== opts.revision) {
-    return { delete: [], blocked: `revision ${opts.revision.slice(0, 12)} would delete ${gone.length} of ${previous.length} jobs (more than ${Math.round(MAX_PRUNE_SHARE * 100)}%); annotate the JobRepository with ml.example.com/confirm-prune=${opts.revision} to proceed` };
+    return { delete: [], blocked: `revision ${opts.revision.slice(0, 12)} would delete ${gone.length} of ${known} jobs (more than ${Math.round(MAX_PRUNE_SHARE * 100)}%); annotate the JobRepository with ml.example.com/confirm-prune=${opts.revision} to proceed` };
   }
   return { delete: gone };
 }

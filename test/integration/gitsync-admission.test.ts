@@ -3,6 +3,7 @@
 // namespace, a ConfigMap smuggled into the repo; and a JobRepository that applies as its ServiceAccount.
 import t from 'tap';
 import { eventually } from '../harness/tap.ts';
+import { parseInventory } from '../../api/jobrepository.ts';
 import { GROUP, jobYaml, ready, startGitSyncEnv } from '../fixtures/gitsync-env.ts';
 
 const env = await startGitSyncEnv(t);
@@ -47,7 +48,7 @@ t.test('team-a: an over-quota job, another namespace, a ConfigMap — refused pe
   t.same(await env.jobNames(ns), ['a-train', 'b-eval', 'e-fine'], 'the good jobs, including the TrainingJob next to the ConfigMap');
   await t.rejects(env.core.readNamespacedConfigMap({ name: 'smuggled', namespace: ns }), 'no ConfigMap was created');
   t.same(await env.jobNames('team-b').catch(() => []), [], 'nothing in team-b');
-  t.same(r.status?.inventory?.map((e) => e.name), ['a-train', 'b-eval', 'c-sweep', 'e-fine'], 'the refused job stays in the inventory (so it is never pruned)');
+  t.same(parseInventory(r.status?.inventory).map((e) => e.name), ['a-train', 'b-eval', 'c-sweep', 'e-fine'], 'the refused job stays in the inventory (so it is never pruned)');
 
   const cond = ready(r);
   t.match(cond, { status: 'False', reason: 'ManifestErrors' });

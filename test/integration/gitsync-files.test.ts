@@ -3,6 +3,7 @@
 // a force-push that rewrites history; a controller restarted with an empty git cache.
 import t from 'tap';
 import { eventually } from '../harness/tap.ts';
+import { parseInventory } from '../../api/jobrepository.ts';
 import { GROUP, jobYaml, ready, startGitSyncEnv } from '../fixtures/gitsync-env.ts';
 
 const env = await startGitSyncEnv(t);
@@ -23,11 +24,7 @@ await env.createRepository(ns, REPO, { url: env.server.url('files'), ref: { bran
 
 t.test('initial sync: every job under path applied, labelled and annotated with its source', async (t) => {
   const r = await env.repositoryWhen(t, ns, REPO, (r) => r.status?.lastAppliedRevision === first, 'first revision applied');
-  t.same(r.status?.inventory, [
-    { apiVersion: `${GROUP}/v1`, kind: 'TrainingJob', name: 'bert', file: 'jobs/bert.yaml' },
-    { apiVersion: `${GROUP}/v1`, kind: 'TrainingJob', name: 'resnet', file: 'jobs/resnet.yaml' },
-    { apiVersion: `${GROUP}/v1`, kind: 'TrainingJob', name: 'vit', file: 'jobs/vit.yaml' },
-  ], 'inventory: the three files under path, not notes/');
+  t.same(r.status?.inventory, ['bert jobs/bert.yaml', 'resnet jobs/resnet.yaml', 'vit jobs/vit.yaml'], 'inventory: the three files under path, not notes/');
   t.same(r.status?.errors ?? [], [], 'no errors');
   t.match(ready(r), { status: 'True', reason: 'Synced', message: `revision ${first.slice(0, 12)}: 3 jobs` });
   t.equal(r.status?.lastFetchedRevision, first);
@@ -54,7 +51,7 @@ t.test('add, change, rename, delete: only what changed is touched', async (t) =>
   const second = await wc.commit('add gpt, change resnet, move bert');
   await wc.push();
   const r = await env.repositoryWhen(t, ns, REPO, (r) => r.status?.lastAppliedRevision === second, 'second revision applied');
-  t.same(r.status?.inventory?.map((e) => `${e.name} ${e.file}`), ['bert jobs/nlp/bert-finetune.yaml', 'gpt jobs/gpt.yaml', 'resnet jobs/resnet.yaml', 'vit jobs/vit.yaml'], 'rename: the job stays with its new file');
+  t.same(r.status?.inventory, ['bert jobs/nlp/bert-finetune.yaml', 'gpt jobs/gpt.yaml', 'resnet jobs/resnet.yaml', 'vit jobs/vit.yaml'], 'rename: the job stays with its new file');
   t.same(await env.jobNames(ns), ['bert', 'gpt', 'resnet', 'vit'], 'the renamed job was not pruned');
   const resnet = await env.getJob(ns, 'resnet');
   t.equal(resnet?.spec?.hyperparameters?.learningRate, 0.05, 'change: the spec follows the file');
@@ -68,7 +65,7 @@ t.test('add, change, rename, delete: only what changed is touched', async (t) =>
 
   const third = await wc.commitAndPush({ 'jobs/gpt.yaml': null }, 'drop gpt');
   const r3 = await env.repositoryWhen(t, ns, REPO, (r) => r.status?.lastAppliedRevision === third, 'third revision applied');
-  t.notOk(r3.status?.inventory?.some((e) => e.name === 'gpt'), 'gpt left the inventory');
+  t.notOk(parseInventory(r3.status?.inventory).some((e) => e.name === 'gpt'), 'gpt left the inventory');
   const gone = await eventually(async () => ((await env.jobNames(ns)).includes('gpt') ? undefined : true), 30_000);
   t.ok(gone, 'delete: the job is pruned');
   t.match(await env.describe(ns, REPO), /1 pruned/, 'the prune is in the Synced event');
@@ -80,7 +77,7 @@ t.test('a job not created by this repository is never pruned', async (t) => {
   const rev = await wc.commitAndPush({ 'jobs/vit.yaml': jobYaml('vit', { lr: 0.01, model: 'vit-b16' }) }, 'touch vit');
   await env.repositoryWhen(t, ns, REPO, (r) => r.status?.lastAppliedRevision === rev, 'applied');
   t.ok(await env.getJob(ns, 'handmade'), 'the hand-made job is still there');
-  t.notOk((await env.getRepository(ns, REPO)).status?.inventory?.some((e) => e.name === 'handmade'), 'and not in the inventory');
+  t.notOk(parseInventory((await env.getRepository(ns, REPO)).status?.inventory).some((e) => e.name === 'handmade'), 'and not in the inventory');
 });
 
 t.test('a broken YAML file next to good ones: an error with its line, the good ones applied', async (t) => {
@@ -129,7 +126,7 @@ t.test('a force-push that rewrites history: the new tree is what counts', async 
   const rewritten = await wc.commit('rewritten history');
   await wc.push({ force: true });
   const r = await env.repositoryWhen(t, ns, REPO, (r) => r.status?.lastAppliedRevision === rewritten, 'the rewritten revision applied');
-  t.same(r.status?.inventory?.map((e) => e.name), ['bert', 'resnet', 'rewritten', 'vit'], 'inventory of the rewritten tree');
+  t.same(parseInventory(r.status?.inventory).map((e) => e.name), ['bert', 'resnet', 'rewritten', 'vit'], 'inventory of the rewritten tree');
   t.same(r.status?.errors ?? [], []);
   const names = await eventually(async () => {
     const n = await env.jobNames(ns);
@@ -146,7 +143,7 @@ t.test('a controller restarted with an empty git cache carries on incrementally'
   const r = await env.repositoryWhen(t, ns, REPO, (r) => r.status?.lastAppliedRevision === rev, 'applied by the new controller');
   t.match(ready(r), { status: 'True', reason: 'Synced' }, 'Ready', { conditions: r.status?.conditions });
   t.ok(await env.getJob(ns, 'after-restart'), 'the new job exists');
-  t.same(r.status?.inventory?.map((e) => e.name), ['after-restart', 'bert', 'resnet', 'rewritten', 'vit']);
+  t.same(parseInventory(r.status?.inventory).map((e) => e.name), ['after-restart', 'bert', 'resnet', 'rewritten', 'vit']);
 });
 
 t.test('a repository name too long for a label: the label is shortened, the annotation and status.source keep it whole', async (t) => {

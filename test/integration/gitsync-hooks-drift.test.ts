@@ -4,6 +4,7 @@
 import t from 'tap';
 import { createHmac } from 'node:crypto';
 import { eventually } from '../harness/tap.ts';
+import { parseInventory } from '../../api/jobrepository.ts';
 import { GROUP, jobYaml, ready, startGitSyncEnv } from '../fixtures/gitsync-env.ts';
 import { REQUESTED_AT_ANNOTATION } from '../../controller/gitsync/reconciler.ts';
 
@@ -106,7 +107,7 @@ t.test('drift: a hand edit is corrected and a hand delete comes back on the next
   t.equal(back?.metadata?.labels?.[`${GROUP}/repository`], `${ns}.jobs`, 'as a git-managed job');
   t.equal(back?.metadata?.annotations?.[`${GROUP}/source-revision`], rev);
   const r = await env.repositoryWhen(t, ns, 'jobs', (r) => ready(r)?.status === 'True', 'Ready');
-  t.same(r.status?.inventory?.map((e) => e.name), ['bert', 'resnet', 'vit']);
+  t.same(parseInventory(r.status?.inventory).map((e) => e.name), ['bert', 'resnet', 'vit']);
   t.equal(r.status?.lastAppliedRevision, rev, 'no new revision was needed');
   const untouched = await env.getJob(ns, 'vit');
   t.equal(untouched?.metadata?.generation, 1, 'a job nobody touched is not re-applied');
