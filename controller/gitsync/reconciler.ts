@@ -284,7 +284,8 @@ export function registerJobRepositoryController(opts: GitSyncOptions): void {
     if (!job) return true;
     const fields = (job.metadata as { managedFields?: Array<{ manager?: string; time?: string; fieldsV1?: { 'f:spec'?: unknown } }> } | undefined)?.managedFields ?? [];
     const ours = fields.filter((f) => f.manager === GITOPS_MANAGER).map((f) => f.time ?? '').sort().at(-1) ?? '';
-    return fields.some((f) => f.manager !== GITOPS_MANAGER && f.manager !== 'trainingjob-controller' && f.fieldsV1?.['f:spec'] !== undefined && (f.time ?? '') > ours);
+    // managedFields times have whole seconds: an edit in the same second as our apply counts (a spare re-apply is harmless).
+    return fields.some((f) => f.manager !== GITOPS_MANAGER && f.manager !== 'trainingjob-controller' && f.fieldsV1?.['f:spec'] !== undefined && (f.time ?? '') >= ours);
   }
 
   async function applyFile(repo: JobRepository, file: string, oid: string, gitdir: string, revision: string, cache: object, log: ReconcileContext['logger']): Promise<FileOutcome> {

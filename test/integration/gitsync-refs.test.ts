@@ -1,0 +1,121 @@
+// Git sync through the reconciler for what a JobRepository pins or pauses: a tag (moved by a force-push of the tag),
+// a pinned commit, spec.suspend, and a manifest still in the v1alpha1 shape (converted by the platform's webhook).
+import t from 'tap';
+import { parseInventory } from '../../api/jobrepository.ts';
+import { GROUP, jobYaml, ready, startGitSyncEnv } from '../fixtures/gitsync-env.ts';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+
+const env = await startGitSyncEnv(t);
+const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const names = (r: { status?: { inventory?: string[] } }) => parseInventory(r.status?.inventory).map((e) => e.name);
+
+// Seed 002's sample as a user would keep it in the repository (no namespace: the repository's is used).
+const alphaJob = `apiVersion: ml.example.com/v1alpha1
+kind: TrainingJob
+metadata:
+  name: pytorch-mnist
+spec:
+  framework: pytorch
+  image: pytorch/pytorch:1.12.0-cuda11.3
+  command: [python, -m, torch.distributed.run, --nproc_per_node=1, /workspace/train_mnist.py]
+  args: [--epochs=10, --batch-size=64]
+  workers: 2
+  gpuPerWorker: 0
+  resources:
+    requests: {cpu: "2", memory: 4Gi}
+    limits: {cpu: "2", memory: 4Gi}
+  hyperparameters:
+    learningRate: "0.001"
+    optimizer: "adam"
+`;
+
+t.test('a tag: its commit is applied, branch pushes are not, a moved tag is', async (t) => {
+  const ns = 'ml-tag';
+  await env.namespace(ns);
+  const wc = await env.gitRepo('tagged');
+  const released = await wc.commitAndPush({ 'one.yaml': jobYaml('one') }, 'release');
+  await wc.git('tag', '-a', 'v1', '-m', 'release v1');
+  await wc.git('push', '--quiet', 'origin', 'refs/tags/v1');
+  await wc.commitAndPush({ 'two.yaml': jobYaml('two') }, 'work in progress');
+  await env.createRepository(ns, 'jobs', { url: env.server.url('tagged'), ref: { tag: 'v1' }, interval: '1h' });
+  const r = await env.repositoryWhen(t, ns, 'jobs', (r) => r.status?.lastAppliedRevision === released, 'the tagged commit applied (the annotated tag peeled)');
+  t.same(names(r), ['one']);
+  t.same(await env.jobNames(ns), ['one'], 'the branch tip is not applied');
+
+  await wc.git('tag', '-f', '-a', 'v1', '-m', 'release v1, again');
+  await wc.git('push', '--quiet', '--force', 'origin', 'refs/tags/v1');
+  const moved = await wc.git('rev-parse', 'HEAD');
+  await env.requestSync(ns, 'jobs');
+  const r2 = await env.repositoryWhen(t, ns, 'jobs', (r) => r.status?.lastAppliedRevision === moved, 'the moved tag applied');
+  t.same(names(r2), ['one', 'two']);
+  t.equal((await env.getJob(ns, 'two'))?.metadata?.annotations?.[`${GROUP}/source-revision`], moved, 'the job records the revision');
+});
+
+t.test('a pinned commit stays put while the branch moves', async (t) => {
+  const ns = 'ml-pinned';
+  await env.namespace(ns);
+  const wc = await env.gitRepo('pinned');
+  const pinned = await wc.commitAndPush({ 'a.yaml': jobYaml('a') }, 'a');
+  await wc.commitAndPush({ 'b.yaml': jobYaml('b') }, 'b');
+  await env.createRepository(ns, 'jobs', { url: env.server.url('pinned'), ref: { commit: pinned }, interval: '1s' });
+  const r = await env.repositoryWhen(t, ns, 'jobs', (r) => r.status?.lastAppliedRevision === pinned && ready(r)?.reason === 'Synced', 'the pinned commit applied');
+  t.equal(r.status?.lastFetchedRevision, pinned);
+  await wc.commitAndPush({ 'c.yaml': jobYaml('c') }, 'c');
+  await env.requestSync(ns, 'jobs');
+  // The interval is 1 s: several syncs (the requested one included) run meanwhile.
+  await new Promise((r) => setTimeout(r, 3000));
+  const again = await env.getRepository(ns, 'jobs');
+  t.equal(again.status?.lastAppliedRevision, pinned, 'still the pinned commit');
+  t.match(ready(again), { status: 'True', reason: 'Synced' });
+  t.same(names(again), ['a']);
+  t.same(await env.jobNames(ns), ['a']);
+});
+
+t.test('suspend: no sync while suspended (a requested one included), everything pending applied on resume', async (t) => {
+  const ns = 'ml-suspend';
+  await env.namespace(ns);
+  const wc = await env.gitRepo('paused');
+  const first = await wc.commitAndPush({ 'a.yaml': jobYaml('a') }, 'a');
+  await env.createRepository(ns, 'jobs', { url: env.server.url('paused'), interval: '1s' });
+  await env.repositoryWhen(t, ns, 'jobs', (r) => r.status?.lastAppliedRevision === first, 'synced before the pause');
+
+  const repoApi = { group: GROUP, version: 'v1', namespace: ns, plural: 'jobrepositories', name: 'jobs' };
+  await env.custom.patchNamespacedCustomObject({ ...repoApi, body: { spec: { suspend: true } } }, merge);
+  const paused = await env.repositoryWhen(t, ns, 'jobs', (r) => ready(r)?.reason === 'Suspended', 'Ready=False, Suspended');
+  t.match(ready(paused), { status: 'False', message: 'syncing is suspended (spec.suspend)' });
+  const second = await wc.commitAndPush({ 'b.yaml': jobYaml('b'), 'a.yaml': null }, 'b replaces a');
+  await env.requestSync(ns, 'jobs');
+  // The interval is 1 s: a suspended repository that still synced would have done so several times by now.
+  await new Promise((r) => setTimeout(r, 4000));
+  const still = await env.getRepository(ns, 'jobs');
+  t.equal(still.status?.lastAppliedRevision, first, 'nothing applied while suspended');
+  t.equal(still.status?.lastFetchedRevision, first, 'nothing fetched either');
+  t.same(await env.jobNames(ns), ['a'], 'nothing created or pruned');
+
+  await env.custom.patchNamespacedCustomObject({ ...repoApi, body: { spec: { suspend: false } } }, merge);
+  const resumed = await env.repositoryWhen(t, ns, 'jobs', (r) => r.status?.lastAppliedRevision === second && ready(r)?.reason === 'Synced', 'resumed: the pending revision applied');
+  t.same(names(resumed), ['b']);
+  t.same(await env.jobNames(ns), ['b'], 'and a, whose file left, pruned');
+});
+
+t.test('a v1alpha1 manifest is applied, stored as v1 and served back unchanged', async (t) => {
+  const ns = 'ml-alpha';
+  await env.namespace(ns);
+  const wc = await env.gitRepo('alpha');
+  const rev = await wc.commitAndPush({ 'mnist.yaml': alphaJob, 'resnet.yaml': jobYaml('resnet') }, 'one of each version');
+  await env.createRepository(ns, 'jobs', { url: env.server.url('alpha'), interval: '1h' });
+  const r = await env.repositoryWhen(t, ns, 'jobs', (r) => r.status?.lastAppliedRevision === rev, 'applied');
+  t.same(r.status?.errors ?? [], [], 'no errors');
+  t.same(r.status?.inventory, ['pytorch-mnist mnist.yaml', 'resnet resnet.yaml']);
+  const v1 = await env.getJob(ns, 'pytorch-mnist');
+  t.match(v1?.spec, { framework: 'pytorch', image: 'pytorch/pytorch:1.12.0-cuda11.3', numWorkers: 2, gpusPerWorker: 0 }, 'read as v1: converted');
+  t.equal(v1?.metadata?.annotations?.[`${GROUP}/source-path`], 'mnist.yaml');
+  const alpha = (await env.custom.getNamespacedCustomObject({ group: GROUP, version: 'v1alpha1', namespace: ns, plural: 'trainingjobs', name: 'pytorch-mnist' })) as { spec: Record<string, unknown> };
+  t.match(alpha.spec, { workers: 2, gpuPerWorker: 0, args: ['--epochs=10', '--batch-size=64'], hyperparameters: { learningRate: '0.001', optimizer: 'adam' } }, 'read as v1alpha1: the fields as written');
+
+  // The next sync (nothing changed in git) must not see the converted job as drifted and re-apply it.
+  await env.requestSync(ns, 'jobs');
+  const generation = v1?.metadata?.generation;
+  await env.repositoryWhen(t, ns, 'jobs', (r) => ready(r)?.reason === 'Synced' && r.status?.lastAppliedRevision === rev, 'synced again');
+  t.equal((await env.getJob(ns, 'pytorch-mnist'))?.metadata?.generation, generation, 'not re-applied with changes');
+});
