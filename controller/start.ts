@@ -85,7 +85,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   });
 
   const hookRejected = hookRejectedCounter(metrics.registry);
-  registerJobRepositoryController({ manager, events, metrics: createGitSyncMetrics(metrics.registry), cacheRoot: opts.gitCacheDir ?? join(tmpdir(), 'trainingjob-git-cache') });
+  const gitSync = registerJobRepositoryController({ manager, events, metrics: createGitSyncMetrics(metrics.registry), cacheRoot: opts.gitCacheDir ?? join(tmpdir(), 'trainingjob-git-cache') });
   const repos = manager.informer<JobRepository & KubeObject>({ group: GROUP, version: V1, plural: JOBREPOSITORY_PLURAL });
   const core = manager.apiClient(CoreV1Api);
   const custom = manager.apiClient(CustomObjectsApi);
@@ -100,9 +100,11 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
       const value = secret?.data?.hookSecret;
       return value ? Buffer.from(value, 'base64').toString('utf8') : undefined;
     },
-    // An annotation, so whichever replica leads does the sync.
+    // An annotation, so whichever replica leads does the sync; the leader starts it without waiting for the write.
     async requestSync(namespace, name) {
-      await custom.patchNamespacedCustomObject({ group: GROUP, version: V1, namespace, plural: JOBREPOSITORY_PLURAL, name, body: { metadata: { annotations: { [REQUESTED_AT_ANNOTATION]: new Date().toISOString() } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+      const requestedAt = new Date().toISOString();
+      gitSync.syncNow(namespace, name, requestedAt);
+      await custom.patchNamespacedCustomObject({ group: GROUP, version: V1, namespace, plural: JOBREPOSITORY_PLURAL, name, body: { metadata: { annotations: { [REQUESTED_AT_ANNOTATION]: requestedAt } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
     },
   });
 

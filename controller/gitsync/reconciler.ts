@@ -78,7 +78,15 @@ export function applyErrorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-export function registerJobRepositoryController(opts: GitSyncOptions): void {
+export interface JobRepositoryController {
+  /**
+   * Starts a sync here at once when this replica leads, for the requestedAt value about to be written: the
+   * annotation's own watch event then finds it answered instead of fetching a second time.
+   */
+  syncNow(namespace: string, name: string, requestedAt: string): void;
+}
+
+export function registerJobRepositoryController(opts: GitSyncOptions): JobRepositoryController {
   const { manager, events, metrics } = opts;
   const now = opts.now ?? (() => new Date());
   const custom = manager.apiClient(CustomObjectsApi);
@@ -88,6 +96,8 @@ export function registerJobRepositoryController(opts: GitSyncOptions): void {
   const jobs = manager.informer<TrainingJob & KubeObject>({ group: GROUP, version: V1, plural: TRAININGJOB_PLURAL }, { labelSelector: REPOSITORY_LABEL });
   // Per repository: when it last synced and which requestedAt it answered (a new leader syncs everything once).
   const lastSync = new Map<string, { at: number; requestedAt?: string; generation?: number }>();
+  // requestedAt values a push hook received here, not yet seen on the object.
+  const requestedHere = new Map<string, string>();
   // The status this replica last wrote, by uid: right after our own write the informer may still
   // hold the previous one, and syncing from it would redo (or undo) the last sync. Only the leader
   // writes, and a new leader starts empty and reads the cache.
@@ -103,12 +113,18 @@ export function registerJobRepositoryController(opts: GitSyncOptions): void {
     return repository && j.metadata?.namespace ? [`${j.metadata.namespace}/${repository}`] : [];
   };
 
-  manager.addController({
+  const controller = manager.addController({
     name: 'jobrepository',
     workers: opts.workers ?? 2,
     watches: [watchOf(repos), watchOf(jobs, repoOfJob)],
     reconcile: (key, ctx) => reconcile(key, ctx),
   });
+
+  const syncNow = (namespace: string, name: string, requestedAt: string): void => {
+    if (!manager.isLeader()) return;
+    requestedHere.set(`${namespace}/${name}`, requestedAt);
+    controller.queue.add(`${namespace}/${name}`);
+  };
 
   async function reconcile(key: string, ctx: ReconcileContext): Promise<ReconcileResult | void> {
     const started = process.hrtime.bigint();
@@ -142,7 +158,8 @@ export function registerJobRepositoryController(opts: GitSyncOptions): void {
       await writeStatus(repo, { ...repo.status }, { type: 'Ready', status: 'False', reason: 'Suspended', message: 'syncing is suspended (spec.suspend)' });
       return;
     }
-    const requestedAt = repo.metadata?.annotations?.[REQUESTED_AT_ANNOTATION];
+    const requestedAt = requestedHere.get(key) ?? repo.metadata?.annotations?.[REQUESTED_AT_ANNOTATION];
+    requestedHere.delete(key);
     const last = lastSync.get(key);
     const generation = repo.metadata?.generation;
     // Due from 0.9× on: the jittered requeue may come that early, and waiting another full interval would double it.
@@ -352,4 +369,6 @@ export function registerJobRepositoryController(opts: GitSyncOptions): void {
   function involved(repo: JobRepository) {
     return { apiVersion: `${GROUP}/${V1}`, kind: JOBREPOSITORY_KIND, namespace: repo.metadata!.namespace!, name: repo.metadata!.name!, uid: repo.metadata?.uid };
   }
+
+  return { syncNow };
 }
