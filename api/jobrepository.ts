@@ -71,15 +71,14 @@ export function formatInventoryEntry(e: InventoryEntry): string {
   return e.file ? `${e.name} ${e.file}` : e.name;
 }
 
-/** Reads entries written by formatInventoryEntry, and the `{apiVersion, kind, name, file}` objects of earlier versions. */
+/**
+ * Reads entries written by formatInventoryEntry. Anything else is skipped: the objects of earlier versions come back
+ * as {} under today's schema (the apiserver prunes their fields), so the caller falls back on the jobs' labels.
+ */
 export function parseInventory(entries: readonly unknown[] | undefined): InventoryEntry[] {
   return (entries ?? []).flatMap((e): InventoryEntry[] => {
-    if (typeof e === 'string') {
-      const space = e.indexOf(' ');
-      return space < 0 ? [{ name: e }] : [{ name: e.slice(0, space), file: e.slice(space + 1) }];
-    }
-    const o = e as { name?: unknown; file?: unknown } | null;
-    if (typeof o?.name !== 'string') return [];
-    return [typeof o.file === 'string' ? { name: o.name, file: o.file } : { name: o.name }];
+    if (typeof e !== 'string' || e === '') return [];
+    const space = e.indexOf(' ');
+    return space < 0 ? [{ name: e }] : [{ name: e.slice(0, space), file: e.slice(space + 1) }];
   });
 }

@@ -8,7 +8,7 @@ import { ApiException, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOpti
 import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { GROUP, JOBREPOSITORY_KIND, JOBREPOSITORY_PLURAL, TRAININGJOB_PLURAL, V1, formatInventoryEntry, manifestPath, parseInventory, pruneEnabled, syncInterval, type JobRepository, type SyncError, type TrainingJob } from '../../api/index.ts';
+import { GROUP, JOBREPOSITORY_KIND, JOBREPOSITORY_PLURAL, TRAININGJOB_PLURAL, V1, formatInventoryEntry, manifestPath, parseInventory, pruneEnabled, syncInterval, type InventoryEntry, type JobRepository, type SyncError, type TrainingJob } from '../../api/index.ts';
 import { deepEqual } from '../../api/json.ts';
 import type { EventRecorder } from '../events.ts';
 import { splitKey, watchOf, type KubeObject, type Manager, type ReconcileContext, type ReconcileResult } from '../runtime/index.ts';
@@ -18,7 +18,7 @@ import { GitSyncError, redactUrl } from './errors.ts';
 import { fetchRevision, type GitAuth } from './fetch.ts';
 import { readManifestBlob } from './manifest-blob.ts';
 import { manifestsOfFile } from './manifests.ts';
-import { GITOPS_MANAGER, REPOSITORY_LABEL, repositoryLabelValue, repositoryOfJob } from './source-metadata.ts';
+import { GITOPS_MANAGER, REPOSITORY_LABEL, SOURCE_PATH_ANNOTATION, repositoryLabelValue, repositoryOfJob } from './source-metadata.ts';
 import { nextInventory, parseInterval, prunePlan, type FileOutcome } from './sync-plan.ts';
 import { listManifestFiles } from './tree.ts';
 
@@ -192,7 +192,7 @@ export function registerJobRepositoryController(opts: GitSyncOptions): JobReposi
 
     phase.fetched = performance.now();
     const path = manifestPath(repo);
-    const previous = { inventory: parseInventory(repo.status?.inventory), errors: repo.status?.errors ?? [] };
+    const previous = { inventory: previousInventory(repo), errors: repo.status?.errors ?? [] };
     const prevRevision = repo.status?.lastAppliedRevision;
     // A cache that lost the last applied commit (a restarted pod, an emptied cache dir) cannot diff from it: read everything.
     const full = !prevRevision || repo.status?.observedGeneration !== generation || !(await inCache(gitdir, prevRevision, cache));
@@ -297,6 +297,19 @@ export function registerJobRepositoryController(opts: GitSyncOptions): JobReposi
   }
 
   // Edited by someone else after our last apply (a field manager other than ours, newer than ours), or gone.
+  function previousInventory(repo: JobRepository): InventoryEntry[] {
+    const stored = repo.status?.inventory ?? [];
+    const parsed = parseInventory(stored);
+    if (parsed.length === stored.length) return parsed;
+    // Entries an earlier version wrote as objects come back as {} under today's schema: the jobs' own labels still say
+    // which ones this repository created, so none of them escapes a prune.
+    const namespace = repo.metadata!.namespace!;
+    const label = repositoryLabelValue({ namespace, name: repo.metadata!.name! });
+    const known = new Set(parsed.map((e) => e.name));
+    const labelled = jobs.list(namespace).filter((j) => j.metadata?.labels?.[REPOSITORY_LABEL] === label && !known.has(j.metadata.name!));
+    return [...parsed, ...labelled.map((j) => ({ name: j.metadata!.name!, ...(j.metadata?.annotations?.[SOURCE_PATH_ANNOTATION] ? { file: j.metadata.annotations[SOURCE_PATH_ANNOTATION] } : {}) }))];
+  }
+
   function isDrifted(job: (TrainingJob & KubeObject) | undefined): boolean {
     if (!job) return true;
     const fields = (job.metadata as { managedFields?: Array<{ manager?: string; time?: string; fieldsV1?: { 'f:spec'?: unknown } }> } | undefined)?.managedFields ?? [];

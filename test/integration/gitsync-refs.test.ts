@@ -1,7 +1,9 @@
 // Git sync through the reconciler for what a JobRepository pins or pauses: a tag (moved by a force-push of the tag),
-// a pinned commit, spec.suspend, and a manifest still in the v1alpha1 shape (converted by the platform's webhook).
+// a pinned commit, spec.suspend, a manifest still in the v1alpha1 shape (converted by the platform's webhook), and
+// an inventory left by an earlier version.
 import t from 'tap';
 import { parseInventory } from '../../api/jobrepository.ts';
+import { jobRepositoryCRD } from '../../api/crds.ts';
 import { GROUP, jobYaml, ready, startGitSyncEnv } from '../fixtures/gitsync-env.ts';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 
@@ -118,4 +120,37 @@ t.test('a v1alpha1 manifest is applied, stored as v1 and served back unchanged',
   const generation = v1?.metadata?.generation;
   await env.repositoryWhen(t, ns, 'jobs', (r) => ready(r)?.reason === 'Synced' && r.status?.lastAppliedRevision === rev, 'synced again');
   t.equal((await env.getJob(ns, 'pytorch-mnist'))?.metadata?.generation, generation, 'not re-applied with changes');
+});
+
+t.test('an inventory written by an earlier version (objects): its jobs are still pruned, and it is replaced by strings', async (t) => {
+  const ns = 'ml-upgrade';
+  await env.namespace(ns);
+  const wc = await env.gitRepo('upgrade');
+  const rev = await wc.commitAndPush({ 'keep.yaml': jobYaml('keep') }, 'one job');
+  // The earlier CRD: inventory items were objects. Serve that schema, create the repository suspended and
+  // give it the status that version wrote (it created "gone", whose file has since left the repository).
+  const crd = jobRepositoryCRD();
+  const old = structuredClone(crd) as unknown as { spec: { versions: Array<{ schema: { openAPIV3Schema: { properties: { status: { properties: Record<string, unknown> } } } } }> } };
+  for (const v of old.spec.versions) v.schema.openAPIV3Schema.properties.status.properties.inventory = { type: 'array', items: { type: 'object', properties: { apiVersion: { type: 'string' }, kind: { type: 'string' }, name: { type: 'string' }, file: { type: 'string' } } } };
+  const applyCRD = async (body: unknown) => {
+    const r = await env.cp.kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=upgrade-test', '-f', '-'], { input: JSON.stringify(body) });
+    t.equal(r.code, 0, r.stderr);
+    // The apiserver takes a moment to serve a changed schema.
+    await new Promise((r) => setTimeout(r, 2000));
+  };
+  await applyCRD(old);
+  await env.createRepository(ns, 'jobs', { url: env.server.url('upgrade'), interval: '1h', suspend: true });
+  await env.custom.createNamespacedCustomObject({ group: GROUP, version: 'v1', namespace: ns, plural: 'trainingjobs', body: { apiVersion: `${GROUP}/v1`, kind: 'TrainingJob', metadata: { name: 'gone', labels: { team: 'nlp', [`${GROUP}/repository`]: `${ns}.jobs` } }, spec: { framework: 'pytorch', model: 'resnet50', dataset: 'imagenet', numWorkers: 1, gpusPerWorker: 0 } } });
+  const objects = [{ apiVersion: `${GROUP}/v1`, kind: 'TrainingJob', name: 'gone', file: 'gone.yaml' }, { apiVersion: `${GROUP}/v1`, kind: 'TrainingJob', name: 'keep', file: 'keep.yaml' }];
+  await env.custom.patchNamespacedCustomObjectStatus({ group: GROUP, version: 'v1', namespace: ns, plural: 'jobrepositories', name: 'jobs', body: { status: { inventory: objects } } }, merge);
+  t.same((await env.getRepository(ns, 'jobs')).status?.inventory, objects, 'stored as the earlier version wrote it');
+
+  await applyCRD(crd);
+  t.same((await env.getRepository(ns, 'jobs')).status?.inventory, [{}, {}], "under today's schema the apiserver prunes the old entries' fields");
+  // The new version's controller starts (it never wrote this status itself).
+  await env.restartController();
+  await env.custom.patchNamespacedCustomObject({ group: GROUP, version: 'v1', namespace: ns, plural: 'jobrepositories', name: 'jobs', body: { spec: { suspend: false } } }, merge);
+  const r = await env.repositoryWhen(t, ns, 'jobs', (r) => r.status?.lastAppliedRevision === rev && ready(r)?.reason === 'Synced', 'synced after the upgrade');
+  t.same(r.status?.inventory, ['keep keep.yaml'], 'strings now');
+  t.same(await env.jobNames(ns), ['keep'], 'the job the old inventory listed, whose file is gone, was pruned: its label says this repository created it');
 });
