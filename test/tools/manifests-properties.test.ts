@@ -262,3 +262,22 @@ t.test('cert-manager: the webhook serves the Certificate cert-manager issues, an
     for (const name of names) t.equal(find<KubeDocument>(docs, kind, name)?.metadata.annotations?.['cert-manager.io/inject-ca-from'], from, `${kind} ${name} gets its caBundle from ${from}`);
   }
 });
+
+// Prometheus must trust the CA that signs the webhook's serving certificate, wherever that overlay keeps it.
+for (const overlay of overlays.filter((o) => rendered.get(o)!.some((d) => d.kind === 'ServiceMonitor' && d.metadata.name === 'webhook'))) {
+  t.test(`${overlay}: the webhook ServiceMonitor verifies against the Secret that holds the webhook's CA`, async (t) => {
+    const docs = rendered.get(overlay)!;
+    type ServiceMonitor = KubeDocument & { spec: { endpoints: Array<{ scheme?: string; tlsConfig?: { serverName?: string; ca?: { secret?: { name: string; key: string } } } }> } };
+    const endpoint = find<ServiceMonitor>(docs, 'ServiceMonitor', 'webhook')!.spec.endpoints[0]!;
+    t.equal(endpoint.scheme, 'https');
+    const c = find<V1Deployment>(docs, 'Deployment', 'webhook')!.spec!.template.spec!.containers[0]!;
+    // --manage-certs keeps ca.crt in its own Secret; with --cert-dir, the mounted Secret (cert-manager writes ca.crt into it).
+    const pod = find<V1Deployment>(docs, 'Deployment', 'webhook')!.spec!.template.spec!;
+    const certDir = flag(c.args, '--cert-dir');
+    const mounted = certDir ? pod.volumes?.find((v) => v.name === c.volumeMounts?.find((m) => m.mountPath === certDir)?.name)?.secret?.secretName : undefined;
+    const expected = c.args?.includes('--manage-certs') ? DEFAULT_SECRET.name : mounted;
+    t.ok(expected, 'the webhook keeps its certificates in a Secret');
+    t.same(endpoint.tlsConfig?.ca?.secret, { name: expected, key: 'ca.crt' }, `CA from Secret ${expected}, key ca.crt`);
+    t.equal(endpoint.tlsConfig?.serverName, serviceNames().dnsNames.find((n) => n.endsWith('.svc')), 'the Service name the certificate covers');
+  });
+}
