@@ -72,7 +72,7 @@ export function memoryFacts(f: BenchFacts): ClusterFacts {
  */
 export const discardingLedger: LedgerStore = {
   read: async () => ({ entries: {}, version: '1' }),
-  write: async () => true,
+  write: async () => ({ entries: {}, version: '1' }),
 };
 
 export function memoryDeps(f: BenchFacts): AdmitDeps {

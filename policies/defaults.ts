@@ -4,7 +4,7 @@ import type { JsonObject } from '../api/json.ts';
 import { framework } from '../api/trainingjob-v1.ts';
 import type { TrainingJob } from '../api/trainingjob-v1.ts';
 import type { TrainingPolicy } from '../api/trainingpolicy.ts';
-import { withSchemaDefaults } from './schema-validation.ts';
+import { fillSchemaDefaults, withSchemaDefaults } from './schema-validation.ts';
 
 // Sets what `target` lacks, key by key into nested objects; never overrides a value the user gave.
 export function fillMissing(target: JsonObject, defaults: unknown): void {
@@ -51,6 +51,8 @@ export function applyDefaults(job: TrainingJob, policies: readonly TrainingPolic
       fillMissing(spec.checkpoint as JsonObject, d.checkpoint);
     }
   }
-  // A policy may have added an object whose own fields have CRD defaults (checkpoint.storage.type).
-  return withSchemaDefaults('TrainingJob/v1', out);
+  // A policy may have added an object whose own fields have CRD defaults (checkpoint.storage.type);
+  // `out` is already our own copy, so it is defaulted in place.
+  fillSchemaDefaults('TrainingJob/v1', out);
+  return out;
 }

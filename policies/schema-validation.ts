@@ -75,3 +75,8 @@ export function withSchemaDefaults<T>(name: SchemaName, obj: T): T {
   get(name).applyDefaults(copy);
   return copy;
 }
+
+// The same defaults written into `obj` itself, for a copy the caller already owns.
+export function fillSchemaDefaults(name: SchemaName, obj: unknown): void {
+  get(name).applyDefaults(obj);
+}

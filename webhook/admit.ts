@@ -1,7 +1,7 @@
 // The admission decisions: gather facts, run the pure policy engine, and for the validating
 // step reserve capacity in the GPU ledger. Thin on purpose: every rule lives in policies/.
-import { API_VERSION_V1, GROUP, TRAININGJOB_KIND, TRAININGPOLICY_KIND, V1, gpuDemand, type TrainingJob, type TrainingPolicy } from '../api/index.ts';
-import { capacityApplies, capacityLimited, mutate, validate, validateTrainingPolicy, type EvaluationInput } from '../policies/index.ts';
+import { API_VERSION_V1, GROUP, TRAININGJOB_KIND, TRAININGPOLICY_KIND, V1, gpuDemand, overQuotaAction, type TrainingJob, type TrainingPolicy } from '../api/index.ts';
+import { capacityApplies, capacityLimited, matchingPolicies, mutate, validate, validateTrainingPolicy, type EvaluationInput } from '../policies/index.ts';
 import type { AdmissionRequest, Verdict } from './admission-review.ts';
 import type { ClusterFacts, JobList } from './cluster-facts.ts';
 import { pendingJobs, withReservation, type Ledger, type LedgerStore } from './gpu-ledger.ts';
@@ -28,12 +28,17 @@ function wrongKind(req: AdmissionRequest, expected: string): Verdict | undefined
   return { allowed: false, code: 400, reason: 'BadRequest', denials: [{ field: 'request.kind', reason: 'WrongKind', message: `this webhook handles ${GROUP}/${V1} ${expected}, not ${k.group || 'core'}/${k.version} ${k.kind}` }] };
 }
 
-/** The job as the engine sees it: namespace filled from the request (the apiserver sets it after admission). */
+/**
+ * The job as the engine sees it: namespace filled from the request (the apiserver sets it after
+ * admission), managedFields left out (no rule reads them and no default touches them, and they were
+ * most of what the engine cloned and diffed per review).
+ */
 function jobOf(req: AdmissionRequest, obj: unknown): TrainingJob | undefined {
   if (obj === undefined || obj === null) return undefined;
   const job = obj as TrainingJob;
   const namespace = req.namespace ?? job.metadata?.namespace ?? '';
-  return { ...job, apiVersion: job.apiVersion ?? API_VERSION_V1, metadata: { ...job.metadata, namespace } };
+  const { managedFields: _managedFields, ...metadata } = job.metadata ?? {};
+  return { ...job, apiVersion: job.apiVersion ?? API_VERSION_V1, metadata: { ...metadata, namespace } };
 }
 
 const NO_RESERVATIONS: Ledger = { entries: {}, version: undefined };
@@ -81,8 +86,26 @@ export async function mutateTrainingJob(deps: AdmitDeps, req: AdmissionRequest):
   const written = writtenJob(req);
   if ('answer' in written) return written.answer;
   const { job } = written;
-  // Reservations of jobs still in flight count here too, so the Queue decision sees them (when a limit exists at all).
-  const ledger = (await limited(deps, job)) ? await deps.ledger.read(job.metadata?.namespace ?? '') : NO_RESERVATIONS;
+  const namespace = job.metadata?.namespace ?? '';
+  if (!(await limited(deps, job))) return mutation(deps, req, job, NO_RESERVATIONS);
+  // Reservations of jobs still in flight count here too, so the Queue decision sees them. Where no
+  // policy queues, they can only add refusals, and a refusal is decided on a fresh read: the
+  // ledger this replica remembers may do for an admission (the validating step stays the authority).
+  const remembered = (await queues(deps, job)) ? undefined : deps.ledger.remembered?.(namespace);
+  if (remembered) {
+    const verdict = await mutation(deps, req, job, remembered);
+    if (verdict.allowed) return verdict;
+  }
+  return mutation(deps, req, job, await deps.ledger.read(namespace));
+}
+
+async function queues(deps: AdmitDeps, job: TrainingJob): Promise<boolean> {
+  const name = job.metadata?.namespace ?? '';
+  const [namespace, policies] = await Promise.all([deps.facts.namespace(name), deps.facts.policies()]);
+  return matchingPolicies(policies, namespace).some((p) => overQuotaAction(p) === 'Queue');
+}
+
+async function mutation(deps: AdmitDeps, req: AdmissionRequest, job: TrainingJob, ledger: Ledger): Promise<Verdict> {
   const { input } = await engineInput(deps, req, job, ledger, selfKey(req, job));
   const result = mutate(input);
   // CRD schema checks run between the two webhook phases, so range and type errors are refused
@@ -106,19 +129,30 @@ async function reserve(deps: AdmitDeps, req: AdmissionRequest, job: TrainingJob)
   // No quota or job cap here: nothing to reserve, and the rules need no ledger.
   if (!(await limited(deps, job))) return validate((await engineInput(deps, req, job, NO_RESERVATIONS, self)).input);
   const attempts = deps.maxAttempts ?? 20;
-  for (let attempt = 1; attempt <= attempts; attempt++) {
+  // The ledger this replica last read or wrote (usually the mutating step's read of this very request) saves a read.
+  let remembered = deps.ledger.remembered?.(namespace);
+  for (let attempt = 1; attempt <= attempts; ) {
     // Ledger first, then the jobs: a job persisted after this read was reserved after it too,
     // so either we count its reservation, or our conditional write below fails and we look again.
-    const ledger = await deps.ledger.read(namespace);
+    const ledger = remembered ?? (await deps.ledger.read(namespace));
+    const fromMemory = remembered !== undefined;
+    remembered = undefined;
     const now = deps.now();
     const { input, jobs } = await engineInput(deps, req, job, ledger, self);
     const verdict = validate(input);
-    if (!verdict.allowed || req.dryRun || !capacityApplies(input, job)) return verdict;
+    if (!verdict.allowed || req.dryRun || !capacityApplies(input, job)) {
+      // Only a conditional write may rely on a remembered ledger: refusals and dry runs are decided on a fresh read.
+      if (fromMemory && capacityApplies(input, job)) continue;
+      return verdict;
+    }
     const next = withReservation(ledger, jobs.items, jobs.resourceVersion, now, self, { gpus: gpuDemand(job), workers: job.spec?.numWorkers ?? 1, at: new Date(now).toISOString() }, persistedBy(deps, namespace, jobs.resourceVersion));
     if (await deps.ledger.write(namespace, next, ledger.version)) return verdict;
+    // A stale remembered ledger is no race lost: read afresh at once.
+    if (fromMemory) continue;
     deps.onConflict?.();
     // Jitter, so replicas that collided do not collide again in lockstep.
     await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+    attempt++;
   }
   return { allowed: false, code: 429, reason: 'TooManyRequests', denials: [{ field: 'metadata.namespace', reason: 'QuotaContention', message: `namespace ${namespace}: could not reserve GPU quota after ${attempts} attempts (many concurrent creates); retry` }] };
 }

@@ -1,23 +1,43 @@
 // Policies, namespace labels and ResourceQuotas change rarely (quota usage moves with pods, and the
 // apiserver enforces it on pods anyway) and are read on every review: serve them from a short-lived
-// cache (concurrent misses share one read). Jobs come from the watch; the ledger stays uncached.
+// cache (concurrent misses share one read). Jobs come from the watch; the ledger is not cached here.
 import type { ClusterFacts } from './cluster-facts.ts';
 
 interface Entry<T> {
+  /** When the read that produced `value` started: a value is never served once it is ttlMs old. */
   at: number;
   value: Promise<T>;
 }
 
 export function cachedFacts(facts: ClusterFacts, ttlMs: number, now: () => number = Date.now): ClusterFacts {
   const cache = new Map<string, Entry<unknown>>();
-  const cached = <T>(key: string, load: () => Promise<T>): Promise<T> => {
-    const hit = cache.get(key) as Entry<T> | undefined;
-    if (hit && now() - hit.at < ttlMs) return hit.value;
-    const value = load();
+  const refreshing = new Set<string>();
+  const load = <T>(key: string, read: () => Promise<T>): Promise<T> => {
+    const value = read();
     cache.set(key, { at: now(), value });
     // A failed read is not cached: the next review tries again.
     value.catch(() => cache.get(key)?.value === value && cache.delete(key));
     return value;
+  };
+  // Past half its life an entry is re-read in the background, so steady traffic never waits for a read.
+  const refresh = <T>(key: string, read: () => Promise<T>): void => {
+    refreshing.add(key);
+    const at = now();
+    const value = read();
+    value.then(
+      () => {
+        const current = cache.get(key);
+        if (!current || current.at < at) cache.set(key, { at, value });
+      },
+      () => {}, // the entry stays until it expires; then a review reads (and sees the error) itself
+    ).finally(() => refreshing.delete(key));
+  };
+  const cached = <T>(key: string, read: () => Promise<T>): Promise<T> => {
+    const hit = cache.get(key) as Entry<T> | undefined;
+    const age = hit ? now() - hit.at : Infinity;
+    if (!hit || age >= ttlMs) return load(key, read);
+    if (age >= ttlMs / 2 && !refreshing.has(key)) refresh(key, read);
+    return hit.value;
   };
   return {
     namespace: (name) => cached(`ns/${name}`, () => facts.namespace(name)),

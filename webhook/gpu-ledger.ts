@@ -10,7 +10,9 @@
 // lists "not older than" it, so a job whose reservation is gone is always in the list, while the
 // list itself still comes from the apiserver's cache. A reservation never listed (its create was
 // refused later in the chain) expires after `pendingTtlMs`. A replica that dies mid-way leaves at
-// most a reservation that expires: it errs on the side of "no", never past quota.
+// most a reservation that expires: it errs on the side of "no", never past quota. A replica may
+// start a reservation from the ledger it last read or wrote instead of reading it again: the
+// conditional write fails if anyone wrote since, and refusals are always decided on a fresh read.
 import type { TrainingJob } from '../api/index.ts';
 
 export interface Reservation {
@@ -34,9 +36,15 @@ export interface LedgerWrite {
 }
 
 export interface LedgerStore {
+  /** The ledger as stored now (a quorum read). */
   read(namespace: string): Promise<Ledger>;
-  /** Writes if the stored version still equals `version` (creates when undefined); false on conflict. */
-  write(namespace: string, next: LedgerWrite, version: string | undefined): Promise<boolean>;
+  /** Writes if the stored version still equals `version` (creates when undefined): the ledger as stored, or undefined on conflict. */
+  write(namespace: string, next: LedgerWrite, version: string | undefined): Promise<Ledger | undefined>;
+  /**
+   * The ledger this replica last read or wrote, without a request. It may be stale (another replica
+   * wrote since), so only a decision committed by a conditional write at its version may rely on it.
+   */
+  remembered?(namespace: string): Ledger | undefined;
 }
 
 // Admission requests time out after 60 s in the apiserver; a reservation outlives any of them.

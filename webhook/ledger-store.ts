@@ -1,6 +1,7 @@
 // The GPU ledger kept in a ConfigMap per namespace (in the webhook's own namespace), one key per job.
 import { ApiException, type CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
 import type { Ledger, LedgerStore, Reservation } from './gpu-ledger.ts';
+import { newestVersion } from './persisted-jobs.ts';
 
 export const ledgerLabel = 'ml.example.com/gpu-ledger';
 // Not a job name (those start with a letter or digit), so it cannot collide with a reservation.
@@ -24,13 +25,16 @@ function decode(cm: V1ConfigMap): Record<string, Reservation> {
   return out;
 }
 
+function ledgerOf(cm: V1ConfigMap): Ledger {
+  const listedAt = cm.data?.[listedAtKey];
+  return { entries: decode(cm), version: cm.metadata?.resourceVersion, ...(listedAt ? { listedAt } : {}) };
+}
+
 export function configMapLedgerStore(core: CoreV1Api, ledgerNamespace: string): LedgerStore {
   return {
     async read(namespace) {
       try {
-        const cm = await core.readNamespacedConfigMap({ name: ledgerName(namespace), namespace: ledgerNamespace });
-        const listedAt = cm.data?.[listedAtKey];
-        return { entries: decode(cm), version: cm.metadata?.resourceVersion, ...(listedAt ? { listedAt } : {}) };
+        return ledgerOf(await core.readNamespacedConfigMap({ name: ledgerName(namespace), namespace: ledgerNamespace }));
       } catch (err) {
         if (err instanceof ApiException && err.code === 404) return { entries: {}, version: undefined } satisfies Ledger;
         throw err;
@@ -42,14 +46,42 @@ export function configMapLedgerStore(core: CoreV1Api, ledgerNamespace: string): 
         data: { ...Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, JSON.stringify(v)])), ...(listedAt ? { [listedAtKey]: listedAt } : {}) },
       };
       try {
-        if (version === undefined) await core.createNamespacedConfigMap({ namespace: ledgerNamespace, body });
-        else await core.replaceNamespacedConfigMap({ name: ledgerName(namespace), namespace: ledgerNamespace, body });
-        return true;
+        // The response is the ledger as stored, exactly what the next read would return.
+        if (version === undefined) return ledgerOf(await core.createNamespacedConfigMap({ namespace: ledgerNamespace, body }));
+        return ledgerOf(await core.replaceNamespacedConfigMap({ name: ledgerName(namespace), namespace: ledgerNamespace, body }));
       } catch (err) {
-        // 409: another replica wrote first (conflict on update, AlreadyExists on create).
-        if (err instanceof ApiException && err.code === 409) return false;
+        // 409: another replica wrote first (conflict on update, AlreadyExists on create); 404: deleted since read.
+        if (err instanceof ApiException && (err.code === 409 || (err.code === 404 && version !== undefined))) return undefined;
         throw err;
       }
     },
+  };
+}
+
+/**
+ * Remembers the last ledger read or written per namespace, so a reservation can be attempted
+ * without reading first: the conditional write fails if another replica wrote since, and the
+ * retry reads afresh. A conflict forgets the namespace's ledger.
+ */
+export function rememberingLedgerStore(store: LedgerStore): LedgerStore {
+  const last = new Map<string, Ledger>();
+  // A read that started before a write may answer after it: never go back to an older version.
+  const remember = (namespace: string, ledger: Ledger): void => {
+    const known = last.get(namespace)?.version;
+    if (!known || !ledger.version || newestVersion([known, ledger.version]) === ledger.version) last.set(namespace, ledger);
+  };
+  return {
+    async read(namespace) {
+      const ledger = await store.read(namespace);
+      remember(namespace, ledger);
+      return ledger;
+    },
+    async write(namespace, next, version) {
+      const stored = await store.write(namespace, next, version);
+      if (stored) remember(namespace, stored);
+      else last.delete(namespace);
+      return stored;
+    },
+    remembered: (namespace) => last.get(namespace),
   };
 }

@@ -10,7 +10,7 @@ import { cachedFacts } from './cached-facts.ts';
 import { kubeClusterFacts, type ClusterFacts } from './cluster-facts.ts';
 import { informerJobs } from './informer-jobs.ts';
 import { keyedLock } from './keyed-lock.ts';
-import { configMapLedgerStore } from './ledger-store.ts';
+import { configMapLedgerStore, rememberingLedgerStore } from './ledger-store.ts';
 import { createWebhookMetrics, recordServingCertificate, type WebhookMetrics } from './metrics.ts';
 
 export interface WebhookServerOptions {
@@ -54,7 +54,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
       facts: cachedFacts(withWatchedJobs(kubeClusterFacts(opts.kubeConfig), jobs), opts.factsTtlMs ?? 2000),
       lock: keyedLock(),
       persisted,
-      ledger: configMapLedgerStore(core, opts.ledgerNamespace),
+      ledger: rememberingLedgerStore(configMapLedgerStore(core, opts.ledgerNamespace)),
       now: () => Date.now(),
       onConflict: () => metrics.quotaConflicts.inc(),
     },
