@@ -93,7 +93,8 @@ export function registerJobRepositoryController(opts: GitSyncOptions): JobReposi
   const core = manager.apiClient(CoreV1Api);
   const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
   const repos = manager.informer<JobRepository & KubeObject>({ group: GROUP, version: V1, plural: JOBREPOSITORY_PLURAL });
-  const jobs = manager.informer<TrainingJob & KubeObject>({ group: GROUP, version: V1, plural: TRAININGJOB_PLURAL }, { labelSelector: REPOSITORY_LABEL });
+  // The TrainingJob controller's informer: a second, label-selected cache would hold thousands of the same jobs again.
+  const jobs = manager.informer<TrainingJob & KubeObject>({ group: GROUP, version: V1, plural: TRAININGJOB_PLURAL });
   // Per repository: when it last synced and which requestedAt it answered (a new leader syncs everything once).
   const lastSync = new Map<string, { at: number; requestedAt?: string; generation?: number }>();
   // requestedAt values a push hook received here, not yet seen on the object.
