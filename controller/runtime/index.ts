@@ -2,7 +2,7 @@
 export { createManager, watchOf, LeadershipLostError } from './manager.ts';
 export type { Manager, ManagerOptions, LeaderElectionConfig, ControllerSpec, Controller, WatchSpec, ReconcileContext, InformerRequest } from './manager.ts';
 export { createInformer, resourcePath } from './informer.ts';
-export type { Informer, InformerOptions, EventHandlers, ResourceRef, InformerStats } from './informer.ts';
+export type { Informer, InformerOptions, EventHandlers, ResourceRef, InformerStats, CacheTransform } from './informer.ts';
 export { createWorkQueue } from './work-queue.ts';
 export type { WorkQueue, WorkQueueOptions, ReconcileResult, ReconcileOutcome, QueueMetrics } from './work-queue.ts';
 export { startLeaderElection } from './leader-election.ts';

@@ -43,8 +43,16 @@ export interface InformerOptions {
   backoff?: { initialMs?: number; maxMs?: number };
   /** A watch that ends sooner than this without delivering anything counts as a failure (no tight loops). */
   minWatchMs?: number;
+  /**
+   * Applied to every listed or watched object before it is cached or handed to handlers (like
+   * client-go's SetTransform): keeps only what readers need, so thousands of cached objects stay small.
+   */
+  transform?: CacheTransform;
   clock?: Clock;
 }
+
+/** Returns the object to cache; may modify its argument (it is a freshly parsed response nobody else holds). */
+export type CacheTransform = (obj: KubeObject) => KubeObject;
 
 export interface InformerStats {
   lists: number;
@@ -93,6 +101,7 @@ export function createInformer<T extends KubeObject>(opts: InformerOptions): Inf
   const minWatchMs = opts.minWatchMs ?? 1000;
   const pageSize = opts.pageSize ?? 500;
   const watcher = new Watch(opts.kubeConfig);
+  const transform = (opts.transform ?? ((obj: KubeObject) => obj)) as unknown as (obj: T) => T;
 
   let cache = new Map<string, Map<string, T>>();
   const handlers = new Set<EventHandlers<T>>();
@@ -156,7 +165,7 @@ export function createInformer<T extends KubeObject>(opts: InformerOptions): Inf
       for (const item of page.items ?? []) {
         if (item.apiVersion === undefined && page.apiVersion) item.apiVersion = page.apiVersion;
         if (item.kind === undefined && kind) item.kind = kind;
-        items.push(item);
+        items.push(transform(item));
       }
       listRv = page.metadata?.resourceVersion ?? listRv;
       cont = page.metadata?.continue || undefined;
@@ -217,8 +226,8 @@ export function createInformer<T extends KubeObject>(opts: InformerOptions): Inf
         }
         const rv = obj.metadata?.resourceVersion;
         if (rv) resourceVersion = rv;
-        if (type === 'ADDED' || type === 'MODIFIED') upsert(obj);
-        else if (type === 'DELETED') remove(obj);
+        if (type === 'ADDED' || type === 'MODIFIED') upsert(transform(obj));
+        else if (type === 'DELETED') remove(transform(obj));
       };
       const onDone = (err: unknown): void => {
         currentWatch = undefined;

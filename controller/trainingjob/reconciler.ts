@@ -10,6 +10,7 @@ import type { EventRecorder } from '../events.ts';
 import { forgetJob, recordJobGauges, type ControllerMetrics } from '../metrics.ts';
 import { controllerOwnerKey, objectKey, splitKey, watchOf, type KubeObject, type Manager, type ReconcileContext, type ReconcileResult } from '../runtime/index.ts';
 import type { Informer } from '../runtime/index.ts';
+import { trimClaim, trimConfigMap, trimPod, trimService, trimTrainingJob, trimWorkerJob } from './cache-transforms.ts';
 import { childDrift } from './child-drift.ts';
 import { setCondition } from './conditions.ts';
 import { InvalidTrainingJobError } from './errors.ts';
@@ -61,12 +62,13 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
   const apply = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
 
   const children = { labelSelector: TRAININGJOB_LABEL };
-  const jobs = manager.informer<TrainingJob & KubeObject>({ group: GROUP, version: V1, plural: TRAININGJOB_PLURAL });
-  const workerJobs = manager.informer<Kinded>({ group: 'batch', version: 'v1', plural: 'jobs' }, children);
-  const pods = manager.informer<Kinded>({ group: '', version: 'v1', plural: 'pods' }, children);
-  const services = manager.informer<Kinded>({ group: '', version: 'v1', plural: 'services' }, children);
-  const configMaps = manager.informer<Kinded>({ group: '', version: 'v1', plural: 'configmaps' }, children);
-  const pvcs = manager.informer<Kinded>({ group: '', version: 'v1', plural: 'persistentvolumeclaims' }, children);
+  // Caches keep only what this file, child-drift.ts and git sync read (cache-transforms.ts).
+  const jobs = manager.informer<TrainingJob & KubeObject>({ group: GROUP, version: V1, plural: TRAININGJOB_PLURAL }, { transform: trimTrainingJob });
+  const workerJobs = manager.informer<Kinded>({ group: 'batch', version: 'v1', plural: 'jobs' }, { ...children, transform: trimWorkerJob });
+  const pods = manager.informer<Kinded>({ group: '', version: 'v1', plural: 'pods' }, { ...children, transform: trimPod });
+  const services = manager.informer<Kinded>({ group: '', version: 'v1', plural: 'services' }, { ...children, transform: trimService });
+  const configMaps = manager.informer<Kinded>({ group: '', version: 'v1', plural: 'configmaps' }, { ...children, transform: trimConfigMap });
+  const pvcs = manager.informer<Kinded>({ group: '', version: 'v1', plural: 'persistentvolumeclaims' }, { ...children, transform: trimClaim });
   const caches: Record<string, Informer<Kinded>> = { Job: workerJobs, Service: services, ConfigMap: configMaps, PersistentVolumeClaim: pvcs };
   // Pods by their batch Job, and worker Jobs by their TrainingJob: a reconcile looks up its own
   // children instead of scanning the namespace (quadratic over a wave of thousands of jobs).
@@ -170,15 +172,21 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       if (err instanceof InvalidTrainingJobError) return stall(job, err.message);
       throw err;
     }
+    // The Job as the server returned it from our apply: a new Job is not in the cache yet, and
+    // observing it from the cache would cost a Pending status write and another reconcile.
+    let appliedJob: V1Job | undefined;
     if (!isTerminal(job)) {
-      for (const child of inCreationOrder(desired)) await ensureChild(job, child, log);
+      for (const child of inCreationOrder(desired)) {
+        const applied = await ensureChild(job, child, log);
+        if (applied && child === desired.workerJob) appliedJob = applied as V1Job;
+      }
       await deleteStaleWorkerJobs(job, desired.workerJob.metadata?.name ?? workerJobName(name, restarts), log);
     }
     if (isTerminal(job) && job.status?.state === 'Completed' && job.spec.checkpoint?.deleteOnCompletion && desired.checkpointPVC) {
       await deleteIfPresent(() => core.deleteNamespacedPersistentVolumeClaim({ name: desired.checkpointPVC!.metadata!.name!, namespace }));
     }
 
-    const current = workerJobs.get(namespace, desired.workerJob.metadata!.name!) as unknown as V1Job | undefined;
+    const current = appliedJob ?? (workerJobs.get(namespace, desired.workerJob.metadata!.name!) as unknown as V1Job | undefined);
     const podsOfJob = (current ? podsByJob.get(`${namespace}/${current.metadata!.name}`) : []) as unknown as V1Pod[];
     const observed: Observed = { ...(current ? { workerJob: observeWorkerJob(current) } : {}), workers: current ? observeWorkers(podsOfJob, current.metadata!.name!) : [] };
     if (job.status?.state === 'Running' || job.status?.state === 'Initializing') {
@@ -225,37 +233,39 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     }
   }
 
-  /** Creates a missing child or corrects a drifted one by server-side apply; recreates a Job only before it ran. */
-  async function ensureChild(job: TrainingJob, desired: Child, log: Logger): Promise<void> {
+  /** Creates a missing child or corrects a drifted one by server-side apply (returns what the server answered); recreates a Job only before it ran. */
+  async function ensureChild(job: TrainingJob, desired: Child, log: Logger): Promise<Child | undefined> {
     const kind = (desired as Kinded).kind;
     const namespace = job.metadata!.namespace!;
     const name = desired.metadata!.name!;
     const actual = caches[kind]?.get(namespace, name) as Child | undefined;
     if (actual) {
       const drift = childDrift(desired, actual);
-      if (drift.fields.length === 0) return;
+      if (drift.fields.length === 0) return undefined;
       if (drift.recreate) {
         const live = actual as V1Job;
         const ran = (live.status?.active ?? 0) + (live.status?.succeeded ?? 0) + (live.status?.failed ?? 0) > 0;
         if (kind !== 'Job' || ran) {
           log.info({ child: `${kind}/${name}`, fields: drift.fields.map((f) => f.path) }, 'child differs in fields that cannot change in place; left as is until the next restart');
-          return;
+          return undefined;
         }
         await deleteIfPresent(() => batch.deleteNamespacedJob({ name, namespace, propagationPolicy: 'Background' }));
-        return; // recreated from the delete event
+        return undefined; // recreated from the delete event
       }
       log.info({ child: `${kind}/${name}`, fields: drift.fields.map((f) => f.path) }, 'correcting drifted child');
     }
-    await applyChild(kind, namespace, name, desired);
+    const applied = await applyChild(kind, namespace, name, desired);
     if (!actual && kind === 'Job') await events.record(involved(job), 'Normal', 'CreatedWorkers', `created Job ${name} (${job.spec.numWorkers ?? 1} workers)`);
+    return applied;
   }
 
-  async function applyChild(kind: string, namespace: string, name: string, body: Child): Promise<void> {
+  async function applyChild(kind: string, namespace: string, name: string, body: Child): Promise<Child | undefined> {
     const params = { name, namespace, body: body as never, fieldManager: FIELD_MANAGER, force: true };
-    if (kind === 'Job') await batch.patchNamespacedJob(params, apply);
-    else if (kind === 'Service') await core.patchNamespacedService(params, apply);
-    else if (kind === 'ConfigMap') await core.patchNamespacedConfigMap(params, apply);
-    else if (kind === 'PersistentVolumeClaim') await core.patchNamespacedPersistentVolumeClaim(params, apply);
+    if (kind === 'Job') return batch.patchNamespacedJob(params, apply);
+    if (kind === 'Service') return core.patchNamespacedService(params, apply);
+    if (kind === 'ConfigMap') return core.patchNamespacedConfigMap(params, apply);
+    if (kind === 'PersistentVolumeClaim') return core.patchNamespacedPersistentVolumeClaim(params, apply);
+    return undefined;
   }
 
   async function deleteStaleWorkerJobs(job: TrainingJob, currentName: string, log: Logger): Promise<void> {

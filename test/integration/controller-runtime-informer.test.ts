@@ -73,6 +73,37 @@ t.test('a label selector limits what is cached, and resync re-delivers objects a
   t.ok(r.updates.every(([, a, b]) => a === b), 'resync updates carry the same object as old and new');
 });
 
+t.test('a cache transform trims listed and watched objects before handlers and the cache see them; a manager shares one transform per informer', async (t) => {
+  const ns = await namespace('inf-transform');
+  await core.createNamespacedConfigMap({ namespace: ns, body: cm(ns, 'listed', '1') });
+  const seen: string[] = [];
+  const transform = (o: KubeObject): KubeObject => {
+    seen.push(o.metadata!.name!);
+    return { apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.metadata?.name, namespace: o.metadata?.namespace, resourceVersion: o.metadata?.resourceVersion } };
+  };
+  const inf = createInformer<Cm>({ kubeConfig: cp.kubeConfig(), resource: { version: 'v1', plural: 'configmaps', namespace: ns }, logger, transform });
+  const handed: Cm[] = [];
+  inf.on({ add: (o) => handed.push(o), update: (_old, o) => handed.push(o) });
+  inf.start();
+  t.teardown(() => inf.stop());
+  await inf.waitForSync();
+  const listed = inf.get(ns, 'listed');
+  t.same(listed && Object.keys(listed.metadata!).sort(), ['name', 'namespace', 'resourceVersion'], 'a listed object is cached trimmed (no uid, no managedFields)');
+  t.equal(listed?.data, undefined, 'its data is gone');
+  t.equal(listed?.kind, 'ConfigMap', 'kind is filled before the transform runs');
+  await core.createNamespacedConfigMap({ namespace: ns, body: cm(ns, 'watched', '2') });
+  t.ok(await eventually(async () => (inf.get(ns, 'watched') ? true : undefined), 10_000), 'watched object cached');
+  t.same(Object.keys(inf.get(ns, 'watched')!.metadata!).sort(), ['name', 'namespace', 'resourceVersion'], 'a watched object is cached trimmed');
+  t.ok(handed.length >= 2 && handed.every((o) => o.data === undefined && o.metadata?.uid === undefined), 'handlers get the trimmed objects');
+  t.ok(seen.includes('listed') && seen.includes('watched'), 'the transform ran on the list and on the watch');
+
+  const mgr = createManager({ kubeConfig: cp.kubeConfig(), logger });
+  const trimmed = mgr.informer<Cm>({ version: 'v1', plural: 'configmaps', namespace: ns }, { transform });
+  t.equal(mgr.informer({ version: 'v1', plural: 'configmaps', namespace: ns }), trimmed, 'asking without a transform shares the trimmed informer');
+  t.equal(mgr.informer({ version: 'v1', plural: 'configmaps', namespace: ns }, { transform }), trimmed, 'asking with the same transform shares it too');
+  t.throws(() => mgr.informer({ version: 'v1', plural: 'configmaps', namespace: ns }, { transform: (o) => o }), /different cache transform/, 'a second, different transform is refused');
+});
+
 t.test('after the watch connection is dropped the informer re-watches and misses nothing', async (t) => {
   const ns = await namespace('inf-drop');
   const apiUrl = new URL(cp.server);
