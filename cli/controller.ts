@@ -1,11 +1,14 @@
 // `trainingjob controller`: the manager that turns TrainingJobs into workloads with live status.
 import { parseArgs } from 'node:util';
 import { loadKubeConfig } from '../controller/runtime/kubeconfig.ts';
-import { LeadershipLostError } from '../controller/runtime/index.ts';
+import { WEBHOOK_SERVICE } from '../api/group.ts';
+import { DEFAULT_CLIENT_BURST, DEFAULT_CLIENT_QPS, LeadershipLostError } from '../controller/runtime/index.ts';
 import { startController } from '../controller/start.ts';
-import { platformNamespace } from '../webhook/registration.ts';
 import { createLogger } from './logger.ts';
 import { UsageError } from './usage.ts';
+
+// The platform's namespace, from api/ and not webhook/registration.ts: that one loads the whole webhook (fastify routes, ajv, policies).
+const platformNamespace = WEBHOOK_SERVICE.namespace;
 
 const help = `usage: trainingjob controller [options]
 
@@ -15,8 +18,9 @@ const help = `usage: trainingjob controller [options]
   --git-cache-dir DIR        where JobRepositories are fetched to (default: under the temp dir)
   --no-leader-elect          run without the Lease (only ever one replica!)
   --namespace NS             where the leader Lease lives (default ${platformNamespace})
-  --client-qps N             sustained API requests per second (default 50)
-  --client-burst N           requests allowed at once (default 100)
+  --client-qps N             sustained API requests per second (default ${DEFAULT_CLIENT_QPS}; a new
+                             TrainingJob costs about 4 writes: 300 for ≥ 50 new jobs/s)
+  --client-burst N           requests allowed at once (default ${DEFAULT_CLIENT_BURST}; 600 with --client-qps 300)
   --workers N                TrainingJobs reconciled in parallel (default 4)
   --kubeconfig FILE          default: $KUBECONFIG, else the in-cluster service account
 
@@ -61,8 +65,8 @@ export async function controllerCommand(args: string[]): Promise<number> {
     hooksAddress: values['hooks-addr'],
     ...(values['git-cache-dir'] ? { gitCacheDir: values['git-cache-dir'] } : {}),
     ...(values['no-leader-elect'] ? {} : { leaderElection: { namespace: values.namespace } }),
-    clientQps: count(values['client-qps'], '--client-qps', 50),
-    clientBurst: count(values['client-burst'], '--client-burst', 100),
+    clientQps: count(values['client-qps'], '--client-qps', DEFAULT_CLIENT_QPS),
+    clientBurst: count(values['client-burst'], '--client-burst', DEFAULT_CLIENT_BURST),
     workers: count(values.workers, '--workers', 4),
   });
   const stop = (signal: string) => {

@@ -68,6 +68,9 @@ export function createEventRecorder(opts: { core: CoreV1Api; component: string; 
         if (seen && at.getTime() - seen.at < foldWindowMs) {
           seen.count += 1;
           seen.at = at.getTime();
+          // Re-inserted so the map stays ordered by last use and expired entries sit at its front.
+          recent.delete(key);
+          recent.set(key, seen);
           await opts.core.replaceNamespacedEvent({ name: seen.name, namespace: obj.namespace, body: eventBody(obj, seen.name, type, reason, text, seen.count, seen.first, at, opts.component) }).catch(async () => {
             // Expired or deleted meanwhile: start a fresh one.
             recent.delete(key);
@@ -78,7 +81,11 @@ export function createEventRecorder(opts: { core: CoreV1Api; component: string; 
         const name = `${obj.name.slice(0, 200)}.${randomBytes(8).toString('hex')}`;
         await opts.core.createNamespacedEvent({ namespace: obj.namespace, body: eventBody(obj, name, type, reason, text, 1, at, at, opts.component) });
         recent.set(key, { name, count: 1, at: at.getTime(), first: at });
-        if (recent.size > 10_000) recent.delete(recent.keys().next().value!);
+        // Entries past the fold window can never fold again: after a burst of thousands of jobs they are dead weight.
+        for (const [k, e] of recent) {
+          if (recent.size <= 10_000 && at.getTime() - e.at < foldWindowMs) break;
+          recent.delete(k);
+        }
       } catch (err) {
         // Events are best effort: a failure to record one must never fail the reconcile.
         opts.logger.warn({ err, reason, object: `${obj.namespace}/${obj.name}` }, 'could not record event');

@@ -2,7 +2,7 @@
 // its informers see every namespace and policy (a webhook replica only reads those it was asked about), and
 // only the leader answers, so one series per namespace exists however many replicas of either run.
 import { GROUP, TRAININGPOLICY_PLURAL, V1, type TrainingPolicy } from '../api/index.ts';
-import { matchingPolicies } from '../policies/index.ts';
+import { matchingPolicies } from '../policies/matching-policies.ts';
 import type { KubeObject, Manager } from './runtime/index.ts';
 
 /** The webhook's limit per namespace: the smallest gpuQuota among the policies that select it; namespaces without one are left out. */
