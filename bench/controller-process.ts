@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { ControlPlane } from '../test/harness/controlplane.ts';
 import { getText } from '../test/harness/http.ts';
 import { startProcess, type ManagedProcess } from '../test/harness/process.ts';
+import { CONTROLLER_NODE_FLAGS } from '../cli/node-flags.ts';
 
 const runner = join(import.meta.dirname, 'controller-scale-runner.ts');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -53,8 +54,17 @@ export interface ControllerSetting {
   workers: number;
 }
 
-/** Starts `trainingjob controller` (through the runner) against `cp`; `extraArgs` are more CLI flags. */
-export async function startControllerProcess(cp: ControlPlane, s: ControllerSetting, label: string, extraArgs: string[] = []): Promise<Controller> {
+// BENCH_CONTROLLER_NODE_FLAGS (space-separated) replaces the V8 flags bin/trainingjob.js gives the controller, to compare them.
+// `NAME=value` entries among the flags are environment settings for the process (e.g. glibc's MALLOC_ARENA_MAX).
+const isEnvSetting = (f: string): boolean => /^[A-Z_][A-Z0-9_]*=/.test(f);
+
+export function defaultNodeFlags(): string[] {
+  const override = process.env.BENCH_CONTROLLER_NODE_FLAGS;
+  return override === undefined ? [...CONTROLLER_NODE_FLAGS] : override.split(' ').filter(Boolean);
+}
+
+/** Starts `trainingjob controller` (through the runner) against `cp`; `extraArgs` are more CLI flags, `nodeFlags` Node/V8 flags. */
+export async function startControllerProcess(cp: ControlPlane, s: ControllerSetting, label: string, extraArgs: string[] = [], nodeFlags: readonly string[] = defaultNodeFlags()): Promise<Controller> {
   // Outside the control plane's folder, which is removed at stop: kept for a look afterwards.
   const logPath = join(tmpdir(), `trainingjob-controller-scale-${label}.log`);
   rmSync(logPath, { force: true });
@@ -62,13 +72,14 @@ export async function startControllerProcess(cp: ControlPlane, s: ControllerSett
     name: 'trainingjob-controller',
     command: process.execPath,
     args: [
+      ...nodeFlags.filter((f) => !isEnvSetting(f)),
       runner, '--kubeconfig', cp.kubeconfigPath, '--no-leader-elect',
       '--metrics-addr', '127.0.0.1:0', '--health-addr', '127.0.0.1:0', '--hooks-addr', '127.0.0.1:0',
       '--client-qps', String(s.qps), '--client-burst', String(s.burst), '--workers', String(s.workers), ...extraArgs,
     ],
     logPath,
     // The production default level; the log goes to a file, as a pod's would go to its runtime.
-    env: { ...process.env, LOG_LEVEL: 'info' },
+    env: { ...process.env, LOG_LEVEL: 'info', ...Object.fromEntries(nodeFlags.filter(isEnvSetting).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])) },
   });
   try {
     // Ports are picked by the kernel (…:0); the controller logs the URLs it bound.

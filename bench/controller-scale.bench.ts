@@ -9,6 +9,7 @@
 // runs as a separate process (bench/controller-scale-runner.ts = the real `trainingjob controller`
 // CLI) whose VmRSS / VmHWM are read from /proc. The benchmark follows progress through its own
 // watches (list+watch, not polling), so it adds little apiserver load.
+import { readFileSync } from 'node:fs';
 import { AdmissionregistrationV1Api, ApiException, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { GROUP, TRAININGJOB_LABEL, TRAININGJOB_PLURAL, V1 } from '../api/index.ts';
@@ -21,7 +22,7 @@ import { mutatingConfigName, validatingConfigName } from '../webhook/registratio
 import { cpuSecondsOf, describeLoad, startMeter, type MachineLoad } from './machine.ts';
 import { metricSum, summarize } from './stats.ts';
 import type { Suite } from './run.ts';
-import { mb, memoryOf, resetPeak, rssSampler, startControllerProcess, type Controller, type ControllerSetting } from './controller-process.ts';
+import { defaultNodeFlags, mb, memoryOf, resetPeak, rssSampler, startControllerProcess, type Controller, type ControllerSetting } from './controller-process.ts';
 
 type Setting = ControllerSetting;
 
@@ -35,6 +36,8 @@ const burstJobs = Number(process.env.BENCH_SCALE_JOBS ?? 1000);
 const cachedJobs = Number(process.env.BENCH_SCALE_CACHED ?? 5000);
 /** Which settings (by index) also run the 5,000-job steady state; default the last one. */
 const steadyFor = new Set((process.env.BENCH_SCALE_STEADY ?? String(settings.length - 1)).split(',').map(Number));
+/** Node/V8 flag sets to compare in fresh processes at the end of the steady state: "flags a b,flags c" (`none` for no flags). */
+const flagVariants: string[][] = (process.env.BENCH_SCALE_FLAG_VARIANTS ?? '').split(',').filter(Boolean).map((v) => (v.trim() === 'none' ? [] : v.trim().split(/\s+/)));
 const inFlight = Number(process.env.BENCH_SCALE_IN_FLIGHT ?? 50);
 // Fake nodes have 64 CPUs each and pods request 2: 32 pods per node, 1,280 in all.
 const nodes = 40;
@@ -50,6 +53,12 @@ const quiet = pino({ level: 'silent' });
 
 // ---------- Prometheus text ----------
 
+
+function rssParts(pid: number): { rssAnonKb: number; rssFileKb: number } {
+  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
+  return { rssAnonKb: kb('RssAnon'), rssFileKb: kb('RssFile') };
+}
 
 const reconciles = (t: string): number => metricSum(t, 'trainingjob_operator_reconcile_duration_seconds_count', { controller: 'trainingjob' });
 const reconcileSeconds = (t: string): number => metricSum(t, 'trainingjob_operator_reconcile_duration_seconds_sum', { controller: 'trainingjob' });
@@ -181,6 +190,18 @@ async function waitFor(what: string, done: () => number, target: number, status:
 
 // ---------- one setting ----------
 
+interface FreshProcess {
+  flags: string;
+  syncSeconds: number;
+  reconcileAllSeconds: number | undefined;
+  rssKb: number;
+  peakKb: number;
+  /** CPU seconds from start until every job was reconciled once. */
+  fillCpuSeconds: number;
+  /** CPU over 10 s once settled (progress re-reads of Running jobs). */
+  steadyCores: number;
+}
+
 interface BurstResult {
   setting: Setting;
   createSeconds: number;
@@ -207,13 +228,19 @@ interface SteadyResult {
   rssMaxKb: number;
   peakKb: number;
   heapUsedMb: number;
+  heapTotalMb: number;
+  externalMb: number;
+  /** RssAnon / RssFile from /proc/<pid>/status at the end of the window: what is not V8's heap shows up here. */
+  rssAnonKb: number;
+  rssFileKb: number;
   cores: number;
   reconcilesPerSecond: number;
   metricsBytes: number;
   statusPatchesPerSecond: number;
   eventWritesPerSecond: number;
   states: string;
-  restart?: { syncSeconds: number; reconcileAllSeconds: number | undefined; rssKb: number; peakKb: number };
+  restart?: FreshProcess;
+  variants: FreshProcess[];
   load: MachineLoad;
 }
 
@@ -339,6 +366,9 @@ async function runSetting(s: Setting, steady: boolean): Promise<{ burst: BurstRe
       rssMaxKb: win.maxKb,
       peakKb: steadyPeak,
       heapUsedMb: metricSum(ctlB, 'trainingjob_controller_nodejs_heap_size_used_bytes') / 2 ** 20,
+      heapTotalMb: metricSum(ctlB, 'trainingjob_controller_nodejs_heap_size_total_bytes') / 2 ** 20,
+      externalMb: metricSum(ctlB, 'trainingjob_controller_nodejs_external_memory_bytes') / 2 ** 20,
+      ...rssParts(pid),
       cores: (cpuB - cpuA) / (sampleMs / 1000),
       reconcilesPerSecond: (reconciles(ctlB) - reconciles(ctlA)) / (sampleMs / 1000),
       metricsBytes: ctlB.length,
@@ -346,30 +376,40 @@ async function runSetting(s: Setting, steady: boolean): Promise<{ burst: BurstRe
       eventWritesPerSecond: perSecond({ resource: 'events', verb: 'POST' }) + perSecond({ resource: 'events', verb: 'PUT' }),
       states: [...tracker.states()].map(([k, v]) => `${v.toLocaleString('en-US')} ${k}`).join(', '),
       load: steadyMeter(),
+      variants: [],
     };
     log(`[${label}] steady RSS ${mb(sr.rssMedianKb)} (peak while growing ${mb(steadyPeak)})`);
 
     // ---- a fresh controller process against the same 5,000 jobs: cold cache fill ----
-    log(`[${label}] restarting the controller against ${cachedJobs} jobs`);
-    const code = await controller.stop();
-    if (code !== 0) log(`[${label}] controller exited with ${code} on SIGTERM`);
-    const t2 = performance.now();
-    controller = await startControllerProcess(cp, s, `${label}-restart`);
-    const syncSeconds = (performance.now() - t2) / 1000;
-    const pid2 = controller.proc.pid;
-    let reconcileAll: number | undefined;
-    const deadline = performance.now() + 5 * 60_000;
-    while (performance.now() < deadline) {
-      if (reconciles(await controller.scrape()) >= cachedJobs) {
-        reconcileAll = (performance.now() - t2) / 1000;
-        break;
+    const fresh = async (flags: readonly string[], tag: string): Promise<FreshProcess> => {
+      log(`[${label}] restarting the controller against ${cachedJobs} jobs (node flags: ${flags.join(' ') || 'none'})`);
+      const code = await controller!.stop();
+      if (code !== 0) log(`[${label}] controller exited with ${code} on SIGTERM`);
+      const t2 = performance.now();
+      controller = await startControllerProcess(cp, s, `${label}-${tag}`, [], flags);
+      const syncSeconds = (performance.now() - t2) / 1000;
+      const pid2 = controller.proc.pid;
+      let reconcileAll: number | undefined;
+      const deadline = performance.now() + 5 * 60_000;
+      while (performance.now() < deadline) {
+        if (reconciles(await controller.scrape()) >= cachedJobs) {
+          reconcileAll = (performance.now() - t2) / 1000;
+          break;
+        }
+        await sleep(500);
       }
-      await sleep(500);
-    }
-    await sleep(settleMs);
-    const restartRss = rssSampler(pid2);
-    await sleep(10_000);
-    sr.restart = { syncSeconds, reconcileAllSeconds: reconcileAll, rssKb: summarize(restartRss.stop().samples).median, peakKb: memoryOf(pid2)?.hwmKb ?? NaN };
+      const cpuFill = cpuSecondsOf(pid2);
+      await sleep(settleMs);
+      const cpu0 = cpuSecondsOf(pid2);
+      const restartRss = rssSampler(pid2);
+      await sleep(10_000);
+      const rssKb = summarize(restartRss.stop().samples).median;
+      const steadyCores = (cpuSecondsOf(pid2) - cpu0) / 10;
+      return { flags: flags.join(' ') || 'none', syncSeconds, reconcileAllSeconds: reconcileAll, rssKb, peakKb: memoryOf(pid2)?.hwmKb ?? NaN, fillCpuSeconds: cpuFill, steadyCores };
+    };
+    sr.restart = await fresh(defaultNodeFlags(), 'restart');
+    // Other V8 flag sets, each in a fresh process against the same jobs: what they save and what they cost.
+    for (const [i, variant] of flagVariants.entries()) sr.variants.push(await fresh(variant, `flags-${i}`));
     return { burst, steady: sr };
   } finally {
     if (controller) {
@@ -435,15 +475,25 @@ export const controllerScaleSuite: Suite = {
         `| ${(cachedJobs - burstJobs).toLocaleString('en-US')} suspended creates / until all ${cachedJobs.toLocaleString('en-US')} had children and a state | ${sec(st!.createSeconds)} / ${sec(st!.settledSeconds)} |`,
         `| **steady-state RSS** (median; max of window) | **${mb(st!.rssMedianKb)}** (${mb(st!.rssMaxKb)}) |`,
         `| peak RSS while growing from ${burstJobs.toLocaleString('en-US')} to ${cachedJobs.toLocaleString('en-US')} (VmHWM reset at the start) | ${mb(st!.peakKb)} |`,
-        `| V8 heap used (controller's own metric) | ${st!.heapUsedMb.toFixed(0)} MB |`,
+        `| V8 heap used / total (controller's own metrics); external (buffers) | ${st!.heapUsedMb.toFixed(0)} MB / ${st!.heapTotalMb.toFixed(0)} MB; ${st!.externalMb.toFixed(0)} MB |`,
+        `| RSS by kind (/proc): anonymous / file-backed (code) | ${mb(st!.rssAnonKb)} / ${mb(st!.rssFileKb)} |`,
         `| controller CPU at steady state / reconciles per second (Running jobs are re-read every 15 s) | ${st!.cores.toFixed(2)} cores / ${st!.reconcilesPerSecond.toFixed(1)} |`,
         `| apiserver writes per second at steady state: TrainingJob status patches / events (all components) | ${st!.statusPatchesPerSecond.toFixed(1)} / ${st!.eventWritesPerSecond.toFixed(1)} |`,
         `| /metrics response size (per-job series) | ${(st!.metricsBytes / 2 ** 20).toFixed(1)} MiB |`,
         ...(st!.restart ? [
           `| fresh controller process against the ${cachedJobs.toLocaleString('en-US')} jobs: start → caches synced (/readyz) / → ${cachedJobs.toLocaleString('en-US')} reconciles | ${sec(st!.restart.syncSeconds)} / ${sec(st!.restart.reconcileAllSeconds)} |`,
           `| fresh process: RSS ${settleMs / 1000} s after its first reconcile wave / its peak (VmHWM) | ${mb(st!.restart.rssKb)} / ${mb(st!.restart.peakKb)} |`,
+          `| fresh process: CPU until every job was reconciled / at steady state | ${st!.restart.fillCpuSeconds.toFixed(1)} s / ${st!.restart.steadyCores.toFixed(2)} cores |`,
         ] : []),
         '',
+        ...(st!.variants.length && st!.restart ? [
+          `Node/V8 flags of the controller process, each in a fresh process against the same ${cachedJobs.toLocaleString('en-US')} jobs (the first row is the default):`,
+          '',
+          '| node flags | RSS after the first wave (peak) | CPU until all reconciled | → all reconciled | CPU at steady state |',
+          '|---|---|---|---|---|',
+          ...[st!.restart, ...st!.variants].map((v) => `| \`${v.flags}\` | ${mb(v.rssKb)} (${mb(v.peakKb)}) | ${v.fillCpuSeconds.toFixed(1)} s | ${sec(v.reconcileAllSeconds)} | ${v.steadyCores.toFixed(2)} cores |`),
+          '',
+        ] : []),
         `Noise while growing and sampling: ${describeLoad(st!.load)}.`,
         '',
       );
