@@ -12,8 +12,8 @@ const args = process.argv.slice(2);
 // with its V8 flags; they cannot be set once the heap exists.
 if (args[0] === 'controller' && process.env.TRAININGJOB_NODE_FLAGS !== 'applied') {
   const { CONTROLLER_NODE_FLAGS } = await import('../cli/node-flags.ts');
-  // A flag the operator already gave (command line or NODE_OPTIONS) is theirs to keep.
-  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].map((f) => f.split('=')[0]);
+  // A flag the operator already gave (command line or NODE_OPTIONS), or turned off with --no-…, is theirs to keep.
+  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].map((f) => f.split('=')[0].replace(/^--no-/, '--'));
   const missing = CONTROLLER_NODE_FLAGS.filter((f) => !given.includes(f.split('=')[0]));
   if (missing.length > 0 && typeof process.execve === 'function') {
     process.execve(process.execPath, [process.execPath, ...missing, ...process.execArgv, fileURLToPath(import.meta.url), ...args], { ...process.env, TRAININGJOB_NODE_FLAGS: 'applied' });
