@@ -226,10 +226,18 @@ function naive(obj: JsonObject, d: Direction): JsonObject {
   return out;
 }
 
+// Only the annotations are edited (the saved fields are taken out); the converters copy whatever they put in the output.
+function withOwnAnnotations(obj: JsonObject): JsonObject {
+  const meta = obj.metadata;
+  if (!isPlainObject(meta)) return { ...obj };
+  return { ...obj, metadata: { ...meta, ...(isPlainObject(meta.annotations) ? { annotations: { ...meta.annotations } } : {}) } };
+}
+
 function convertOne(input: JsonObject, d: Direction): JsonObject {
   const back = d.back;
   if (!back) throw new Error('conversion direction without its inverse');
-  const source = cloneJson(input);
+  // Not a deep clone: metadata (managedFields above all) is copied once, by naive() into the output.
+  const source = withOwnAnnotations(input);
   const saved = takeAnnotation(source, d.consumes);
   takeAnnotation(source, d.carries); // a stale copy would be restored over newer values later
   const out = naive(source, d);
@@ -242,7 +250,7 @@ function convertOne(input: JsonObject, d: Direction): JsonObject {
       restoreFields(out[part] as JsonObject, s);
     }
   }
-  const lost = lostFields(body(source), body(naive(out, back)));
+  const lost = lostFields(body(source), body(naive(body(out), back)));
   if (isPlainObject(lost)) putAnnotation(out, d.carries, lost);
   return out;
 }

@@ -113,6 +113,26 @@ t.test('longer chains stay stable', async (t) => {
   }
 });
 
+// The webhook converts objects it parsed itself, without a defensive deep copy: input and output must stay apart.
+t.test('conversion leaves its input untouched and shares no object with it', async (t) => {
+  const objectsOf = (v: unknown, into = new Set<object>()): Set<object> => {
+    if (v && typeof v === 'object') {
+      into.add(v);
+      for (const x of Object.values(v)) objectsOf(x, into);
+    }
+    return into;
+  };
+  for (let seed = 1; seed <= 300; seed++) {
+    for (const [input, convert] of [[gen(seed).v1(), toV1alpha1], [gen(seed).v1alpha1(), toV1], [toV1alpha1(gen(seed).v1()), toV1]] as Array<[object, (x: never) => object]>) {
+      const before = JSON.stringify(input);
+      const out = convert(input as never);
+      t.equal(JSON.stringify(input), before, `seed ${seed}: input unchanged`);
+      const shared = [...objectsOf(out)].filter((o) => objectsOf(input).has(o));
+      if (shared.length) t.fail(`seed ${seed}: output shares ${shared.length} object(s) with the input`);
+    }
+  }
+});
+
 function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
   if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
