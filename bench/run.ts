@@ -7,6 +7,7 @@ import { admissionSuite } from './admission.bench.ts';
 import { apiserverCreateSuite } from './apiserver-create.bench.ts';
 import { controllerScaleSuite } from './controller-scale.bench.ts';
 import { gitsyncSuite } from './gitsync.bench.ts';
+import { conversionSuite } from './conversion.bench.ts';
 
 export interface Suite {
   name: string;
@@ -15,7 +16,7 @@ export interface Suite {
   run(): Promise<string>;
 }
 
-const suites: Suite[] = [controlPlaneSuite, admissionSuite, apiserverCreateSuite, controllerScaleSuite, gitsyncSuite, coldBuildSuite];
+const suites: Suite[] = [controlPlaneSuite, conversionSuite, admissionSuite, apiserverCreateSuite, controllerScaleSuite, gitsyncSuite, coldBuildSuite];
 const asked = process.argv.slice(2);
 const chosen = asked.length ? suites.filter((s) => asked.includes(s.name)) : suites.filter((s) => !s.explicitOnly);
 if (asked.length && chosen.length !== asked.length) {
