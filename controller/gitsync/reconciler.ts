@@ -297,7 +297,7 @@ export function registerJobRepositoryController(opts: GitSyncOptions): JobReposi
     }
   }
 
-  // Edited by someone else after our last apply (a field manager other than ours, newer than ours), or gone.
+  /** The last sync's inventory; the jobs' labels stand in for entries that no longer parse. */
   function previousInventory(repo: JobRepository): InventoryEntry[] {
     const stored = repo.status?.inventory ?? [];
     const parsed = parseInventory(stored);
@@ -311,6 +311,7 @@ export function registerJobRepositoryController(opts: GitSyncOptions): JobReposi
     return [...parsed, ...labelled.map((j) => ({ name: j.metadata!.name!, ...(j.metadata?.annotations?.[SOURCE_PATH_ANNOTATION] ? { file: j.metadata.annotations[SOURCE_PATH_ANNOTATION] } : {}) }))];
   }
 
+  // Edited by someone else after our last apply (a field manager other than ours, newer than ours), or gone.
   function isDrifted(job: (TrainingJob & KubeObject) | undefined): boolean {
     if (!job) return true;
     const fields = (job.metadata as { managedFields?: Array<{ manager?: string; time?: string; fieldsV1?: { 'f:spec'?: unknown } }> } | undefined)?.managedFields ?? [];
