@@ -1,7 +1,7 @@
-// The admission decisions: gather facts, run the pure policy engine, and for the validating
-// step reserve capacity in the GPU ledger. Thin on purpose: every rule lives in policies/.
-import { API_VERSION_V1, GROUP, TRAININGJOB_KIND, TRAININGPOLICY_KIND, V1, gpuDemand, overQuotaAction, type TrainingJob, type TrainingPolicy } from '../api/index.ts';
-import { capacityApplies, capacityLimited, matchingPolicies, mutate, validate, validateTrainingPolicy, type EvaluationInput } from '../policies/index.ts';
+// The admission decisions: gather facts, run the pure policy engine, and reserve capacity in the
+// GPU ledger. Thin on purpose: every rule lives in policies/.
+import { API_VERSION_V1, GROUP, TRAININGJOB_KIND, TRAININGPOLICY_KIND, V1, gpuDemand, type TrainingJob, type TrainingPolicy } from '../api/index.ts';
+import { capacityApplies, capacityLimited, evaluate, validate, validateTrainingPolicy, type EvaluationInput } from '../policies/index.ts';
 import type { AdmissionRequest, Verdict } from './admission-review.ts';
 import type { ClusterFacts, JobList } from './cluster-facts.ts';
 import { pendingJobs, withReservation, type Ledger, type LedgerStore } from './gpu-ledger.ts';
@@ -82,54 +82,51 @@ function writtenJob(req: AdmissionRequest): { job: TrainingJob } | { answer: Ver
   return job ? { job } : { answer: { allowed: true } };
 }
 
+/** What one admission step makes of its input: the verdict, and the job it would admit. */
+type Decide = (input: EvaluationInput) => { verdict: Verdict; job: TrainingJob };
+
+// Defaults, then every rule on the defaulted job: CRD schema checks run only after the mutating
+// phase, so range and type errors are refused here, all at once and in our words.
+const mutating: Decide = (input) => {
+  const result = evaluate(input);
+  if (!result.allowed) return { verdict: { allowed: false, denials: result.denials }, job: result.object };
+  return { verdict: { allowed: true, patch: result.patch, warnings: result.warnings }, job: result.object };
+};
+
+const validating: Decide = (input) => ({ verdict: validate(input), job: input.object });
+
+/**
+ * The mutating step decides and, for a job with a name, reserves its GPUs: one webhook call per
+ * create. A generateName job has no name (the ledger key) until after the mutating phase, so the
+ * validating step, registered for exactly those creates, reserves it.
+ */
 export async function mutateTrainingJob(deps: AdmitDeps, req: AdmissionRequest): Promise<Verdict> {
   const written = writtenJob(req);
   if ('answer' in written) return written.answer;
   const { job } = written;
-  const namespace = job.metadata?.namespace ?? '';
-  if (!(await limited(deps, job))) return mutation(deps, req, job, NO_RESERVATIONS);
-  // Reservations of jobs still in flight count here too, so the Queue decision sees them. Where no
-  // policy queues, they can only add refusals, and a refusal is decided on a fresh read: the
-  // ledger this replica remembers may do for an admission (the validating step stays the authority).
-  const remembered = (await queues(deps, job)) ? undefined : deps.ledger.remembered?.(namespace);
-  if (remembered) {
-    const verdict = await mutation(deps, req, job, remembered);
-    if (verdict.allowed) return verdict;
-  }
-  return mutation(deps, req, job, await deps.ledger.read(namespace));
-}
-
-async function queues(deps: AdmitDeps, job: TrainingJob): Promise<boolean> {
-  const name = job.metadata?.namespace ?? '';
-  const [namespace, policies] = await Promise.all([deps.facts.namespace(name), deps.facts.policies()]);
-  return matchingPolicies(policies, namespace).some((p) => overQuotaAction(p) === 'Queue');
-}
-
-async function mutation(deps: AdmitDeps, req: AdmissionRequest, job: TrainingJob, ledger: Ledger): Promise<Verdict> {
-  const { input } = await engineInput(deps, req, job, ledger, selfKey(req, job));
-  const result = mutate(input);
-  // CRD schema checks run between the two webhook phases, so range and type errors are refused
-  // here, all at once and in our words; the validating phase stays the authority on quota.
-  const verdict = validate({ ...input, object: result.object });
-  if (!verdict.allowed) return { allowed: false, denials: verdict.denials };
-  return { allowed: true, patch: result.patch, warnings: result.warnings };
+  if (job.metadata?.name) return serialized(deps, job, () => admit(deps, req, job, mutating));
+  // Reservations still in flight count for the Queue decision; nothing is written here.
+  const ledger = (await limited(deps, job)) ? await deps.ledger.read(job.metadata?.namespace ?? '') : NO_RESERVATIONS;
+  return mutating((await engineInput(deps, req, job, ledger, selfKey(req, job))).input).verdict;
 }
 
 export async function validateTrainingJob(deps: AdmitDeps, req: AdmissionRequest): Promise<Verdict> {
   const written = writtenJob(req);
   if ('answer' in written) return written.answer;
   const { job } = written;
-  const namespace = job.metadata?.namespace ?? '';
-  return deps.lock ? deps.lock.run(namespace, () => reserve(deps, req, job)) : reserve(deps, req, job);
+  return serialized(deps, job, () => admit(deps, req, job, validating));
 }
 
-async function reserve(deps: AdmitDeps, req: AdmissionRequest, job: TrainingJob): Promise<Verdict> {
+const serialized = (deps: AdmitDeps, job: TrainingJob, work: () => Promise<Verdict>): Promise<Verdict> => (deps.lock ? deps.lock.run(job.metadata?.namespace ?? '', work) : work());
+
+/** Decides on `job` and, when it takes capacity, commits the decision with a conditional ledger write. */
+async function admit(deps: AdmitDeps, req: AdmissionRequest, job: TrainingJob, decide: Decide): Promise<Verdict> {
   const namespace = job.metadata?.namespace ?? '';
   const self = selfKey(req, job);
   // No quota or job cap here: nothing to reserve, and the rules need no ledger.
-  if (!(await limited(deps, job))) return validate((await engineInput(deps, req, job, NO_RESERVATIONS, self)).input);
+  if (!(await limited(deps, job))) return decide((await engineInput(deps, req, job, NO_RESERVATIONS, self)).input).verdict;
   const attempts = deps.maxAttempts ?? 20;
-  // The ledger this replica last read or wrote (usually the mutating step's read of this very request) saves a read.
+  // The ledger this replica last read or wrote saves a read.
   let remembered = deps.ledger.remembered?.(namespace);
   for (let attempt = 1; attempt <= attempts; ) {
     // Ledger first, then the jobs: a job persisted after this read was reserved after it too,
@@ -139,13 +136,13 @@ async function reserve(deps: AdmitDeps, req: AdmissionRequest, job: TrainingJob)
     remembered = undefined;
     const now = deps.now();
     const { input, jobs } = await engineInput(deps, req, job, ledger, self);
-    const verdict = validate(input);
-    if (!verdict.allowed || req.dryRun || !capacityApplies(input, job)) {
-      // Only a conditional write may rely on a remembered ledger: refusals and dry runs are decided on a fresh read.
+    const { verdict, job: admitted } = decide(input);
+    if (!verdict.allowed || req.dryRun || !capacityApplies(input, admitted)) {
+      // Only a conditional write may rely on a remembered ledger: refusals, queueing and dry runs are decided on a fresh read.
       if (fromMemory && capacityApplies(input, job)) continue;
       return verdict;
     }
-    const next = withReservation(ledger, jobs.items, jobs.resourceVersion, now, self, { gpus: gpuDemand(job), workers: job.spec?.numWorkers ?? 1, at: new Date(now).toISOString() }, persistedBy(deps, namespace, jobs.resourceVersion));
+    const next = withReservation(ledger, jobs.items, jobs.resourceVersion, now, self, { gpus: gpuDemand(admitted), workers: admitted.spec?.numWorkers ?? 1, at: new Date(now).toISOString() }, persistedBy(deps, namespace, jobs.resourceVersion));
     if (await deps.ledger.write(namespace, next, ledger.version)) return verdict;
     // A stale remembered ledger is no race lost: read afresh at once.
     if (fromMemory) continue;

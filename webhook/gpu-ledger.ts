@@ -13,6 +13,8 @@
 // most a reservation that expires: it errs on the side of "no", never past quota. A replica may
 // start a reservation from the ledger it last read or wrote instead of reading it again: the
 // conditional write fails if anyone wrote since, and refusals are always decided on a fresh read.
+// The mutating step reserves (one webhook call per create); it is reinvoked if a later mutating
+// webhook changes the job, and its reservation is keyed by name, so the last decision wins.
 import type { TrainingJob } from '../api/index.ts';
 
 export interface Reservation {

@@ -27,6 +27,9 @@ const namespaceSelector = {
   matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', 'kube-public', 'kube-node-lease', platformNamespace] }],
 };
 
+// generateName is resolved after the mutating phase: only the validating step sees the ledger key.
+export const generatedName = { name: 'generated-name', expression: "request.operation == 'CREATE' && has(object.metadata.generateName)" };
+
 const trainingJobRule = { apiGroups: [GROUP], apiVersions: [V1], operations: ['CREATE', 'UPDATE'], resources: [TRAININGJOB_PLURAL], scope: 'Namespaced' };
 
 export function mutatingWebhookConfiguration(opts: RegistrationOptions): V1MutatingWebhookConfiguration {
@@ -42,8 +45,8 @@ export function mutatingWebhookConfiguration(opts: RegistrationOptions): V1Mutat
       // v1alpha1 writes are converted to v1 first, so one webhook sees every version.
       matchPolicy: 'Equivalent',
       failurePolicy: 'Fail',
-      // The mutating step only reads; reservations are made by the validating step.
-      sideEffects: 'None',
+      // A named job's GPUs are reserved in the ledger here (not on dry runs), so a create costs one call.
+      sideEffects: 'NoneOnDryRun',
       timeoutSeconds: 5,
       reinvocationPolicy: 'IfNeeded',
       namespaceSelector,
@@ -68,6 +71,8 @@ export function validatingWebhookConfiguration(opts: RegistrationOptions): V1Val
         sideEffects: 'NoneOnDryRun',
         timeoutSeconds: 5,
         namespaceSelector,
+        // Only creates whose name the mutating step could not know: it decided and reserved every other write.
+        matchConditions: [generatedName],
       },
       {
         name: 'trainingpolicy.ml.example.com',

@@ -39,12 +39,27 @@ t.test('40 concurrent 2-GPU creates against quota 16 admit exactly 8', async (t)
   t.equal(gpus, 16, 'GPUs held never exceed the quota');
 });
 
-t.test('both replicas took part', async (t) => {
-  for (const [i, r] of platform.replicas.entries()) {
-    const text = await r.metrics.registry.getSingleMetricAsString('trainingjob_admission_requests_total');
-    const served = [...text.matchAll(/webhook="validate-trainingjob".* (\d+)$/gm)].reduce((s, m) => s + Number(m[1]), 0);
-    t.ok(served > 0, `replica ${i} answered ${served} validating reviews`);
-  }
+const served = async (webhook: string): Promise<number[]> => Promise.all(platform.replicas.map(async (r) => {
+  const text = await r.metrics.registry.getSingleMetricAsString('trainingjob_admission_requests_total');
+  return [...text.matchAll(new RegExp(`webhook="${webhook}".* (\\d+)$`, 'gm'))].reduce((s, m) => s + Number(m[1]), 0);
+}));
+
+t.test('both replicas took part, each create in one webhook call', async (t) => {
+  const mutating = await served('mutate-trainingjob');
+  for (const [i, n] of mutating.entries()) t.ok(n > 0, `replica ${i} answered ${n} mutating reviews`);
+  t.ok(mutating.reduce((a, b) => a + b, 0) >= 40, 'every create reached the mutating step');
+  t.same(await served('validate-trainingjob'), [0, 0], 'named creates never call the validating step (matchConditions)');
+});
+
+t.test('generateName creates are reserved by the validating step and hold the quota too', async (t) => {
+  const ns = 'race-generated';
+  await core.createNamespace({ body: { metadata: { name: ns, labels: { team: 'race' } } } });
+  const unnamed = () => ({ ...job(0), metadata: { generateName: 'sweep-', namespace: ns } });
+  const results = await Promise.allSettled(Array.from({ length: 20 }, () => custom.createNamespacedCustomObject({ group, version, namespace: ns, plural: 'trainingjobs', body: unnamed() })));
+  t.equal(results.filter((r) => r.status === 'fulfilled').length, 8, 'quota 16 / 2 GPUs');
+  const list = (await custom.listNamespacedCustomObject({ group, version, namespace: ns, plural: 'trainingjobs' })) as { items: unknown[] };
+  t.equal(list.items.length, 8, 'persisted jobs');
+  t.ok((await served('validate-trainingjob')).reduce((a, b) => a + b, 0) >= 20, 'each generateName create reached the validating step');
 });
 
 t.test('a deleted job frees its GPUs for the next create', async (t) => {

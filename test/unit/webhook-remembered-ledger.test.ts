@@ -1,5 +1,6 @@
 // A replica reserves from the ledger it last read or wrote, without reading first; the conditional
-// write still catches another replica's reservation, and refusals are decided on a fresh read.
+// write still catches another replica's reservation, and refusals are decided on a fresh read. The
+// mutating step reserves named jobs; the validating step reserves generateName ones.
 import t from 'tap';
 import type { TrainingJob, TrainingPolicy } from '../../api/index.ts';
 import type { AdmissionRequest } from '../../webhook/admission-review.ts';
@@ -47,23 +48,43 @@ t.test('one replica: after its first write, a create costs one conditional write
   const d = deps(rememberingLedgerStore(store));
   for (const name of ['a', 'b']) {
     calls.length = 0;
-    t.ok((await mutateTrainingJob(d, create(name))).allowed);
-    t.ok((await validateTrainingJob(d, create(name))).allowed, `${name} admitted`);
+    t.ok((await mutateTrainingJob(d, create(name))).allowed, `${name} admitted`);
     t.same(calls, name === 'a' ? ['read', 'write'] : ['write'], `${name}: the ledger requests of the whole create`);
   }
+  t.same(Object.keys((await store.read('team')).entries).sort(), ['a', 'b'], 'the mutating step reserved both');
 });
 
-t.test('where a policy queues, the mutating step reads the ledger afresh for the Queue decision', async (t) => {
+t.test('a dry run is decided on a fresh read and writes nothing', async (t) => {
+  const { store, calls } = storedLedger();
+  const d = deps(rememberingLedgerStore(store));
+  t.ok((await mutateTrainingJob(d, create('a'))).allowed);
+  calls.length = 0;
+  t.ok((await mutateTrainingJob(d, { ...create('b'), dryRun: true })).allowed);
+  t.same(calls, ['read']);
+});
+
+t.test('a generateName create: the mutating step reserves nothing, the validating step reserves under the generated name', async (t) => {
+  const { store, calls } = storedLedger();
+  const d = deps(rememberingLedgerStore(store));
+  const unnamed = create('');
+  const object = unnamed.object as TrainingJob;
+  const mutated = await mutateTrainingJob(d, { ...unnamed, object: { ...object, metadata: { namespace: 'team', generateName: 'sweep-' } } });
+  t.ok(mutated.allowed);
+  t.same(calls, ['read'], 'read for the decision, no write without a ledger key');
+  calls.length = 0;
+  t.ok((await validateTrainingJob(d, { ...unnamed, object: { ...object, metadata: { namespace: 'team', name: 'sweep-x7k2p', generateName: 'sweep-' } } })).allowed);
+  t.same(calls, ['write']);
+  t.same(Object.keys((await store.read('team')).entries), ['sweep-x7k2p']);
+});
+
+t.test('where a policy queues, a Queue decision from a remembered ledger is made again on a fresh read', async (t) => {
   const { store, calls } = storedLedger();
   const queueing: TrainingPolicy = { ...policy, spec: { ...policy.spec, overQuota: 'Queue' } };
   const d: AdmitDeps = { ...deps(rememberingLedgerStore(store)), facts: { ...facts, policies: async () => [queueing] } };
-  for (const name of ['a', 'b']) {
-    t.ok((await mutateTrainingJob(d, create(name))).allowed);
-    t.ok((await validateTrainingJob(d, create(name))).allowed);
-  }
+  for (const name of ['a', 'b']) t.ok((await mutateTrainingJob(d, create(name))).allowed);
   calls.length = 0;
   const third = await mutateTrainingJob(d, create('c'));
-  t.same(calls, ['read'], 'a fresh read');
+  t.same(calls, ['read'], 'a fresh read, and no reservation for a queued job');
   t.ok(third.allowed, 'admitted suspended');
   t.match(third.warnings?.[0], /queued until capacity frees up/);
 });
@@ -71,31 +92,28 @@ t.test('where a policy queues, the mutating step reads the ledger afresh for the
 t.test('a refusal by the mutating step from a remembered ledger is checked on a fresh read first', async (t) => {
   const { store, calls } = storedLedger();
   const d = deps(rememberingLedgerStore(store));
-  for (const name of ['x', 'y']) t.ok((await validateTrainingJob(d, create(name))).allowed);
+  for (const name of ['x', 'y']) t.ok((await mutateTrainingJob(d, create(name))).allowed);
   const fresh = await store.read('team');
   t.ok(await store.write('team', { entries: {} }, fresh.version), 'another replica freed the quota');
   calls.length = 0;
   t.ok((await mutateTrainingJob(d, create('z'))).allowed);
-  t.same(calls, ['read']);
+  t.same(calls, ['read', 'write']);
 });
 
 t.test('two replicas: a stale remembered ledger loses the write, and the fresh read sees the other reservations', async (t) => {
   const { store, calls } = storedLedger();
   const one = deps(rememberingLedgerStore(store));
   const two = deps(rememberingLedgerStore(store));
-  t.ok((await mutateTrainingJob(one, create('mine'))).allowed, 'replica one read the empty ledger');
-  for (const name of ['x', 'y']) {
-    await mutateTrainingJob(two, create(name));
-    t.ok((await validateTrainingJob(two, create(name))).allowed, `replica two reserved ${name}`);
-  }
+  t.ok((await mutateTrainingJob(one, create('a'))).allowed, 'replica one reserved a');
+  t.ok((await mutateTrainingJob(two, create('b'))).allowed, 'replica two reserved b after it');
   calls.length = 0;
-  const verdict = await validateTrainingJob(one, create('mine'));
-  t.notOk(verdict.allowed, 'quota 4 is held by x and y');
+  const verdict = await mutateTrainingJob(one, create('mine'));
+  t.notOk(verdict.allowed, 'quota 4 is held by a and b');
   t.match(verdict.denials?.[0]?.message, /GPU quota 4: 4 in use, this job asks 2/);
   t.same(calls, ['write', 'read'], 'the write at the stale version failed; the decision was made again on a fresh read');
 });
 
-t.test('a refusal from a remembered ledger is checked on a fresh read first', async (t) => {
+t.test('the validating step alone: a refusal from a remembered ledger is checked on a fresh read first', async (t) => {
   const { store, calls } = storedLedger();
   const remembering = rememberingLedgerStore(store);
   const d = deps(remembering);
