@@ -125,7 +125,8 @@ const cases: Case[] = [
   { label: 'invalid: team-a over quota (16 GPUs)', valid: false, namespace: 'team-a', weight: 5, labels: { team: 'team-a' }, spec: () => ({ model: 'bert-base', numWorkers: 4, gpusPerWorker: 4 }) },
   { label: 'invalid: team-a over maxWorkers 8', valid: false, namespace: 'team-a', weight: 2, labels: { team: 'team-a' }, spec: () => ({ model: 'bert-base', numWorkers: 10, gpusPerWorker: 0 }) },
   { label: 'invalid: team-b framework not allowed', valid: false, namespace: 'team-b', weight: 3, spec: () => ({ image: 'registry.example.com/ml/tf:2.16', framework: 'tensorflow', numWorkers: 1, gpusPerWorker: 1 }) },
-  { label: 'invalid: team-b over quota (8 GPUs)', valid: false, namespace: 'team-b', weight: 3, spec: () => ({ image: 'pytorch/pytorch:2.3.1-cuda12.1-cudnn8-runtime', numWorkers: 3, gpusPerWorker: 2 }) },
+  // team-b's policy says overQuota: Queue: the job is admitted suspended, not refused.
+  { label: 'queued: team-b over quota (8 GPUs), admitted suspended', valid: true, namespace: 'team-b', weight: 3, spec: () => ({ image: 'pytorch/pytorch:2.3.1-cuda12.1-cudnn8-runtime', numWorkers: 3, gpusPerWorker: 2 }) },
 ];
 
 /** `count` CREATE AdmissionReviews for TrainingJob v1, each with its own uid and name. */

@@ -12,7 +12,7 @@ import { ensureBinaries } from '../test/harness/binaries.ts';
 import { freePort } from '../test/harness/ports.ts';
 import { evaluate, type EvaluationInput } from '../policies/index.ts';
 import { admissionResponse, parseAdmissionReview } from '../webhook/admission-review.ts';
-import { validateTrainingJob } from '../webhook/admit.ts';
+import { mutateTrainingJob } from '../webhook/admit.ts';
 import { routes } from '../webhook/app.ts';
 import type { TrainingJob } from '../api/index.ts';
 import { admissionStream, benchFacts, memoryDeps, type StreamItem } from './admission-stream.ts';
@@ -102,7 +102,7 @@ async function startOurs(tls: { keyPath: string; certPath: string; ca: string })
     child.once('exit', (code) => reject(new Error(`webhook bench server exited with ${code}`)));
   });
   const { port } = JSON.parse(line) as { port: number };
-  return { target: { name: 'ours', origin: `https://127.0.0.1:${port}`, path: routes.validateTrainingJob, ca: tls.ca }, pid: child.pid!, stop: () => stopChild(child) };
+  return { target: { name: 'ours', origin: `https://127.0.0.1:${port}`, path: routes.mutateTrainingJob, ca: tls.ca }, pid: child.pid!, stop: () => stopChild(child) };
 }
 
 type Measured = LoadResult & { cores: number; others: number };
@@ -121,22 +121,22 @@ function nsTime(run: () => void): number {
   return Number(process.hrtime.bigint() - t) / 1e6;
 }
 
-async function inProcess(stream: StreamItem[]): Promise<{ validate: number[]; evaluate: number[]; allowed: boolean[] }> {
+async function inProcess(stream: StreamItem[]): Promise<{ decide: number[]; evaluate: number[]; allowed: boolean[] }> {
   const facts = benchFacts();
   const deps = memoryDeps(facts);
-  const validateSamples: number[] = [];
+  const decideSamples: number[] = [];
   const evaluateSamples: number[] = [];
   const allowed: boolean[] = [];
-  // What the /validate route does, minus HTTP: bytes in → AdmissionReview → verdict → bytes out.
-  const validateOne = async (body: string): Promise<boolean> => {
+  // What the /mutate route (where a create is decided) does, minus HTTP: bytes in → AdmissionReview → verdict → bytes out.
+  const decideOne = async (body: string): Promise<boolean> => {
     const parsed = parseAdmissionReview(JSON.parse(body));
     if (!parsed.ok) throw new Error(parsed.message);
-    const verdict = await validateTrainingJob(deps, parsed.request);
+    const verdict = await mutateTrainingJob(deps, parsed.request);
     JSON.stringify(admissionResponse(parsed.request.uid, verdict));
     return verdict.allowed;
   };
-  // The engine's evaluate() (mutation, then validation of the mutated object, as the two webhooks
-  // chain) with the same envelope, synchronous: facts are at hand.
+  // The engine's evaluate() alone (mutation, then validation of the mutated object) with the same
+  // envelope, synchronous: facts are at hand.
   const evaluateOne = (body: string): void => {
     const parsed = parseAdmissionReview(JSON.parse(body));
     if (!parsed.ok) throw new Error(parsed.message);
@@ -147,17 +147,17 @@ async function inProcess(stream: StreamItem[]): Promise<{ validate: number[]; ev
     const e = evaluate(input);
     JSON.stringify(admissionResponse(req.uid, { allowed: e.allowed, denials: e.denials, warnings: e.warnings, patch: e.patch }));
   };
-  for (const item of stream) allowed.push(await validateOne(item.body)); // warm-up pass, and the verdicts
+  for (const item of stream) allowed.push(await decideOne(item.body)); // warm-up pass, and the verdicts
   for (const item of stream) evaluateOne(item.body);
   for (let pass = 0; pass < inProcessPasses; pass++) {
     for (const item of stream) {
       const t = process.hrtime.bigint();
-      await validateOne(item.body);
-      validateSamples.push(Number(process.hrtime.bigint() - t) / 1e6);
+      await decideOne(item.body);
+      decideSamples.push(Number(process.hrtime.bigint() - t) / 1e6);
       evaluateSamples.push(nsTime(() => evaluateOne(item.body)));
     }
   }
-  return { validate: validateSamples, evaluate: evaluateSamples, allowed };
+  return { decide: decideSamples, evaluate: evaluateSamples, allowed };
 }
 
 function pct(samples: number[], q: number): number {
@@ -239,7 +239,7 @@ export const admissionSuite: Suite = {
       const tputRatio = oursBest.rps / opaBest.rps;
       const p99 = fixed.ours!.p99;
       const closedRows = (['ours', 'OPA'] as const).flatMap((name) => closed[name]!.map((r, i) =>
-        `| ${name === 'ours' ? 'our webhook (fastify, `/validate`)' : `OPA ${opaVersion} (\`POST /\`)`} | ${i + 1} | ${int(r.rps)} | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.cores.toFixed(2)} | ${r.others.toFixed(2)} | ${r.errors} |`));
+        `| ${name === 'ours' ? 'our webhook (fastify, `/mutate`: decides, defaults and reserves)' : `OPA ${opaVersion} (\`POST /\`)`} | ${i + 1} | ${int(r.rps)} | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.cores.toFixed(2)} | ${r.others.toFixed(2)} | ${r.errors} |`));
       const fixedRow = (name: 'ours' | 'OPA'): string => {
         const r = fixed[name]!;
         return `| ${name === 'ours' ? 'our webhook' : 'OPA'} | ${int(r.rps)} | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.cores.toFixed(2)} | ${r.others.toFixed(2)} | ${r.errors} |`;
@@ -261,11 +261,11 @@ export const admissionSuite: Suite = {
         `Verdict agreement (allowed/denied), ours vs OPA vs in-process vs expected: ${stream.length - [...mismatches.values()].reduce((a, b) => a + b, 0)} / ${stream.length} agree, ${allowedCount} allowed.`,
         ...(mismatchLines.length ? ['', 'Disagreements:', ...mismatchLines] : []),
         '',
-        `#### In-process (${inProcessPasses} passes, ${int(ip.validate.length)} decisions each)`,
+        `#### In-process (${inProcessPasses} passes, ${int(ip.decide.length)} decisions each)`,
         '',
         '| path | p50 | p99 | max |',
         '|---|---|---|---|',
-        `| \`/validate\` handler without HTTP: JSON.parse → parseAdmissionReview → validateTrainingJob (schema, rules, quota, ledger no-op) → admissionResponse → JSON.stringify | ${ms(pct(ip.validate, 0.5))} | ${ms(pct(ip.validate, 0.99))} | ${ms(pct(ip.validate, 1))} |`,
+        `| \`/mutate\` handler without HTTP: JSON.parse → parseAdmissionReview → mutateTrainingJob (defaults + JSONPatch, schema, rules, quota, ledger no-op) → admissionResponse → JSON.stringify | ${ms(pct(ip.decide, 0.5))} | ${ms(pct(ip.decide, 0.99))} | ${ms(pct(ip.decide, 1))} |`,
         `| same envelope around \`evaluate()\` (mutate with defaults + JSONPatch, then validate) | ${ms(pct(ip.evaluate, 0.5))} | ${ms(pct(ip.evaluate, 0.99))} | ${ms(pct(ip.evaluate, 1))} |`,
         '',
         `#### Max throughput, closed loop (autocannon, ${connections} keep-alive connections, ${seconds} s per round, rounds interleaved)`,

@@ -213,8 +213,15 @@ in_use := sum([g | some j in holding; g := object.get(j.spec, "numWorkers", 1) *
 
 gpu_quota := min({q | some p in policies; q := p.spec.gpuQuota})
 
+# overQuota: Queue admits the job suspended instead (our mutating step); the capacity checks do not refuse it.
+queues if {
+	some p in policies
+	p.spec.overQuota == "Queue"
+}
+
 deny contains sprintf("namespace %s GPU quota %v: %v in use, this job asks %v (%v workers × %v GPUs)", [ns, gpu_quota, in_use, demand, num_workers, gpus_per_worker]) if {
 	creates
+	not queues
 	demand > 0
 	in_use + demand > gpu_quota
 }
@@ -223,6 +230,7 @@ max_concurrent := min({v | some p in policies; v := p.spec.maxConcurrentJobs})
 
 deny contains sprintf("namespace %s concurrent job limit %v: %v active, this job would make %v", [ns, max_concurrent, count(holding), count(holding) + 1]) if {
 	creates
+	not queues
 	count(holding) + 1 > max_concurrent
 }
 
