@@ -43,7 +43,7 @@ function deltaVarint(buf: Buffer, at: number): { value: number; next: number } {
   }
 }
 
-async function readAt(fs: NodeFs, file: string, position: number, length: number): Promise<Buffer> {
+export async function readAt(fs: NodeFs, file: string, position: number, length: number): Promise<Buffer> {
   const handle = await fs.promises.open(file, 'r');
   try {
     const buf = Buffer.alloc(length);
@@ -109,14 +109,8 @@ async function looseSize(fs: NodeFs, file: string): Promise<number> {
   return Number(match[1]);
 }
 
-export async function objectSize({ fs, gitdir, oid, cache }: ObjectSizeOptions): Promise<number> {
-  if (!/^[0-9a-f]{40}$/.test(oid)) throw new GitSyncError('FetchFailed', `"${oid}" is not an object id`, { oid });
-  const loose = join(gitdir, 'objects', oid.slice(0, 2), oid.slice(2));
-  try {
-    return await looseSize(fs, loose);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
+/** Where `oid` lies in the cache's packs (pack file and offset), or undefined when no pack holds it. */
+export async function findPacked({ fs, gitdir, oid, cache }: ObjectSizeOptions): Promise<{ pack: string; offset: number } | undefined> {
   const packDir = join(gitdir, 'objects', 'pack');
   const indexes = cache ? (indexCache.get(cache) ?? new Map<string, Buffer>()) : new Map<string, Buffer>();
   if (cache) indexCache.set(cache, indexes);
@@ -129,7 +123,20 @@ export async function objectSize({ fs, gitdir, oid, cache }: ObjectSizeOptions):
       indexes.set(path, idx);
     }
     const offset = offsetIn(idx, wanted);
-    if (offset !== undefined) return packedSize(fs, path.replace(/\.idx$/, '.pack'), offset);
+    if (offset !== undefined) return { pack: path.replace(/\.idx$/, '.pack'), offset };
   }
+  return undefined;
+}
+
+export async function objectSize({ fs, gitdir, oid, cache }: ObjectSizeOptions): Promise<number> {
+  if (!/^[0-9a-f]{40}$/.test(oid)) throw new GitSyncError('FetchFailed', `"${oid}" is not an object id`, { oid });
+  const loose = join(gitdir, 'objects', oid.slice(0, 2), oid.slice(2));
+  try {
+    return await looseSize(fs, loose);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const found = await findPacked({ fs, gitdir, oid, cache });
+  if (found) return packedSize(fs, found.pack, found.offset);
   throw new GitSyncError('FetchFailed', `object ${oid} is not in the cache`, { oid });
 }

@@ -24,6 +24,8 @@ import { listManifestFiles } from './tree.ts';
 
 export const REQUESTED_AT_ANNOTATION = `${GROUP}/requestedAt`;
 export const CONFIRM_PRUNE_ANNOTATION = `${GROUP}/confirm-prune`;
+// Fetches one isomorphic-git cache serves before a fresh one: each fetch adds a pack that the cache may come to hold.
+const GIT_CACHE_FETCHES = 20;
 
 export interface GitSyncMetrics {
   duration: Histogram<'result'>;
@@ -107,6 +109,18 @@ export function registerJobRepositoryController(opts: GitSyncOptions): JobReposi
     const mine = repo.metadata?.uid ? written.get(repo.metadata.uid) : undefined;
     return mine ? { ...repo, status: mine } : repo;
   };
+  // isomorphic-git's object cache per repository, kept across syncs: a fresh one re-reads and re-verifies every pack
+  // index and pack of the cache dir on each reconcile. Renewed after a few fetches, so the packs it holds stay few.
+  const gitCaches = new Map<string, { cache: object; fetches: number }>();
+  const gitCacheOf = (key: string): { cache: object; fetches: number } => {
+    let entry = gitCaches.get(key);
+    if (!entry || entry.fetches >= GIT_CACHE_FETCHES) gitCaches.set(key, (entry = { cache: {}, fetches: 0 }));
+    return entry;
+  };
+  // Verdicts by job object: the informer replaces an object on every change, so an unchanged job is judged once.
+  const driftOf = new WeakMap<object, boolean>();
+  // Parsed inventories by the status array they came from: every reconcile of a repository reads the same one.
+  const parsedInventories = new WeakMap<readonly unknown[], InventoryEntry[]>();
 
   // The repository lives in the job's namespace.
   const repoOfJob = (j: TrainingJob & KubeObject): string[] => {
@@ -145,6 +159,7 @@ export function registerJobRepositoryController(opts: GitSyncOptions): JobReposi
     const cached = repos.get(namespace, name);
     if (!cached) {
       lastSync.delete(key);
+      gitCaches.delete(key);
       await forgetRepository(metrics, namespace, name);
       return;
     }
@@ -166,7 +181,8 @@ export function registerJobRepositoryController(opts: GitSyncOptions): JobReposi
     // Due from 0.9× on: the jittered requeue may come that early, and waiting another full interval would double it.
     const due = !last || Date.now() - last.at >= intervalMs * 0.9 || last.requestedAt !== requestedAt || last.generation !== generation;
 
-    const cache = {};
+    const gitCache = gitCacheOf(key);
+    const { cache } = gitCache;
     const phase = { start: performance.now(), fetched: 0, read: 0, applied: 0 };
     let commit: string;
     let gitdir: string;
@@ -175,6 +191,7 @@ export function registerJobRepositoryController(opts: GitSyncOptions): JobReposi
         const fetched = await fetchRevision({ fs, http, cacheRoot: opts.cacheRoot, namespace, name, url: repo.spec.url, ...(repo.spec.ref ? { ref: repo.spec.ref } : {}), ...(await authOf(repo)), cache });
         commit = fetched.commit;
         gitdir = fetched.gitdir;
+        gitCache.fetches++;
         lastSync.set(key, { at: Date.now(), ...(requestedAt ? { requestedAt } : {}), ...(generation !== undefined ? { generation } : {}) });
       } else {
         commit = repo.status.lastFetchedRevision;
@@ -183,6 +200,7 @@ export function registerJobRepositoryController(opts: GitSyncOptions): JobReposi
       }
     } catch (err) {
       // A failed fetch changes nothing in the cluster: no apply, and above all no prune.
+      gitCaches.delete(key);
       const message = err instanceof GitSyncError ? err.message : `fetch of ${redactUrl(repo.spec.url)} failed: ${err instanceof Error ? err.message : String(err)}`;
       metrics.errors.inc({ namespace, name, kind: 'fetch' });
       log.warn({ err: message }, 'fetch failed');
@@ -300,7 +318,8 @@ export function registerJobRepositoryController(opts: GitSyncOptions): JobReposi
   /** The last sync's inventory; the jobs' labels stand in for entries that no longer parse. */
   function previousInventory(repo: JobRepository): InventoryEntry[] {
     const stored = repo.status?.inventory ?? [];
-    const parsed = parseInventory(stored);
+    let parsed = parsedInventories.get(stored);
+    if (!parsed) parsedInventories.set(stored, (parsed = parseInventory(stored)));
     if (parsed.length === stored.length) return parsed;
     // Entries an earlier version wrote as objects come back as {} under today's schema: the jobs' own labels still say
     // which ones this repository created, so none of them escapes a prune.
@@ -314,6 +333,12 @@ export function registerJobRepositoryController(opts: GitSyncOptions): JobReposi
   // Edited by someone else after our last apply (a field manager other than ours, newer than ours), or gone.
   function isDrifted(job: (TrainingJob & KubeObject) | undefined): boolean {
     if (!job) return true;
+    let drifted = driftOf.get(job);
+    if (drifted === undefined) driftOf.set(job, (drifted = editedByOthers(job)));
+    return drifted;
+  }
+
+  function editedByOthers(job: TrainingJob & KubeObject): boolean {
     const fields = (job.metadata as { managedFields?: Array<{ manager?: string; time?: string; fieldsV1?: { 'f:spec'?: unknown } }> } | undefined)?.managedFields ?? [];
     const ours = fields.filter((f) => f.manager === GITOPS_MANAGER).map((f) => f.time ?? '').sort().at(-1) ?? '';
     // managedFields times have whole seconds: an edit in the same second as our apply counts (a spare re-apply is harmless).

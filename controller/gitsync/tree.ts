@@ -4,6 +4,7 @@ import git from 'isomorphic-git';
 import { GitSyncError } from './errors.ts';
 import type { NodeFs } from './node-fs.ts';
 import { isManifestName, pathSegments, unsafeEntryName } from './tree-path.ts';
+import { readWholeObject } from './whole-object.ts';
 
 export interface ManifestBlob {
   /** Path from the repository root, e.g. jobs/team-a/resnet.yaml. */
@@ -52,24 +53,75 @@ export function joinFile(prefix: string, name: string): string {
 export function parseTree(content: Uint8Array): TreeEntry[] {
   const buf = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
   const entries: TreeEntry[] = [];
-  let at = 0;
-  while (at < buf.length) {
-    const space = buf.indexOf(0x20, at);
-    const nul = buf.indexOf(0, space + 1);
-    if (space < 0 || nul < 0 || nul + 21 > buf.length) throw new GitSyncError('FetchFailed', 'malformed tree object in the cache', {});
-    const mode = buf.toString('latin1', at, space).padStart(6, '0');
-    const path = buf.toString('utf8', space + 1, nul);
-    const oid = buf.toString('hex', nul + 1, nul + 21);
-    entries.push({ path, mode, oid, type: mode === '040000' ? 'tree' : mode === '160000' ? 'commit' : 'blob' });
-    at = nul + 21;
+  for (let at = 0; at < buf.length; ) {
+    const span = entrySpan(buf, at);
+    entries.push(decodeEntry(buf, span));
+    at = span.end;
   }
   return entries;
 }
 
-export async function readTreeEntries({ fs, gitdir, cache }: TreeReadOptions, oid: string): Promise<TreeEntry[]> {
-  const { object, type } = await git.readObject({ fs, gitdir, oid, cache, format: 'content' });
+/** Where one raw tree entry lies: `<mode> <name>\0<20-byte oid>` from `start` to `end`. */
+export interface EntrySpan {
+  start: number;
+  space: number;
+  nul: number;
+  end: number;
+}
+
+export function entrySpan(buf: Buffer, start: number): EntrySpan {
+  const space = buf.indexOf(0x20, start);
+  const nul = space < 0 ? -1 : buf.indexOf(0, space + 1);
+  if (space < 0 || nul < 0 || nul + 21 > buf.length) throw new GitSyncError('FetchFailed', 'malformed tree object in the cache', {});
+  return { start, space, nul, end: nul + 21 };
+}
+
+export function decodeEntry(buf: Buffer, { start, space, nul }: EntrySpan): TreeEntry {
+  const mode = buf.toString('latin1', start, space).padStart(6, '0');
+  const path = buf.toString('utf8', space + 1, nul);
+  const oid = buf.toString('hex', nul + 1, nul + 21);
+  return { path, mode, oid, type: mode === '040000' ? 'tree' : mode === '160000' ? 'commit' : 'blob' };
+}
+
+// Raw tree objects by oid, per isomorphic-git cache: the next sync diffs from the tree this one read, and
+// re-inflating a 5,000-entry tree (pako, in JavaScript) is most of a one-file diff. Bounded by bytes, least recent out.
+const TREE_MEMO_BYTES = 2 * 1024 * 1024;
+const treeMemos = new WeakMap<object, { bytes: number; trees: Map<string, Buffer> }>();
+
+function remember(cache: object | undefined, oid: string, tree: Buffer): void {
+  if (!cache || tree.byteLength > TREE_MEMO_BYTES / 2) return;
+  let memo = treeMemos.get(cache);
+  if (!memo) treeMemos.set(cache, (memo = { bytes: 0, trees: new Map() }));
+  memo.trees.set(oid, tree);
+  memo.bytes += tree.byteLength;
+  for (const [old, buf] of memo.trees) {
+    if (memo.bytes <= TREE_MEMO_BYTES) break;
+    memo.trees.delete(old);
+    memo.bytes -= buf.byteLength;
+  }
+}
+
+/** A tree object's raw content (entries as git stores them). */
+export async function readTreeObject({ fs, gitdir, cache }: TreeReadOptions, oid: string): Promise<Buffer> {
+  const memo = cache ? treeMemos.get(cache) : undefined;
+  const known = memo?.trees.get(oid);
+  if (known && memo) {
+    // Most recently used last.
+    memo.trees.delete(oid);
+    memo.trees.set(oid, known);
+    return known;
+  }
+  const whole = await readWholeObject({ fs, gitdir, oid, ...(cache ? { cache } : {}) });
+  const { object, type } = whole ? { object: whole.content, type: whole.type } : await git.readObject({ fs, gitdir, oid, cache, format: 'content' });
   if (type !== 'tree') throw new GitSyncError('FetchFailed', `object ${oid} is a ${type}, not a tree`, { oid });
-  return parseTree(object as Uint8Array);
+  const content = object as Uint8Array;
+  const tree = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
+  remember(cache, oid, tree);
+  return tree;
+}
+
+export async function readTreeEntries(opts: TreeReadOptions, oid: string): Promise<TreeEntry[]> {
+  return parseTree(await readTreeObject(opts, oid));
 }
 
 /**
