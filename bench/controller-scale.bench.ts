@@ -15,6 +15,7 @@ import { pino } from 'pino';
 import { GROUP, TRAININGJOB_LABEL, TRAININGJOB_PLURAL, V1 } from '../api/index.ts';
 import { createInformer, type Informer } from '../controller/runtime/informer.ts';
 import type { KubeObject } from '../controller/runtime/kube-object.ts';
+import { DEFAULT_WORKERS } from '../controller/trainingjob/reconciler.ts';
 import { startControlPlane, type ControlPlane } from '../test/harness/controlplane.ts';
 import { getText } from '../test/harness/http.ts';
 import { installPlatform } from '../test/harness/platform.ts';
@@ -27,10 +28,10 @@ import { defaultNodeFlags, mb, memoryOf, resetPeak, rssSampler, startControllerP
 type Setting = ControllerSetting;
 
 // "qps/burst/workers,…": the CLI default first, then the documented raise (createManager's doc:
-// ≥ 50 jobs/s needs about clientQps 300, clientBurst 600), then the raise with more workers.
-const settings: Setting[] = (process.env.BENCH_SCALE_SETTINGS ?? '50/100/4,300/600/4,300/600/16').split(',').map((s) => {
+// ≥ 50 jobs/s needs about clientQps 300, clientBurst 600) with the old default of 4 workers, then with the default.
+const settings: Setting[] = (process.env.BENCH_SCALE_SETTINGS ?? `50/100/${DEFAULT_WORKERS},300/600/4,300/600/${DEFAULT_WORKERS}`).split(',').map((s) => {
   const [qps, burst, workers] = s.split('/').map(Number);
-  return { qps: qps!, burst: burst!, workers: workers ?? 4 };
+  return { qps: qps!, burst: burst!, workers: workers ?? DEFAULT_WORKERS };
 });
 const burstJobs = Number(process.env.BENCH_SCALE_JOBS ?? 1000);
 const cachedJobs = Number(process.env.BENCH_SCALE_CACHED ?? 5000);

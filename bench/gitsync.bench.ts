@@ -23,6 +23,7 @@ import { mb, memoryOf, startControllerProcess } from './controller-process.ts';
 import { describeLoad, startMeter } from './machine.ts';
 import { fmt, summarize } from './stats.ts';
 import type { Suite } from './run.ts';
+import { DEFAULT_WORKERS } from '../controller/trainingjob/reconciler.ts';
 
 const namespace = 'gitsync-bench';
 const hookSecret = 'bench-hook-secret';
@@ -88,7 +89,7 @@ async function run(): Promise<string> {
     await core.createNamespace({ body: { metadata: { name: namespace } } });
     await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'hook' }, stringData: { hookSecret } } });
     server = await startGitServer();
-    const controller = await startControllerProcess(cp, { qps: 50, burst: 100, workers: 4 }, 'gitsync');
+    const controller = await startControllerProcess(cp, { qps: 50, burst: 100, workers: DEFAULT_WORKERS }, 'gitsync');
     stops.push(() => controller.stop());
     const pid = controller.proc.pid;
 
@@ -192,7 +193,7 @@ async function run(): Promise<string> {
     return [
       '### Git sync: push → created, initial sync, one-file change',
       '',
-      `Real kube-apiserver v1.34.4 + etcd, the platform's webhook admitting every apply, \`git http-backend\` on loopback, pushes by the git CLI; the controller is a separate process (\`trainingjob controller\`, default client settings 50 qps / burst 100, 4 workers). Jobs are suspended so no workloads are built. ${load}`,
+      `Real kube-apiserver v1.34.4 + etcd, the platform's webhook admitting every apply, \`git http-backend\` on loopback, pushes by the git CLI; the controller is a separate process (\`trainingjob controller\`, default client settings 50 qps / burst 100, ${DEFAULT_WORKERS} workers). Jobs are suspended so no workloads are built. ${load}`,
       '',
       `#### Push → TrainingJob created through the push receiver (${pushRounds} pushes, one new file each)`,
       '',

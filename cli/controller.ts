@@ -4,6 +4,7 @@ import { loadKubeConfig } from '../controller/runtime/kubeconfig.ts';
 import { WEBHOOK_SERVICE } from '../api/group.ts';
 import { DEFAULT_CLIENT_BURST, DEFAULT_CLIENT_QPS, LeadershipLostError } from '../controller/runtime/index.ts';
 import { startController } from '../controller/start.ts';
+import { DEFAULT_WORKERS } from '../controller/trainingjob/reconciler.ts';
 import { createLogger } from './logger.ts';
 import { UsageError } from './usage.ts';
 
@@ -21,7 +22,8 @@ const help = `usage: trainingjob controller [options]
   --client-qps N             sustained API requests per second (default ${DEFAULT_CLIENT_QPS}; a new
                              TrainingJob costs about 4 writes: 300 for ≥ 50 new jobs/s)
   --client-burst N           requests allowed at once (default ${DEFAULT_CLIENT_BURST}; 600 with --client-qps 300)
-  --workers N                TrainingJobs reconciled in parallel (default 4)
+  --workers N                TrainingJobs reconciled in parallel (default ${DEFAULT_WORKERS}; a reconcile mostly
+                             waits on the apiserver, and --client-qps is what bounds its load)
   --kubeconfig FILE          default: $KUBECONFIG, else the in-cluster service account
 
 Exits 0 on SIGTERM after finishing in-flight work and releasing the Lease; exits 1 if the Lease is
@@ -67,7 +69,7 @@ export async function controllerCommand(args: string[]): Promise<number> {
     ...(values['no-leader-elect'] ? {} : { leaderElection: { namespace: values.namespace } }),
     clientQps: count(values['client-qps'], '--client-qps', DEFAULT_CLIENT_QPS),
     clientBurst: count(values['client-burst'], '--client-burst', DEFAULT_CLIENT_BURST),
-    workers: count(values.workers, '--workers', 4),
+    workers: count(values.workers, '--workers', DEFAULT_WORKERS),
   });
   const stop = (signal: string) => {
     log.info({ signal }, 'shutting down');

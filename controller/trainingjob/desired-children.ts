@@ -43,3 +43,12 @@ export function desiredChildren(job: TrainingJob, ctx: ChildrenContext): Desired
 export function inCreationOrder(children: DesiredChildren): Child[] {
   return [children.checkpointPVC, children.configMap, children.workerService, children.workerJob].filter((c): c is Child => c !== undefined);
 }
+
+/**
+ * inCreationOrder as stages whose children do not depend on each other, so each stage can be applied
+ * at once: what the pods mount or resolve (PVC, ConfigMap, Service), then the Job that makes the pods.
+ */
+export function creationStages(children: DesiredChildren): Child[][] {
+  const ordered = inCreationOrder(children);
+  return [ordered.filter((c) => c !== children.workerJob), [children.workerJob]];
+}

@@ -8,13 +8,13 @@ import { CONDITION_STALLED, GROUP, QUEUED_ANNOTATION, TRAININGJOB_KIND, TRAINING
 import { deepEqual } from '../../api/json.ts';
 import type { EventRecorder } from '../events.ts';
 import { forgetJob, recordJobGauges, type ControllerMetrics } from '../metrics.ts';
-import { controllerOwnerKey, objectKey, splitKey, watchOf, type KubeObject, type Manager, type ReconcileContext, type ReconcileResult } from '../runtime/index.ts';
+import { controllerOwnerKey, objectKey, settleAll, splitKey, watchOf, type KubeObject, type Manager, type ReconcileContext, type ReconcileResult } from '../runtime/index.ts';
 import type { Informer } from '../runtime/index.ts';
 import { trimClaim, trimConfigMap, trimPod, trimService, trimTrainingJob, trimWorkerJob } from './cache-transforms.ts';
 import { childDrift } from './child-drift.ts';
 import { setCondition } from './conditions.ts';
 import { InvalidTrainingJobError } from './errors.ts';
-import { childrenContext, desiredChildren, inCreationOrder, type Child } from './desired-children.ts';
+import { childrenContext, creationStages, desiredChildren, type Child } from './desired-children.ts';
 import { observeWorkerJob, observeWorkers, type Observed, type ProgressObservation } from './observed.ts';
 import { parseTrainingProgress } from './progress.ts';
 import { nextStatus } from './state.ts';
@@ -24,6 +24,8 @@ import { workerJobName } from './names.ts';
 
 export const CHECKPOINT_FINALIZER = `${GROUP}/checkpoint-cleanup`;
 export const FIELD_MANAGER = 'trainingjob-controller';
+/** Reconciles in flight: they wait on round trips, not CPU, and the client QPS (not this) bounds the apiserver's load; BENCHMARKS.md issue 4. */
+export const DEFAULT_WORKERS = 16;
 
 export interface TrainingJobControllerOptions {
   manager: Manager;
@@ -92,7 +94,7 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
 
   const controller = manager.addController({
     name: 'trainingjob',
-    workers: opts.workers ?? 4,
+    workers: opts.workers ?? DEFAULT_WORKERS,
     watches: [
       watchOf(jobs),
       // A job that finishes or goes away may free quota: wake the namespace's queued jobs.
@@ -176,9 +178,11 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     // observing it from the cache would cost a Pending status write and another reconcile.
     let appliedJob: V1Job | undefined;
     if (!isTerminal(job)) {
-      for (const child of inCreationOrder(desired)) {
-        const applied = await ensureChild(job, child, log);
-        if (applied && child === desired.workerJob) appliedJob = applied as V1Job;
+      // Each stage's applies at once (a reconcile waits on round trips, not CPU); a failed PVC, ConfigMap or Service stops before the Job, as one by one did.
+      for (const stage of creationStages(desired)) {
+        const applied = await settleAll(stage.map((child) => ensureChild(job, child, log)));
+        const i = stage.indexOf(desired.workerJob);
+        if (i >= 0 && applied[i]) appliedJob = applied[i] as V1Job;
       }
       await deleteStaleWorkerJobs(job, desired.workerJob.metadata?.name ?? workerJobName(name, restarts), log);
     }

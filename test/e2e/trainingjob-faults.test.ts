@@ -1,7 +1,8 @@
 // Faults between the controller and the apiserver (issue 4): an apiserver restart mid-reconcile,
 // every watch dropped mid-stream, concurrent writers (409s on the one write that carries a
-// resourceVersion) and APF throttling (429s). Each case runs its own controller and asserts that
-// the jobs still converge: expected state, one worker Job of the current generation, no duplicates.
+// resourceVersion), APF throttling (429s) and a child refused by a quota. Each case runs its own
+// controller and asserts that the jobs still converge: expected state, one worker Job of the
+// current generation, no duplicates.
 import t, { type Test } from 'tap';
 import { pino } from 'pino';
 import { BatchV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
@@ -309,5 +310,33 @@ spec:
   t.comment(`apiserver rejected ${n} of the controller's requests with 429; ${errors} reconciles failed and were retried`);
   t.ok(n > 0, 'the apiserver throttled the controller (429)');
   for (const name of names) await assertConverged(t, namespace, name, { state: 'Completed', workers: 2 });
+  await assertAlive(t, controller);
+});
+
+t.test('a refused ConfigMap (ResourceQuota): the siblings it is applied with exist, the worker Job does not until it can be made', async (t) => {
+  const namespace = 'faults-quota';
+  await createNamespace(namespace);
+  // kube-controller-manager publishes kube-root-ca.crt into every namespace; the quota allows that one ConfigMap and no more.
+  t.ok(await eventually(() => core.readNamespacedConfigMap({ name: 'kube-root-ca.crt', namespace }), 30_000), 'kube-root-ca.crt published');
+  await core.createNamespacedResourceQuota({ namespace, body: { metadata: { name: 'one-configmap' }, spec: { hard: { configmaps: '1' } } } });
+  const controller = await startFaultController(t, { kubeConfig: cp.kubeConfig() });
+  const errorsBefore = await scrapeCounter(controller, /trainingjob_operator_errors_total\{controller="trainingjob",kind="error"\} (\d+)/);
+  const name = 'gated';
+  await createJob(namespace, name, { hyperparameters: { kwokRunTime: '3s' } });
+  const failing = await eventually(async () => {
+    const n = await scrapeCounter(controller, /trainingjob_operator_errors_total\{controller="trainingjob",kind="error"\} (\d+)/);
+    return n >= errorsBefore + 3 ? n : undefined;
+  }, 30_000, 100);
+  t.ok(failing, `reconciles fail while the quota refuses the ConfigMap (${(failing ?? 0) - errorsBefore} errors)`);
+  const selector = { namespace, labelSelector: `${TRAININGJOB_LABEL}=${name}` };
+  t.equal((await core.listNamespacedConfigMap(selector)).items.length, 0, 'no ConfigMap: the quota refused it');
+  t.equal((await core.listNamespacedService(selector)).items.length, 1, 'the Service, applied beside the ConfigMap, exists');
+  t.equal((await core.listNamespacedPersistentVolumeClaim(selector)).items.length, 1, 'the checkpoint PVC, applied beside the ConfigMap, exists');
+  t.equal((await batch.listNamespacedJob(selector)).items.length, 0, 'no worker Job whose pods would mount a missing ConfigMap');
+  const freedAt = Date.now();
+  await core.deleteNamespacedResourceQuota({ name: 'one-configmap', namespace });
+  t.equal((await waitState(namespace, name, ['Completed', 'Failed'], 120_000))?.status?.state, 'Completed', 'once the quota is gone the job runs and completes');
+  t.comment(`Completed ${secondsSince(freedAt)} s after the quota was deleted`);
+  await assertConverged(t, namespace, name, { state: 'Completed', workers: 2 });
   await assertAlive(t, controller);
 });

@@ -6,7 +6,7 @@ import { buildWorkerJob, workerPodFailurePolicy } from '../../controller/trainin
 import { buildWorkerService } from '../../controller/trainingjob/worker-service.ts';
 import { buildConfigMap } from '../../controller/trainingjob/config-map.ts';
 import { buildCheckpointPVC } from '../../controller/trainingjob/checkpoint-pvc.ts';
-import { childrenContext, desiredChildren, inCreationOrder } from '../../controller/trainingjob/desired-children.ts';
+import { childrenContext, creationStages, desiredChildren, inCreationOrder } from '../../controller/trainingjob/desired-children.ts';
 import { hyperparameterEnvName } from '../../controller/trainingjob/worker-env.ts';
 import { InvalidTrainingJobError } from '../../controller/trainingjob/errors.ts';
 import {
@@ -179,6 +179,14 @@ t.test('a restart is a new generation: its own Job name, master address and resu
   t.equal(value(job, 'MASTER_ADDR'), 'resnet-workers-r2-0.resnet-workers.team-a.svc');
   t.equal(value(job, 'RESUME_FROM_CHECKPOINT'), '/checkpoints/epoch-3.pt');
   t.equal(podSpec(job)?.subdomain, 'resnet-workers', 'the Service is shared by every generation');
+});
+
+t.test('creation stages: what pods mount or resolve, at once, then the Job that makes the pods', async (t) => {
+  const kinds = (job: ReturnType<typeof trainingJob>) => creationStages(desiredChildren(job, { restartCount: 0 })).map((stage) => stage.map((c) => c.kind));
+  t.same(kinds(trainingJob()), [['PersistentVolumeClaim', 'ConfigMap', 'Service'], ['Job']]);
+  t.same(kinds(trainingJob({ checkpoint: { enabled: false } })), [['ConfigMap', 'Service'], ['Job']], 'no PVC without checkpoints');
+  const children = desiredChildren(trainingJob(), { restartCount: 0 });
+  t.same(creationStages(children).flat(), inCreationOrder(children), 'the same children in the same order as one by one');
 });
 
 t.test('labels and a controlling owner reference on every child', async (t) => {
