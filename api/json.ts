@@ -1,4 +1,5 @@
 // Plain-JSON helpers for objects that arrive from the wire and may hold anything.
+import rfdc from 'rfdc';
 export type JsonObject = Record<string, unknown>;
 
 export function isPlainObject(v: unknown): v is JsonObject {
@@ -16,6 +17,9 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return false;
 }
 
+// rfdc: a plain-data deep copy several times cheaper than structuredClone, which serializes (most of a mutate's time).
+const copy = rfdc({ proto: false, circles: false });
+
 export function cloneJson<T>(v: T): T {
-  return v === undefined ? v : (structuredClone(v) as T);
+  return copy(v);
 }

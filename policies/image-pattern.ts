@@ -1,9 +1,18 @@
 // allowedImages entries: a glob when it has * or ?, otherwise a plain prefix.
 const GLOB_CHARS = /[*?]/;
 
+// Compiled once per pattern: every admission matches the same few policy patterns.
+const compiled = new Map<string, RegExp>();
+const maxCompiled = 1024;
+
 function globToRegExp(glob: string): RegExp {
+  let re = compiled.get(glob);
+  if (re) return re;
   const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*+/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`);
+  re = new RegExp(`^${body}$`);
+  if (compiled.size >= maxCompiled) compiled.clear();
+  compiled.set(glob, re);
+  return re;
 }
 
 // "*" also crosses "/" and ":", so "registry.example.com/ml/*" covers every repository and tag below it.
