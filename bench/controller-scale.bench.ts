@@ -40,6 +40,8 @@ const steadyFor = new Set((process.env.BENCH_SCALE_STEADY ?? String(settings.len
 /** Node/V8 flag sets to compare in fresh processes at the end of the steady state: "flags a b,flags c" (`none` for no flags). */
 const flagVariants: string[][] = (process.env.BENCH_SCALE_FLAG_VARIANTS ?? '').split(',').filter(Boolean).map((v) => (v.trim() === 'none' ? [] : v.trim().split(/\s+/)));
 const inFlight = Number(process.env.BENCH_SCALE_IN_FLIGHT ?? 50);
+/** 0: etcd + kube-apiserver only, so no pods are made and no kube-controller-manager, scheduler or kwok shares the cores (burst only). */
+const workloads = process.env.BENCH_SCALE_WORKLOADS !== '0';
 // Fake nodes have 64 CPUs each and pods request 2: 32 pods per node, 1,280 in all.
 const nodes = 40;
 const gpusPerNode = 32;
@@ -250,8 +252,8 @@ const apiDelta = (before: string, after: string, match: Record<string, string>):
 
 async function runSetting(s: Setting, steady: boolean): Promise<{ burst: BurstResult; steady?: SteadyResult }> {
   const label = `${s.qps}-${s.burst}-${s.workers}`;
-  log(`[${label}] starting the control plane with ${nodes} kwok nodes × ${gpusPerNode} GPUs`);
-  const cp = await startControlPlane({ workloads: { nodes, gpusPerNode }, progress: log });
+  log(workloads ? `[${label}] starting the control plane with ${nodes} kwok nodes × ${gpusPerNode} GPUs` : `[${label}] starting etcd + kube-apiserver only (no pods)`);
+  const cp = await startControlPlane(workloads ? { workloads: { nodes, gpusPerNode }, progress: log } : { progress: log });
   let platform: Awaited<ReturnType<typeof installPlatform>> | undefined;
   let tracker: Tracker | undefined;
   let controller: Controller | undefined;
@@ -301,7 +303,7 @@ async function runSetting(s: Setting, steady: boolean): Promise<{ burst: BurstRe
     const cpuAtReady = cpuSecondsOf(pid);
     const load = meter();
     const apiAfter = (await getText(`${cp.server}/metrics`, cp.admin, 30_000)).body;
-    const running = await waitFor(`[${label}] Running`, () => tracker!.runningAt.size, burstJobs, status);
+    const running = workloads && (await waitFor(`[${label}] Running`, () => tracker!.runningAt.size, burstJobs, status));
     const rss = sampler.stop();
     const peakRssKb = Math.max(rss.maxKb, memoryOf(pid)?.hwmKb ?? 0);
     const latencies = names.filter((n) => tracker!.readyAt.has(n) && createdAt.has(n)).map((n) => tracker!.readyAt.get(n)! - createdAt.get(n)!);
@@ -335,7 +337,7 @@ async function runSetting(s: Setting, steady: boolean): Promise<{ burst: BurstRe
       load,
     };
     log(`[${label}] ${burst.readyCount} ready in ${readySeconds?.toFixed(1) ?? '—'} s (${burst.jobsPerSecond.toFixed(1)} jobs/s), peak RSS ${mb(peakRssKb)}`);
-    if (!steady) return { burst };
+    if (!steady || !workloads) return { burst };
 
     // ---- steady state: 5,000 jobs cached (the rest suspended: children, no pods) ----
     const more = Array.from({ length: cachedJobs - burstJobs }, (_, i) => `idle-${String(i).padStart(4, '0')}`);
@@ -442,6 +444,7 @@ export const controllerScaleSuite: Suite = {
     const lines = [
       `### Controller at scale: ${burstJobs.toLocaleString('en-US')} TrainingJobs at once, then ${cachedJobs.toLocaleString('en-US')} cached`,
       '',
+      ...(workloads ? [] : ['**This run: etcd + kube-apiserver only** (`BENCH_SCALE_WORKLOADS=0`): no kube-controller-manager, scheduler or kwok, so no', 'pods and no "all Running"; they would otherwise share the 2 cores. Ready needs only the controller\'s work: children + Initializing.', '']),
       `Per setting a fresh local control plane (etcd \`--unsafe-no-fsync\`, kube-apiserver, kube-controller-manager, kube-scheduler, kwok`,
       `with ${nodes} fake nodes × ${gpusPerNode} GPUs), the platform's CRDs, **no admission webhook** (configurations deleted after`,
       `\`installPlatform\`; admission is the apiserver-create suite's subject). Jobs: 1 worker × 1 GPU (image and resources as platform-defaults would set them), \`checkpoint.enabled: false\``,
