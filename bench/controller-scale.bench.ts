@@ -266,7 +266,8 @@ async function runSetting(s: Setting, steady: boolean): Promise<{ burst: BurstRe
     const core = kc.makeApiClient(CoreV1Api);
     const custom = kc.makeApiClient(CustomObjectsApi);
     await core.createNamespace({ body: { metadata: { name: namespace } } });
-    for (let i = 0; ; i++) {
+    // The default ServiceAccount comes from kube-controller-manager; without workloads no pod needs it.
+    for (let i = 0; workloads; i++) {
       try {
         await core.readNamespacedServiceAccount({ name: 'default', namespace });
         break;
