@@ -79,18 +79,25 @@ function offsetIn(idx: Buffer, oid: Buffer): number | undefined {
   return undefined;
 }
 
-async function packedSize(fs: NodeFs, pack: string, offset: number): Promise<number> {
-  const head = await readAt(fs, pack, offset, 4096);
+/** A packed object's header: its type number, its size (inflated; of the delta for types 6 and 7) and where its data starts. */
+export function packObjectHeader(head: Buffer): { type: number; size: number; length: number } {
   let c = head[0] ?? 0;
   const type = (c >> 4) & 7;
   let size = c & 15;
   let shift = 4;
-  let i = 1;
+  let length = 1;
   while (c & 0x80) {
-    c = head[i++] ?? 0;
+    c = head[length++] ?? 0;
     size += (c & 0x7f) * 2 ** shift;
     shift += 7;
   }
+  return { type, size, length };
+}
+
+async function packedSize(fs: NodeFs, pack: string, offset: number): Promise<number> {
+  const head = await readAt(fs, pack, offset, 4096);
+  const { type, size, length } = packObjectHeader(head);
+  let i = length;
   if (type >= 1 && type <= 4) return size;
   if (type === 6) {
     // offset to the base, then the deflated delta

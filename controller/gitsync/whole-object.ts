@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { inflateSync } from 'node:zlib';
 import type { NodeFs } from './node-fs.ts';
-import { findPacked, readAt } from './object-size.ts';
+import { findPacked, packObjectHeader, readAt } from './object-size.ts';
 
 const TYPES = ['', 'commit', 'tree', 'blob', 'tag'] as const;
 
@@ -21,17 +21,9 @@ export async function readWholeObject({ fs, gitdir, oid, cache }: WholeObjectOpt
   const found = await findPacked({ fs, gitdir, oid, cache }).catch(() => undefined);
   if (!found) return undefined;
   const head = await readAt(fs, found.pack, found.offset, 32);
-  let c = head[0] ?? 0;
-  const type = TYPES[(c >> 4) & 7];
+  const { type: typeNumber, size, length: at } = packObjectHeader(head);
+  const type = TYPES[typeNumber];
   if (!type) return undefined;
-  let size = c & 15;
-  let shift = 4;
-  let at = 1;
-  while (c & 0x80) {
-    c = head[at++] ?? 0;
-    size += (c & 0x7f) * 2 ** shift;
-    shift += 7;
-  }
   // Deflate never grows data by more than 5 bytes per 16 KiB block plus its header and checksum.
   const deflated = await readAt(fs, found.pack, found.offset + at, size + 5 * Math.ceil(size / 16_384) + 64);
   let content: Buffer;
