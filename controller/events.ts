@@ -1,8 +1,9 @@
 // Kubernetes Events for the objects we manage, as `kubectl describe` shows them. Repeats of the
 // same reason and message on the same object within a short window are folded into one count.
 import { randomBytes } from 'node:crypto';
-import type { CoreV1Api, CoreV1Event } from '@kubernetes/client-node';
+import type { CoreV1Event } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import type { JsonRequest } from './runtime/index.ts';
 
 export interface InvolvedObject {
   apiVersion: string;
@@ -54,7 +55,9 @@ export function backgroundEvents(inner: EventRecorder, opts: { concurrency?: num
 const maxMessage = 1024;
 const foldWindowMs = 10 * 60_000;
 
-export function createEventRecorder(opts: { core: CoreV1Api; component: string; logger: Logger; now?: () => Date }): EventRecorder {
+/** `request` sends plain JSON to the apiserver (requestJson with the controller's credentials). */
+export function createEventRecorder(opts: { request: (req: JsonRequest) => Promise<unknown>; component: string; logger: Logger; now?: () => Date }): EventRecorder {
+  const events = (namespace: string): string => `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`;
   const now = opts.now ?? (() => new Date());
   // key → the event we created, so a repeat patches its count instead of adding another.
   const recent = new Map<string, { name: string; count: number; at: number; first: Date }>();
@@ -71,15 +74,15 @@ export function createEventRecorder(opts: { core: CoreV1Api; component: string; 
           // Re-inserted so the map stays ordered by last use and expired entries sit at its front.
           recent.delete(key);
           recent.set(key, seen);
-          await opts.core.replaceNamespacedEvent({ name: seen.name, namespace: obj.namespace, body: eventBody(obj, seen.name, type, reason, text, seen.count, seen.first, at, opts.component) }).catch(async () => {
+          await opts.request({ method: 'PUT', path: `${events(obj.namespace)}/${encodeURIComponent(seen.name)}`, body: eventBody(obj, seen.name, type, reason, text, seen.count, seen.first, at, opts.component) }).catch(async () => {
             // Expired or deleted meanwhile: start a fresh one.
             recent.delete(key);
-            await opts.core.createNamespacedEvent({ namespace: obj.namespace, body: eventBody(obj, seen.name, type, reason, text, 1, at, at, opts.component) });
+            await opts.request({ method: 'POST', path: events(obj.namespace), body: eventBody(obj, seen.name, type, reason, text, 1, at, at, opts.component) });
           });
           return;
         }
         const name = `${obj.name.slice(0, 200)}.${randomBytes(8).toString('hex')}`;
-        await opts.core.createNamespacedEvent({ namespace: obj.namespace, body: eventBody(obj, name, type, reason, text, 1, at, at, opts.component) });
+        await opts.request({ method: 'POST', path: events(obj.namespace), body: eventBody(obj, name, type, reason, text, 1, at, at, opts.component) });
         recent.set(key, { name, count: 1, at: at.getTime(), first: at });
         // Entries past the fold window can never fold again: after a burst of thousands of jobs they are dead weight.
         for (const [k, e] of recent) {
@@ -96,6 +99,8 @@ export function createEventRecorder(opts: { core: CoreV1Api; component: string; 
 
 function eventBody(obj: InvolvedObject, name: string, type: string, reason: string, message: string, count: number, first: Date, at: Date, component: string): CoreV1Event {
   return {
+    apiVersion: 'v1',
+    kind: 'Event',
     metadata: { name, namespace: obj.namespace },
     involvedObject: { apiVersion: obj.apiVersion, kind: obj.kind, namespace: obj.namespace, name: obj.name, uid: obj.uid },
     type,

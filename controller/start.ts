@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { backgroundEvents, createEventRecorder } from './events.ts';
 import { leaderGpuQuotas } from './gpu-quota.ts';
 import { createControllerMetrics, type ControllerMetrics } from './metrics.ts';
-import { createManager, LeadershipLostError, type KubeObject, type Manager } from './runtime/index.ts';
+import { createManager, LeadershipLostError, requestJson, type KubeObject, type Manager } from './runtime/index.ts';
 import { registerTrainingJobController } from './trainingjob/reconciler.ts';
 
 export interface ControllerOptions {
@@ -75,7 +75,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   });
   const metrics = createControllerMetrics({ gpuQuotas: leaderGpuQuotas(manager) });
   // Events get their own client: they must not queue behind reconciles for the shared rate limiter.
-  const events = backgroundEvents(createEventRecorder({ core: opts.kubeConfig.makeApiClient(CoreV1Api), component: 'trainingjob-controller', logger: log }));
+  const events = backgroundEvents(createEventRecorder({ request: (req) => requestJson(opts.kubeConfig, { userAgent: 'trainingjob-controller', ...req }), component: 'trainingjob-controller', logger: log }));
   registerTrainingJobController({
     manager, metrics, events,
     ...(opts.workers ? { workers: opts.workers } : {}),

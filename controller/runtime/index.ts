@@ -12,6 +12,7 @@ export type { RateLimiter } from './rate-limiter.ts';
 export { objectKey, splitKey, controllerOwnerKey } from './kube-object.ts';
 export type { KubeObject, OwnerReference } from './kube-object.ts';
 export { requestJson, statusCode } from './json-request.ts';
+export type { JsonRequest } from './json-request.ts';
 export { systemClock, sleep } from './clock.ts';
 export { settleAll } from './settle-all.ts';
 export type { Clock } from './clock.ts';

@@ -1,8 +1,9 @@
 // Plain JSON requests to the apiserver with the KubeConfig's credentials. The generated clients
-// turn timestamps into Date objects (and cannot write a Lease's MicroTime faithfully); informers
-// and the lease lock want the objects exactly as the apiserver sent them.
-import { request as httpsRequest, type RequestOptions } from 'node:https';
-import { request as httpRequest, type Agent } from 'node:http';
+// turn timestamps into Date objects (and cannot write a Lease's MicroTime faithfully), and spend
+// ~1.3 ms of CPU per call on fetch and model (de)serialization: informers, the lease lock and the
+// reconciler's writes want the objects exactly as the apiserver sent them, cheaply.
+import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest } from 'node:http';
 import { ApiException, type KubeConfig } from '@kubernetes/client-node';
 
 export interface JsonRequest {
@@ -14,6 +15,20 @@ export interface JsonRequest {
   contentType?: string;
   timeoutMs?: number;
   signal?: AbortSignal;
+  userAgent?: string;
+}
+
+// One keep-alive pool per KubeConfig: a TLS handshake per request cost the apiserver more than the request.
+const pools = new WeakMap<KubeConfig, HttpAgent>();
+
+function poolFor(kubeConfig: KubeConfig, opts: RequestOptions, plain: boolean): HttpAgent {
+  let pool = pools.get(kubeConfig);
+  if (!pool) {
+    const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = opts;
+    pool = plain ? new HttpAgent({ keepAlive: true }) : new HttpsAgent({ keepAlive: true, ca, cert, key, pfx, passphrase, rejectUnauthorized, servername });
+    pools.set(kubeConfig, pool);
+  }
+  return pool;
 }
 
 /** Sends one request; resolves with the parsed body of a 2xx answer, throws ApiException (with `.code`) otherwise. */
@@ -23,22 +38,36 @@ export async function requestJson<T>(kubeConfig: KubeConfig, req: JsonRequest): 
   const url = new URL(cluster.server.replace(/\/$/, '') + req.path);
   for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
   const opts: RequestOptions = { method: req.method ?? 'GET', headers: {} };
+  // Per request: a rotated bearer token (in-cluster, exec plugins) is read again.
   await kubeConfig.applyToHTTPSOptions(opts);
   const payload = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
+  const plain = url.protocol === 'http:';
   opts.headers = {
     ...opts.headers,
     accept: 'application/json',
+    ...(req.userAgent ? { 'user-agent': req.userAgent } : {}),
     ...(payload ? { 'content-type': req.contentType ?? 'application/json', 'content-length': payload.length } : {}),
   };
-  const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
-  const agent = opts.agent as Agent | undefined;
+  // Through a proxy, client-node's own agent; its direct agent does not keep connections alive.
+  if (!cluster.proxyUrl) opts.agent = poolFor(kubeConfig, opts, plain);
+  try {
+    return await send<T>(url, opts, req, payload, plain);
+  } catch (err) {
+    // A pooled connection the server closed while idle fails at once; the request never reached it.
+    if (err instanceof StaleConnectionError) return send<T>(url, opts, req, payload, plain);
+    throw err;
+  }
+}
+
+class StaleConnectionError extends Error {}
+
+function send<T>(url: URL, opts: RequestOptions, req: JsonRequest, payload: Buffer | undefined, plain: boolean): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const r = send(url, { ...opts, signal: req.signal, timeout: req.timeoutMs }, (res) => {
+    const r: ClientRequest = (plain ? httpRequest : httpsRequest)(url, { ...opts, signal: req.signal, timeout: req.timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', reject);
       res.on('end', () => {
-        agent?.destroy();
         const text = Buffer.concat(chunks).toString('utf8');
         let body: unknown = text;
         try {
@@ -53,10 +82,7 @@ export async function requestJson<T>(kubeConfig: KubeConfig, req: JsonRequest): 
       });
     });
     r.on('timeout', () => r.destroy(new Error(`request to ${req.path} timed out after ${req.timeoutMs} ms`)));
-    r.on('error', (err) => {
-      agent?.destroy();
-      reject(err);
-    });
+    r.on('error', (err: NodeJS.ErrnoException) => reject(r.reusedSocket && err.code === 'ECONNRESET' ? new StaleConnectionError(err.message) : err));
     r.end(payload);
   });
 }

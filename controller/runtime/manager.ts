@@ -7,6 +7,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from './clock.ts';
 import { createInformer, resourcePath, type CacheTransform, type Informer, type ResourceRef } from './informer.ts';
+import { requestJson, type JsonRequest } from './json-request.ts';
 import { objectKey, type KubeObject } from './kube-object.ts';
 import { startLeaderElection, type LeaderElection } from './leader-election.ts';
 import { createRateLimiter, DEFAULT_CLIENT_BURST, DEFAULT_CLIENT_QPS, type RateLimiter } from './rate-limiter.ts';
@@ -88,6 +89,8 @@ export interface Manager {
   addController(spec: ControllerSpec): Controller;
   /** A typed client (e.g. CoreV1Api) whose every call waits for the shared rate limiter. */
   apiClient<T>(api: ApiConstructor<T>): T;
+  /** A plain JSON request (objects as the apiserver sends them) that waits for the shared rate limiter: the cheap path for hot writes. */
+  request<T>(req: JsonRequest): Promise<T>;
   /** Rate-limits one call made some other way (raw requests, KubernetesObjectApi built elsewhere). */
   limit<T>(call: () => Promise<T>, signal?: AbortSignal): Promise<T>;
   readonly rateLimiter: RateLimiter;
@@ -265,6 +268,7 @@ export function createManager(opts: ManagerOptions): Manager {
     informer,
     addController,
     apiClient: (api) => makeRateLimitedClient(opts.kubeConfig, api, rateLimiter, userAgent),
+    request: (req) => rateLimiter.limit(() => requestJson(opts.kubeConfig, { userAgent, ...req }), req.signal),
     limit: (call, signal) => rateLimiter.limit(call, signal),
     rateLimiter,
     identity,

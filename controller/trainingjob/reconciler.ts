@@ -9,7 +9,7 @@ import { deepEqual } from '../../api/json.ts';
 import type { EventRecorder } from '../events.ts';
 import { forgetJob, recordJobGauges, type ControllerMetrics } from '../metrics.ts';
 import { controllerOwnerKey, objectKey, settleAll, splitKey, watchOf, type KubeObject, type Manager, type ReconcileContext, type ReconcileResult } from '../runtime/index.ts';
-import type { Informer } from '../runtime/index.ts';
+import { resourcePath, type Informer, type ResourceRef } from '../runtime/index.ts';
 import { trimClaim, trimConfigMap, trimPod, trimService, trimTrainingJob, trimWorkerJob } from './cache-transforms.ts';
 import { childDrift } from './child-drift.ts';
 import { setCondition } from './conditions.ts';
@@ -41,6 +41,16 @@ export interface TrainingJobControllerOptions {
   queueRetryMs?: number;
 }
 
+// Children by kind: what the informers watch and where applies go.
+type ChildKind = 'Job' | 'Service' | 'ConfigMap' | 'PersistentVolumeClaim';
+const childResources: Record<ChildKind, ResourceRef> = {
+  Job: { group: 'batch', version: 'v1', plural: 'jobs' },
+  Service: { group: '', version: 'v1', plural: 'services' },
+  ConfigMap: { group: '', version: 'v1', plural: 'configmaps' },
+  PersistentVolumeClaim: { group: '', version: 'v1', plural: 'persistentvolumeclaims' },
+};
+const objectPath = (resource: ResourceRef, name: string): string => `${resourcePath(resource)}/${encodeURIComponent(name)}`;
+
 // Informers hold objects as the API sends them (timestamps as strings), so children are read as plain objects.
 type Kinded = KubeObject & { kind: string; apiVersion: string; spec?: unknown; status?: Record<string, unknown> };
 
@@ -61,16 +71,15 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
   const core = manager.apiClient(CoreV1Api);
   const batch = manager.apiClient(BatchV1Api);
   const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-  const apply = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
 
   const children = { labelSelector: TRAININGJOB_LABEL };
   // Caches keep only what this file, child-drift.ts and git sync read (cache-transforms.ts).
   const jobs = manager.informer<TrainingJob & KubeObject>({ group: GROUP, version: V1, plural: TRAININGJOB_PLURAL }, { transform: trimTrainingJob });
-  const workerJobs = manager.informer<Kinded>({ group: 'batch', version: 'v1', plural: 'jobs' }, { ...children, transform: trimWorkerJob });
+  const workerJobs = manager.informer<Kinded>(childResources.Job, { ...children, transform: trimWorkerJob });
   const pods = manager.informer<Kinded>({ group: '', version: 'v1', plural: 'pods' }, { ...children, transform: trimPod });
-  const services = manager.informer<Kinded>({ group: '', version: 'v1', plural: 'services' }, { ...children, transform: trimService });
-  const configMaps = manager.informer<Kinded>({ group: '', version: 'v1', plural: 'configmaps' }, { ...children, transform: trimConfigMap });
-  const pvcs = manager.informer<Kinded>({ group: '', version: 'v1', plural: 'persistentvolumeclaims' }, { ...children, transform: trimClaim });
+  const services = manager.informer<Kinded>(childResources.Service, { ...children, transform: trimService });
+  const configMaps = manager.informer<Kinded>(childResources.ConfigMap, { ...children, transform: trimConfigMap });
+  const pvcs = manager.informer<Kinded>(childResources.PersistentVolumeClaim, { ...children, transform: trimClaim });
   const caches: Record<string, Informer<Kinded>> = { Job: workerJobs, Service: services, ConfigMap: configMaps, PersistentVolumeClaim: pvcs };
   // Pods by their batch Job, and worker Jobs by their TrainingJob: a reconcile looks up its own
   // children instead of scanning the namespace (quadratic over a wave of thousands of jobs).
@@ -208,7 +217,7 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     const conditions = setCondition(job.status?.conditions ?? [], { type: CONDITION_STALLED, status: 'True', reason: 'InvalidSpec', message, observedGeneration: job.metadata?.generation }, now().toISOString());
     const status = withSource({ ...job.status, state: job.status?.state ?? 'Pending', conditions, observedGeneration: job.metadata?.generation }, job);
     if (!deepEqual(status, job.status ?? {})) {
-      await custom.patchNamespacedCustomObjectStatus({ group: GROUP, version: V1, namespace: job.metadata!.namespace!, plural: TRAININGJOB_PLURAL, name: job.metadata!.name!, body: { status } }, merge);
+      await patchStatus(job, status);
       await events.record(involved(job), 'Warning', 'InvalidSpec', message);
     }
   }
@@ -264,12 +273,14 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
   }
 
   async function applyChild(kind: string, namespace: string, name: string, body: Child): Promise<Child | undefined> {
-    const params = { name, namespace, body: body as never, fieldManager: FIELD_MANAGER, force: true };
-    if (kind === 'Job') return batch.patchNamespacedJob(params, apply);
-    if (kind === 'Service') return core.patchNamespacedService(params, apply);
-    if (kind === 'ConfigMap') return core.patchNamespacedConfigMap(params, apply);
-    if (kind === 'PersistentVolumeClaim') return core.patchNamespacedPersistentVolumeClaim(params, apply);
-    return undefined;
+    const resource = childResources[kind as ChildKind];
+    if (!resource) return undefined;
+    return manager.request<Child>({ method: 'PATCH', path: objectPath({ ...resource, namespace }, name), query: { fieldManager: FIELD_MANAGER, force: true }, body, contentType: PatchStrategy.ServerSideApply });
+  }
+
+  function patchStatus(job: TrainingJob, status: TrainingJobStatus): Promise<unknown> {
+    const path = `${objectPath({ group: GROUP, version: V1, plural: TRAININGJOB_PLURAL, namespace: job.metadata!.namespace! }, job.metadata!.name!)}/status`;
+    return manager.request({ method: 'PATCH', path, body: { status }, contentType: PatchStrategy.MergePatch });
   }
 
   async function deleteStaleWorkerJobs(job: TrainingJob, currentName: string, log: Logger): Promise<void> {
@@ -298,9 +309,7 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     const status = withSource(computed, job);
     const namespace = job.metadata!.namespace!;
     const name = job.metadata!.name!;
-    if (!deepEqual(status, job.status ?? {})) {
-      await custom.patchNamespacedCustomObjectStatus({ group: GROUP, version: V1, namespace, plural: TRAININGJOB_PLURAL, name, body: { status } }, merge);
-    }
+    if (!deepEqual(status, job.status ?? {})) await patchStatus(job, status);
     for (const e of happened) {
       await events.record(involved(job), e.type, e.reason, e.message);
       // Once per job: a reconcile that reads a stale status derives the same transition again.

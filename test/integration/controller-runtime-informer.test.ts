@@ -2,9 +2,9 @@
 // watch, an apiserver restart, owner-mapped keys, and the shared client rate limiter.
 import t from 'tap';
 import { pino } from 'pino';
-import { CoreV1Api, KubeConfig, setHeaderOptions, type V1ConfigMap } from '@kubernetes/client-node';
+import { CoreV1Api, setHeaderOptions, type V1ConfigMap } from '@kubernetes/client-node';
 import { controlPlaneFor, eventually } from '../harness/tap.ts';
-import { startTcpProxy } from '../harness/tcp-proxy.ts';
+import { startTcpProxy, viaServer } from '../harness/tcp-proxy.ts';
 import { createInformer, type Informer } from '../../controller/runtime/informer.ts';
 import { createManager, watchOf } from '../../controller/runtime/manager.ts';
 import { controllerOwnerKey, type KubeObject } from '../../controller/runtime/kube-object.ts';
@@ -191,14 +191,3 @@ t.test('a manager maps child events to owner keys and rate-limits its clients', 
   t.equal(mgr.isLeader(), false);
 });
 
-function viaServer(kc: KubeConfig, server: string): KubeConfig {
-  const out = new KubeConfig();
-  const cluster = kc.getCurrentCluster()!;
-  out.loadFromOptions({
-    clusters: [{ ...cluster, server }],
-    users: kc.users,
-    contexts: kc.contexts,
-    currentContext: kc.currentContext,
-  });
-  return out;
-}

@@ -4,7 +4,7 @@ import t from 'tap';
 import { pino } from 'pino';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { controlPlaneFor, eventually } from '../harness/tap.ts';
-import { startTcpProxy } from '../harness/tcp-proxy.ts';
+import { startTcpProxy, viaServer } from '../harness/tcp-proxy.ts';
 import { createManager, LeadershipLostError, watchOf, type Manager } from '../../controller/runtime/manager.ts';
 import { startLeaderElection, microTime, type Lease, type LeaderElection } from '../../controller/runtime/leader-election.ts';
 import { requestJson, statusCode } from '../../controller/runtime/json-request.ts';
@@ -26,11 +26,6 @@ function watchLeaders(isLeader: Array<() => boolean>): { overlaps: () => number;
   return { overlaps: () => overlaps, stop: () => clearInterval(timer) };
 }
 
-function viaServer(kc: KubeConfig, server: string): KubeConfig {
-  const cluster = kc.getCurrentCluster()!;
-  kc.loadFromOptions({ clusters: [{ ...cluster, server }], users: kc.users, contexts: kc.contexts, currentContext: kc.currentContext });
-  return kc;
-}
 
 interface Replica { mgr: Manager; ctrl: AbortController; running: Promise<void>; reconciles: string[] }
 
