@@ -2,13 +2,18 @@
 //  - closedLoop: autocannon, N connections each sending its next request as soon as the previous
 //    answer arrives (max throughput). Latencies are taken from autocannon's per-response event in
 //    fractional ms (its own histogram keeps whole ms, too coarse here).
-//  - fixedRate: open loop at a fixed rate, each request sent at its scheduled time over a
-//    keep-alive pool, latency measured from the scheduled time (so a stalled server cannot hide
-//    its queueing: no coordinated omission). autocannon's rate mode is not used for this: it
-//    lets each connection send its per-second quota back to back at the start of every second,
-//    which measures bursts, not a steady rate.
+//  - openLoop: vegeta (Go, its own process) at a constant rate, open loop: its pacer keeps the
+//    schedule and its worker pool grows without bound, so a slow server cannot slow the sending.
+//    Latency is from vegeta's actual send to the answer's last byte. It replaced a Node generator
+//    in the bench process whose own timer lateness, GC and pool growth showed up in the tail.
+//    autocannon's rate mode is not used: it sends each connection's per-second quota back to
+//    back at the start of every second, which measures bursts, not a steady rate.
 import autocannon from 'autocannon';
-import { Agent, request } from 'node:https';
+import { spawn } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { type Agent, request } from 'node:https';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { summarize } from './stats.ts';
 
 export interface Target {
@@ -72,49 +77,89 @@ export function closedLoop(target: Target, bodies: readonly string[], opts: { co
   });
 }
 
-export async function fixedRate(target: Target, bodies: readonly string[], opts: { rate: number; seconds: number; maxSockets?: number }): Promise<LoadResult> {
-  assertLoopback(target.origin);
-  const url = new URL(target.origin);
-  const agent = new Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 64, ca: target.ca });
-  const total = Math.round(opts.rate * opts.seconds);
-  const latencies: number[] = [];
-  let errors = 0;
-  let sent = 0;
-  let done = 0;
-  const t0 = performance.now();
-  const interval = 1000 / opts.rate;
-  await new Promise<void>((resolve) => {
-    const finish = (): void => {
-      if (++done === total) resolve();
-    };
-    const send = (i: number): void => {
-      const scheduled = t0 + i * interval;
-      const body = bodies[i % bodies.length]!;
-      const req = request({ host: url.hostname, port: url.port, path: target.path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-        res.on('data', () => {});
-        res.on('end', () => {
-          if (res.statusCode === 200) latencies.push(performance.now() - scheduled);
-          else errors++;
-          finish();
-        });
-      });
-      req.setTimeout(10_000, () => req.destroy(new Error('timeout')));
-      req.on('error', () => {
-        errors++;
-        finish();
-      });
-      req.end(body);
-    };
-    const tick = (): void => {
-      const due = Math.min(total, Math.floor((performance.now() - t0) / interval) + 1);
-      while (sent < due) send(sent++);
-      if (sent < total) setTimeout(tick, 1);
-    };
-    tick();
+/** Nanoseconds since the epoch of an RFC 3339 timestamp with up to 9 fractional digits (vegeta's). */
+function epochNs(rfc3339: string): number {
+  const m = /^(.*?)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(rfc3339);
+  if (!m) throw new Error(`vegeta timestamp not understood: ${rfc3339}`);
+  return Date.parse(`${m[1]}${m[3]}`) * 1e6 + Number((m[2] ?? '').padEnd(9, '0'));
+}
+
+function runTool(bin: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => void (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${bin} ${args[0]} exited with ${code}: ${stderr.trim()}`))));
   });
-  const seconds = (performance.now() - t0) / 1000;
-  agent.destroy();
-  return result(latencies, sent, errors, seconds);
+}
+
+interface VegetaResult {
+  seq: number;
+  code: number;
+  timestamp: string;
+  /** ns */
+  latency: number;
+  error: string;
+  /** base64 */
+  body: string;
+}
+
+export interface OpenLoopResult extends LoadResult {
+  /** How late vegeta sent, vs its schedule (request n at n / rate after the first), p99 in ms. */
+  sendLagP99: number;
+  /** 200 answers whose body `accept` refused (counted in errors, not ok). */
+  malformed: number;
+}
+
+/** vegeta attack at a constant rate over HTTP/1.1 keep-alive; every 200 body must pass `accept`. */
+export async function openLoop(
+  target: Target,
+  bodies: readonly string[],
+  opts: { vegeta: string; rate: number; seconds: number; dir: string; accept: (body: string) => boolean },
+): Promise<OpenLoopResult> {
+  assertLoopback(target.origin);
+  const url = `${target.origin}${target.path}`;
+  const targetsPath = join(opts.dir, 'vegeta-targets.jsonl');
+  const caPath = join(opts.dir, 'vegeta-ca.pem');
+  const resultsPath = join(opts.dir, 'vegeta-results.gob');
+  const header = { 'Content-Type': ['application/json'] };
+  writeFileSync(targetsPath, bodies.map((b) => JSON.stringify({ method: 'POST', url, header, body: Buffer.from(b).toString('base64') })).join('\n') + '\n');
+  writeFileSync(caPath, target.ca);
+  try {
+    await runTool(opts.vegeta, ['attack', '-format=json', `-targets=${targetsPath}`, `-rate=${opts.rate}/1s`, `-duration=${opts.seconds}s`,
+      `-root-certs=${caPath}`, '-keepalive=true', '-http2=false', `-output=${resultsPath}`]);
+    // Per-request results (exact percentiles of the 200s only; `vegeta report` estimates them over every answer).
+    const encoder = spawn(opts.vegeta, ['encode', '-to=json', resultsPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise<number | null>((resolve, reject) => {
+      encoder.on('error', reject);
+      encoder.on('close', resolve);
+    });
+    const latencies: number[] = [];
+    const sends: { seq: number; at: number }[] = [];
+    let errors = 0;
+    let malformed = 0;
+    let end = 0;
+    for await (const line of createInterface({ input: encoder.stdout })) {
+      if (!line) continue;
+      const r = JSON.parse(line) as VegetaResult;
+      const at = epochNs(r.timestamp);
+      sends.push({ seq: r.seq, at });
+      end = Math.max(end, at + r.latency);
+      if (r.code !== 200 || r.error) errors++;
+      else if (!opts.accept(Buffer.from(r.body, 'base64').toString('utf8'))) malformed++;
+      else latencies.push(r.latency / 1e6);
+    }
+    const code = await exited;
+    if (code !== 0) throw new Error(`vegeta encode exited with ${code}`);
+    if (!sends.length) throw new Error(`vegeta sent nothing to ${url}`);
+    const first = sends.reduce((m, s) => Math.min(m, s.at), Infinity);
+    const lag = sends.map((s) => (s.at - first - (s.seq * 1e9) / opts.rate) / 1e6).sort((a, b) => a - b);
+    const seconds = (end - first) / 1e9;
+    return { ...result(latencies, sends.length, errors + malformed, seconds), sendLagP99: percentile(lag, 0.99), malformed };
+  } finally {
+    for (const p of [resultsPath, targetsPath, caPath]) rmSync(p, { force: true });
+  }
 }
 
 /** One request, for the agreement pass: the parsed JSON answer. */

@@ -13,10 +13,10 @@ interface Snapshot {
   tree: Map<number, number>;
 }
 
-function procStat(pid: number): { ppid: number; jiffies: number } | undefined {
+function procStat(pid: number): { ppid: number; jiffies: number; reaped: number } | undefined {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return { ppid: Number(fields[1]), jiffies: Number(fields[11]) + Number(fields[12]) };
+    return { ppid: Number(fields[1]), jiffies: Number(fields[11]) + Number(fields[12]), reaped: Number(fields[13]) + Number(fields[14]) };
   } catch {
     return undefined;
   }
@@ -29,7 +29,7 @@ export function cpuSecondsOf(pid: number): number {
 }
 
 function ownTree(): Map<number, number> {
-  const all = new Map<number, { ppid: number; jiffies: number }>();
+  const all = new Map<number, { ppid: number; jiffies: number; reaped: number }>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     const s = procStat(Number(name));
@@ -43,7 +43,8 @@ function ownTree(): Map<number, number> {
     }
     return false;
   };
-  for (const [pid, s] of all) if (inTree(pid)) tree.set(pid, s.jiffies);
+  // With the CPU of children already reaped (e.g. a load generator that has exited), counted once below.
+  for (const [pid, s] of all) if (inTree(pid)) tree.set(pid, s.jiffies + s.reaped);
   return tree;
 }
 
@@ -69,6 +70,8 @@ export function startMeter(): () => MachineLoad {
     const seconds = (b.at - a.at) / 1000;
     let ours = 0;
     for (const [pid, j] of b.tree) ours += j - (a.tree.get(pid) ?? 0);
+    // A child gone since `a` is now in its parent's reaped time; subtract what `a` already had of it.
+    for (const [pid, j] of a.tree) if (!b.tree.has(pid)) ours -= j;
     const cores = (j: number): number => j / HZ / seconds;
     const busy = cores(b.busy - a.busy);
     return { seconds, busy, ours: cores(ours), others: Math.max(0, busy - cores(ours)), steal: cores(b.steal - a.steal) };

@@ -47,6 +47,8 @@ export const binarySpecs: readonly BinarySpec[] = [
   { name: 'argocd', module: 'argocd', pkg: 'github.com/argoproj/argo-cd/v3/cmd', version: 'v3.2.11', ldflags: ['-X github.com/argoproj/argo-cd/v3/common.version=3.2.11', '-X github.com/argoproj/argo-cd/v3/common.kubectlVersion=v0.34.0'] },
   // Open Policy Agent, for the side-by-side admission benchmark (bench/admission.bench.ts).
   { name: 'opa', module: 'opa', pkg: '.', version: 'v1.22.2', benchOnly: true },
+  // vegeta, the admission benchmark's open-loop load generator: a Go pacer that keeps the schedule whatever the server does.
+  { name: 'vegeta', module: 'vegeta', pkg: 'github.com/tsenart/vegeta/v12', version: 'v12.13.0', benchOnly: true },
 ];
 
 export function cacheRoot(): string {
