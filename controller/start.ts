@@ -13,6 +13,8 @@ import { leaderGpuQuotas } from './gpu-quota.ts';
 import { createControllerMetrics, type ControllerMetrics } from './metrics.ts';
 import { createManager, LeadershipLostError, requestJson, type KubeObject, type Manager } from './runtime/index.ts';
 import { registerTrainingJobController } from './trainingjob/reconciler.ts';
+// One name for the lease, the user agent and the events' source component.
+const CONTROLLER = 'trainingjob-controller';
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
@@ -68,14 +70,14 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   const manager = createManager({
     kubeConfig: opts.kubeConfig,
     logger: log,
-    ...(opts.leaderElection ? { leaderElection: { name: 'trainingjob-controller', ...opts.leaderElection } } : {}),
+    ...(opts.leaderElection ? { leaderElection: { name: CONTROLLER, ...opts.leaderElection } } : {}),
     ...(opts.clientQps ? { clientQps: opts.clientQps } : {}),
     ...(opts.clientBurst ? { clientBurst: opts.clientBurst } : {}),
-    userAgent: 'trainingjob-controller',
+    userAgent: CONTROLLER,
   });
   const metrics = createControllerMetrics({ gpuQuotas: leaderGpuQuotas(manager) });
   // Events get their own client: they must not queue behind reconciles for the shared rate limiter.
-  const events = backgroundEvents(createEventRecorder({ request: (req) => requestJson(opts.kubeConfig, { userAgent: 'trainingjob-controller', ...req }), component: 'trainingjob-controller', logger: log }));
+  const events = backgroundEvents(createEventRecorder({ request: (req) => requestJson(opts.kubeConfig, { userAgent: CONTROLLER, ...req }), component: CONTROLLER, logger: log }));
   registerTrainingJobController({
     manager, metrics, events,
     ...(opts.workers ? { workers: opts.workers } : {}),

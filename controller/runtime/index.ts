@@ -1,7 +1,7 @@
 // The controller runtime's public surface: what reconcilers and the CLI import.
 export { createManager, watchOf, LeadershipLostError } from './manager.ts';
 export type { Manager, ManagerOptions, LeaderElectionConfig, ControllerSpec, Controller, WatchSpec, ReconcileContext, InformerRequest } from './manager.ts';
-export { createInformer, resourcePath } from './informer.ts';
+export { createInformer, objectPath, resourcePath } from './informer.ts';
 export type { Informer, InformerOptions, EventHandlers, ResourceRef, InformerStats, CacheTransform } from './informer.ts';
 export { createWorkQueue } from './work-queue.ts';
 export type { WorkQueue, WorkQueueOptions, ReconcileResult, ReconcileOutcome, QueueMetrics } from './work-queue.ts';

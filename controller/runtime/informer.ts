@@ -22,6 +22,8 @@ export function resourcePath({ group, version, plural, namespace }: ResourceRef)
   return namespace ? `${base}/namespaces/${encodeURIComponent(namespace)}/${plural}` : `${base}/${plural}`;
 }
 
+export const objectPath = (resource: ResourceRef, name: string): string => `${resourcePath(resource)}/${encodeURIComponent(name)}`;
+
 export interface EventHandlers<T extends KubeObject> {
   add?(obj: T): void;
   /** Also called with `oldObj === obj` on every resync. */

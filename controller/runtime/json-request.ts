@@ -13,19 +13,23 @@ export interface JsonRequest {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   contentType?: string;
+  /** Default 30 s. */
   timeoutMs?: number;
   signal?: AbortSignal;
   userAgent?: string;
 }
 
 // One keep-alive pool per KubeConfig: a TLS handshake per request cost the apiserver more than the request.
+// TLS options travel with each request, not the pool: a rotated client certificate gets its own sockets.
 const pools = new WeakMap<KubeConfig, HttpAgent>();
+// Idle sockets are closed before the apiserver's own idle timeout (90 s) can reset them under a request.
+const IDLE_SOCKET_MS = 60_000;
+const DEFAULT_TIMEOUT_MS = 30_000;
 
-function poolFor(kubeConfig: KubeConfig, opts: RequestOptions, plain: boolean): HttpAgent {
+function poolFor(kubeConfig: KubeConfig, plain: boolean): HttpAgent {
   let pool = pools.get(kubeConfig);
   if (!pool) {
-    const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = opts;
-    pool = plain ? new HttpAgent({ keepAlive: true }) : new HttpsAgent({ keepAlive: true, ca, cert, key, pfx, passphrase, rejectUnauthorized, servername });
+    pool = plain ? new HttpAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS }) : new HttpsAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS });
     pools.set(kubeConfig, pool);
   }
   return pool;
@@ -49,12 +53,13 @@ export async function requestJson<T>(kubeConfig: KubeConfig, req: JsonRequest): 
     ...(payload ? { 'content-type': req.contentType ?? 'application/json', 'content-length': payload.length } : {}),
   };
   // Through a proxy, client-node's own agent; its direct agent does not keep connections alive.
-  if (!cluster.proxyUrl) opts.agent = poolFor(kubeConfig, opts, plain);
+  if (!cluster.proxyUrl) opts.agent = poolFor(kubeConfig, plain);
   try {
     return await send<T>(url, opts, req, payload, plain);
   } catch (err) {
-    // A pooled connection the server closed while idle fails at once; the request never reached it.
-    if (err instanceof StaleConnectionError) return send<T>(url, opts, req, payload, plain);
+    // A reused connection reset before any answer: most likely closed while idle, but the server may have
+    // acted on the request, so only methods that are safe to repeat are sent again (a POST would 409).
+    if (err instanceof StaleConnectionError && opts.method !== 'POST') return send<T>(url, opts, req, payload, plain);
     throw err;
   }
 }
@@ -63,7 +68,8 @@ class StaleConnectionError extends Error {}
 
 function send<T>(url: URL, opts: RequestOptions, req: JsonRequest, payload: Buffer | undefined, plain: boolean): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const r: ClientRequest = (plain ? httpRequest : httpsRequest)(url, { ...opts, signal: req.signal, timeout: req.timeoutMs }, (res) => {
+    const timeoutMs = req.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const r: ClientRequest = (plain ? httpRequest : httpsRequest)(url, { ...opts, signal: req.signal, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', reject);
@@ -81,7 +87,7 @@ function send<T>(url: URL, opts: RequestOptions, req: JsonRequest, payload: Buff
         reject(new ApiException(code, message, body, res.headers as Record<string, string>));
       });
     });
-    r.on('timeout', () => r.destroy(new Error(`request to ${req.path} timed out after ${req.timeoutMs} ms`)));
+    r.on('timeout', () => r.destroy(new Error(`request to ${req.path} timed out after ${timeoutMs} ms`)));
     r.on('error', (err: NodeJS.ErrnoException) => reject(r.reusedSocket && err.code === 'ECONNRESET' ? new StaleConnectionError(err.message) : err));
     r.end(payload);
   });

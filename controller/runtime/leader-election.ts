@@ -5,7 +5,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { sleep, systemClock, type Clock } from './clock.ts';
-import { createInformer, type Informer } from './informer.ts';
+import { createInformer, objectPath, resourcePath, type Informer, type ResourceRef } from './informer.ts';
 import { requestJson, statusCode } from './json-request.ts';
 
 export interface LeaseSpec {
@@ -70,8 +70,9 @@ export function startLeaderElection(opts: LeaderElectionOptions): LeaderElection
     throw new Error(`leader election needs leaseDuration > renewDeadline > retryPeriod (got ${leaseDurationMs}/${renewDeadlineMs}/${retryPeriodMs} ms)`);
   }
   const log = opts.logger.child({ lease: `${opts.namespace}/${opts.name}`, identity: opts.identity });
-  const collection = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(opts.namespace)}/leases`;
-  const leasePath = `${collection}/${encodeURIComponent(opts.name)}`;
+  const leases: ResourceRef = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', namespace: opts.namespace };
+  const collection = resourcePath(leases);
+  const leasePath = objectPath(leases, opts.name);
 
   let observed: Lease | undefined;
   let observedAt = 0;
@@ -231,7 +232,7 @@ export function startLeaderElection(opts: LeaderElectionOptions): LeaderElection
   if (opts.watchLease !== false) {
     informer = createInformer<Lease>({
       kubeConfig: opts.kubeConfig,
-      resource: { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', namespace: opts.namespace },
+      resource: leases,
       fieldSelector: `metadata.name=${opts.name}`,
       logger: log,
       clock,

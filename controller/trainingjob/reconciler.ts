@@ -9,7 +9,7 @@ import { deepEqual } from '../../api/json.ts';
 import type { EventRecorder } from '../events.ts';
 import { forgetJob, recordJobGauges, type ControllerMetrics } from '../metrics.ts';
 import { controllerOwnerKey, objectKey, settleAll, splitKey, watchOf, type KubeObject, type Manager, type ReconcileContext, type ReconcileResult } from '../runtime/index.ts';
-import { resourcePath, type Informer, type ResourceRef } from '../runtime/index.ts';
+import { objectPath, type Informer, type ResourceRef } from '../runtime/index.ts';
 import { trimClaim, trimConfigMap, trimPod, trimService, trimTrainingJob, trimWorkerJob } from './cache-transforms.ts';
 import { childDrift } from './child-drift.ts';
 import { setCondition } from './conditions.ts';
@@ -49,7 +49,6 @@ const childResources: Record<ChildKind, ResourceRef> = {
   ConfigMap: { group: '', version: 'v1', plural: 'configmaps' },
   PersistentVolumeClaim: { group: '', version: 'v1', plural: 'persistentvolumeclaims' },
 };
-const objectPath = (resource: ResourceRef, name: string): string => `${resourcePath(resource)}/${encodeURIComponent(name)}`;
 
 // Informers hold objects as the API sends them (timestamps as strings), so children are read as plain objects.
 type Kinded = KubeObject & { kind: string; apiVersion: string; spec?: unknown; status?: Record<string, unknown> };
