@@ -203,6 +203,10 @@ interface FreshProcess {
   fillCpuSeconds: number;
   /** CPU over 10 s once settled (progress re-reads of Running jobs). */
   steadyCores: number;
+  /** V8 heap used / total and external, from the controller's metrics at the end: what of the RSS is live data. */
+  heapUsedMb: number;
+  heapTotalMb: number;
+  externalMb: number;
 }
 
 interface BurstResult {
@@ -409,7 +413,13 @@ async function runSetting(s: Setting, steady: boolean): Promise<{ burst: BurstRe
       await sleep(10_000);
       const rssKb = summarize(restartRss.stop().samples).median;
       const steadyCores = (cpuSecondsOf(pid2) - cpu0) / 10;
-      return { flags: flags.join(' ') || 'none', syncSeconds, reconcileAllSeconds: reconcileAll, rssKb, peakKb: memoryOf(pid2)?.hwmKb ?? NaN, fillCpuSeconds: cpuFill, steadyCores };
+      const heap = await controller.scrape();
+      return {
+        flags: flags.join(' ') || 'none', syncSeconds, reconcileAllSeconds: reconcileAll, rssKb, peakKb: memoryOf(pid2)?.hwmKb ?? NaN, fillCpuSeconds: cpuFill, steadyCores,
+        heapUsedMb: metricSum(heap, 'trainingjob_controller_nodejs_heap_size_used_bytes') / 2 ** 20,
+        heapTotalMb: metricSum(heap, 'trainingjob_controller_nodejs_heap_size_total_bytes') / 2 ** 20,
+        externalMb: metricSum(heap, 'trainingjob_controller_nodejs_external_memory_bytes') / 2 ** 20,
+      };
     };
     sr.restart = await fresh(defaultNodeFlags(), 'restart');
     // Other V8 flag sets, each in a fresh process against the same jobs: what they save and what they cost.
@@ -489,14 +499,15 @@ export const controllerScaleSuite: Suite = {
           `| fresh controller process against the ${cachedJobs.toLocaleString('en-US')} jobs: start → caches synced (/readyz) / → ${cachedJobs.toLocaleString('en-US')} reconciles | ${sec(st!.restart.syncSeconds)} / ${sec(st!.restart.reconcileAllSeconds)} |`,
           `| fresh process: RSS ${settleMs / 1000} s after its first reconcile wave / its peak (VmHWM) | ${mb(st!.restart.rssKb)} / ${mb(st!.restart.peakKb)} |`,
           `| fresh process: CPU until every job was reconciled / at steady state | ${st!.restart.fillCpuSeconds.toFixed(1)} s / ${st!.restart.steadyCores.toFixed(2)} cores |`,
+          `| fresh process: V8 heap used / total; external (buffers) | ${st!.restart.heapUsedMb.toFixed(0)} MB / ${st!.restart.heapTotalMb.toFixed(0)} MB; ${st!.restart.externalMb.toFixed(0)} MB |`,
         ] : []),
         '',
         ...(st!.variants.length && st!.restart ? [
           `Node/V8 flags of the controller process, each in a fresh process against the same ${cachedJobs.toLocaleString('en-US')} jobs (the first row is the default):`,
           '',
-          '| node flags | RSS after the first wave (peak) | CPU until all reconciled | → all reconciled | CPU at steady state |',
-          '|---|---|---|---|---|',
-          ...[st!.restart, ...st!.variants].map((v) => `| \`${v.flags}\` | ${mb(v.rssKb)} (${mb(v.peakKb)}) | ${v.fillCpuSeconds.toFixed(1)} s | ${sec(v.reconcileAllSeconds)} | ${v.steadyCores.toFixed(2)} cores |`),
+          '| node flags | RSS after the first wave (peak) | V8 heap used / total | CPU until all reconciled | → all reconciled | CPU at steady state |',
+          '|---|---|---|---|---|---|',
+          ...[st!.restart, ...st!.variants].map((v) => `| \`${v.flags}\` | ${mb(v.rssKb)} (${mb(v.peakKb)}) | ${v.heapUsedMb.toFixed(0)} / ${v.heapTotalMb.toFixed(0)} MB | ${v.fillCpuSeconds.toFixed(1)} s | ${sec(v.reconcileAllSeconds)} | ${v.steadyCores.toFixed(2)} cores |`),
           '',
         ] : []),
         `Noise while growing and sampling: ${describeLoad(st!.load)}.`,

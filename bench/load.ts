@@ -126,11 +126,13 @@ export async function openLoop(
   const header = { 'Content-Type': ['application/json'] };
   writeFileSync(targetsPath, bodies.map((b) => JSON.stringify({ method: 'POST', url, header, body: Buffer.from(b).toString('base64') })).join('\n') + '\n');
   writeFileSync(caPath, target.ca);
+  let stopEncoder = (): void => {};
   try {
     await runTool(opts.vegeta, ['attack', '-format=json', `-targets=${targetsPath}`, `-rate=${opts.rate}/1s`, `-duration=${opts.seconds}s`,
       `-root-certs=${caPath}`, '-keepalive=true', '-http2=false', `-output=${resultsPath}`]);
     // Per-request results (exact percentiles of the 200s only; `vegeta report` estimates them over every answer).
     const encoder = spawn(opts.vegeta, ['encode', '-to=json', resultsPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+    stopEncoder = () => void encoder.kill();
     const exited = new Promise<number | null>((resolve, reject) => {
       encoder.on('error', reject);
       encoder.on('close', resolve);
@@ -158,6 +160,8 @@ export async function openLoop(
     const seconds = (end - first) / 1e9;
     return { ...result(latencies, sends.length, errors + malformed, seconds), sendLagP99: percentile(lag, 0.99), malformed };
   } finally {
+    // A result that failed to parse leaves the encoder blocked on a full pipe.
+    stopEncoder();
     for (const p of [resultsPath, targetsPath, caPath]) rmSync(p, { force: true });
   }
 }

@@ -74,6 +74,9 @@ export function startMeter(): () => MachineLoad {
     for (const [pid, j] of a.tree) if (!b.tree.has(pid)) ours -= j;
     const cores = (j: number): number => j / HZ / seconds;
     const busy = cores(b.busy - a.busy);
+    // Per-process times and /proc/stat tick on different clocks: ours can read a few % above busy.
+    // A grandchild reaped by init after its parent exited drops out: ours may undercount, never below 0.
+    ours = Math.max(0, ours);
     return { seconds, busy, ours: cores(ours), others: Math.max(0, busy - cores(ours)), steal: cores(b.steal - a.steal) };
   };
 }
