@@ -73,7 +73,7 @@ export async function startControllerProcess(cp: ControlPlane, s: ControllerSett
     command: process.execPath,
     args: [
       ...nodeFlags.filter((f) => !isEnvSetting(f)),
-      runner, '--kubeconfig', cp.kubeconfigPath, '--no-leader-elect',
+      runner, '--kubeconfig', cp.kubeconfigPath, '--no-leader-elect', '--loopback-only',
       '--metrics-addr', '127.0.0.1:0', '--health-addr', '127.0.0.1:0', '--hooks-addr', '127.0.0.1:0',
       '--client-qps', String(s.qps), '--client-burst', String(s.burst), '--workers', String(s.workers), ...extraArgs,
     ],

@@ -13,6 +13,7 @@ import { installPlatform, type Platform } from '../test/harness/platform.ts';
 import { createVolumePool } from '../test/harness/volumes.ts';
 import { startGitServer, type GitServer } from '../test/harness/git-server.ts';
 import { startController, type RunningController } from '../controller/start.ts';
+import type { NonLoopbackDialError } from '../controller/runtime/index.ts';
 import { CoreV1Api } from '@kubernetes/client-node';
 import type { Logger } from './logger.ts';
 import { createLogger } from './logger.ts';
@@ -110,8 +111,8 @@ function exportLines(state: ClusterState): string {
 }
 
 /** The controller on 127.0.0.1:8080/8081 as in a deployment, or on free ports when those are taken. */
-async function startControllerOnPreferredPorts(cp: ControlPlane, log: Logger): Promise<RunningController> {
-  const start = (metricsAddress: string, healthAddress: string) => startController({ kubeConfig: cp.kubeConfig(), logger: log, metricsAddress, healthAddress, hooksAddress: '127.0.0.1:0', gitCacheDir: join(cp.dir, 'git-cache'), progressIntervalMs: 5000 });
+async function startControllerOnPreferredPorts(cp: ControlPlane, log: Logger, onNonLoopbackDial: (err: NonLoopbackDialError) => void): Promise<RunningController> {
+  const start = (metricsAddress: string, healthAddress: string) => startController({ kubeConfig: cp.kubeConfig(), logger: log, metricsAddress, healthAddress, hooksAddress: '127.0.0.1:0', gitCacheDir: join(cp.dir, 'git-cache'), progressIntervalMs: 5000, onNonLoopbackDial });
   try {
     return await start('127.0.0.1:8080', '127.0.0.1:8081');
   } catch (err) {
@@ -239,14 +240,14 @@ async function serve(args: string[]): Promise<number> {
   let platform: Platform | undefined;
   let controller: RunningController | undefined;
   let gitServer: GitServer | undefined;
-  const shutdown = async (signal: string): Promise<void> => {
+  const shutdown = async (signal: string, code = 0): Promise<void> => {
     log.info({ signal }, 'stopping local cluster');
     await gitServer?.stop();
     await controller?.stop();
     await platform?.stop();
     await cp?.stop();
     rmSync(statePath(dir), { force: true });
-    process.exit(0);
+    process.exit(code);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
@@ -263,7 +264,11 @@ async function serve(args: string[]): Promise<number> {
       // No storage provisioner here: checkpoint PVCs bind to these.
       await createVolumePool(cp.kubeConfig().makeApiClient(CoreV1Api), 20);
       progress('starting the TrainingJob controller');
-      controller = await startControllerOnPreferredPorts(cp, log);
+      // This cluster's addresses are all loopback: a dial elsewhere means it is broken, so it stops, saying why.
+      controller = await startControllerOnPreferredPorts(cp, log, (err) => {
+        log.fatal({ target: err.target, purpose: err.purpose }, err.message);
+        void shutdown('NonLoopbackDial', 3);
+      });
       // Somewhere to push job repositories to, as a team would to its Git hosting.
       gitServer = await startGitServer({ root: join(dir, 'git') });
     }

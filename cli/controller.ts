@@ -2,10 +2,10 @@
 import { parseArgs } from 'node:util';
 import { loadKubeConfig } from '../controller/runtime/kubeconfig.ts';
 import { WEBHOOK_SERVICE } from '../api/group.ts';
-import { DEFAULT_CLIENT_BURST, DEFAULT_CLIENT_QPS, LeadershipLostError } from '../controller/runtime/index.ts';
+import { DEFAULT_CLIENT_BURST, DEFAULT_CLIENT_QPS, LeadershipLostError, type NonLoopbackDialError } from '../controller/runtime/index.ts';
 import { startController } from '../controller/start.ts';
 import { DEFAULT_WORKERS } from '../controller/trainingjob/reconciler.ts';
-import { createLogger } from './logger.ts';
+import { createLogger, type Logger } from './logger.ts';
 import { UsageError } from './usage.ts';
 
 // The platform's namespace, from api/ and not webhook/registration.ts: that one loads the whole webhook (fastify routes, ajv, policies).
@@ -25,6 +25,8 @@ const help = `usage: trainingjob controller [options]
   --workers N                TrainingJobs reconciled in parallel (default ${DEFAULT_WORKERS}; a reconcile mostly
                              waits on the apiserver, and --client-qps is what bounds its load)
   --kubeconfig FILE          default: $KUBECONFIG, else the in-cluster service account
+  --loopback-only            for local clusters and tests: exit (code 3) rather than dial a pod IP or a
+                             JobRepository host outside 127.0.0.0/8 and ::1
 
 Exits 0 on SIGTERM after finishing in-flight work and releasing the Lease; exits 1 if the Lease is
 lost, so two replicas never act at once.`;
@@ -34,6 +36,14 @@ function count(value: string | undefined, flag: string, fallback: number): numbe
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a whole number ≥ 1, got "${value}"`);
   return n;
+}
+
+/** A dial outside loopback is a broken local cluster or test: stop loudly instead of retrying. */
+export function exitOnNonLoopbackDial(log: Logger): (err: NonLoopbackDialError) => void {
+  return (err) => {
+    log.fatal({ target: err.target, purpose: err.purpose }, err.message);
+    process.exit(3);
+  };
 }
 
 export async function controllerCommand(args: string[]): Promise<number> {
@@ -50,6 +60,7 @@ export async function controllerCommand(args: string[]): Promise<number> {
       'client-burst': { type: 'string' },
       workers: { type: 'string' },
       kubeconfig: { type: 'string' },
+      'loopback-only': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -70,6 +81,7 @@ export async function controllerCommand(args: string[]): Promise<number> {
     clientQps: count(values['client-qps'], '--client-qps', DEFAULT_CLIENT_QPS),
     clientBurst: count(values['client-burst'], '--client-burst', DEFAULT_CLIENT_BURST),
     workers: count(values.workers, '--workers', DEFAULT_WORKERS),
+    ...(values['loopback-only'] ? { onNonLoopbackDial: exitOnNonLoopbackDial(log) } : {}),
   });
   const stop = (signal: string) => {
     log.info({ signal }, 'shutting down');

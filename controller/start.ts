@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { backgroundEvents, createEventRecorder } from './events.ts';
 import { leaderGpuQuotas } from './gpu-quota.ts';
 import { createControllerMetrics, type ControllerMetrics } from './metrics.ts';
-import { createManager, LeadershipLostError, requestJson, type KubeObject, type Manager } from './runtime/index.ts';
+import { createManager, LeadershipLostError, loopbackOnly, requestJson, type KubeObject, type Manager, type NonLoopbackDialError } from './runtime/index.ts';
 import { registerTrainingJobController } from './trainingjob/reconciler.ts';
 // One name for the lease, the user agent and the events' source component.
 const CONTROLLER = 'trainingjob-controller';
@@ -34,6 +34,11 @@ export interface ControllerOptions {
   hooksAddress?: string;
   /** Where JobRepositories are fetched to (default: a folder under the system temp dir). */
   gitCacheDir?: string;
+  /**
+   * Local clusters and tests: rank 0's metrics and JobRepository URLs outside 127.0.0.0/8 and ::1 are
+   * refused before any packet leaves, and each refusal is reported here (a deployment leaves this unset).
+   */
+  onNonLoopbackDial?: (err: NonLoopbackDialError) => void;
 }
 
 export interface RunningController {
@@ -77,6 +82,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   });
   const metrics = createControllerMetrics({ gpuQuotas: leaderGpuQuotas(manager) });
   // Events get their own client: they must not queue behind reconciles for the shared rate limiter.
+  const dialGuard = opts.onNonLoopbackDial ? { dialGuard: loopbackOnly(opts.onNonLoopbackDial) } : {};
   const events = backgroundEvents(createEventRecorder({ request: (req) => requestJson(opts.kubeConfig, { userAgent: CONTROLLER, ...req }), component: CONTROLLER, logger: log }));
   registerTrainingJobController({
     manager, metrics, events,
@@ -84,10 +90,11 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     ...(opts.progressIntervalMs ? { progressIntervalMs: opts.progressIntervalMs } : {}),
     ...(opts.queueRetryMs ? { queueRetryMs: opts.queueRetryMs } : {}),
     ...(opts.scrape ? { scrape: opts.scrape } : {}),
+    ...dialGuard,
   });
 
   const hookRejected = hookRejectedCounter(metrics.registry);
-  const gitSync = registerJobRepositoryController({ manager, events, metrics: createGitSyncMetrics(metrics.registry), cacheRoot: opts.gitCacheDir ?? join(tmpdir(), 'trainingjob-git-cache') });
+  const gitSync = registerJobRepositoryController({ manager, events, metrics: createGitSyncMetrics(metrics.registry), cacheRoot: opts.gitCacheDir ?? join(tmpdir(), 'trainingjob-git-cache'), ...dialGuard });
   const repos = manager.informer<JobRepository & KubeObject>({ group: GROUP, version: V1, plural: JOBREPOSITORY_PLURAL });
   const core = manager.apiClient(CoreV1Api);
   const custom = manager.apiClient(CustomObjectsApi);

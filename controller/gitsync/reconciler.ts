@@ -11,7 +11,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { GROUP, JOBREPOSITORY_KIND, JOBREPOSITORY_PLURAL, TRAININGJOB_PLURAL, V1, formatInventoryEntry, manifestPath, parseInventory, pruneEnabled, syncInterval, type InventoryEntry, type JobRepository, type SyncError, type TrainingJob } from '../../api/index.ts';
 import { deepEqual } from '../../api/json.ts';
 import type { EventRecorder } from '../events.ts';
-import { splitKey, watchOf, type KubeObject, type Manager, type ReconcileContext, type ReconcileResult } from '../runtime/index.ts';
+import { splitKey, watchOf, type DialGuard, type KubeObject, type Manager, type ReconcileContext, type ReconcileResult } from '../runtime/index.ts';
 import { setCondition } from '../trainingjob/conditions.ts';
 import { changedFiles } from './changed-files.ts';
 import { GitSyncError, redactUrl } from './errors.ts';
@@ -61,6 +61,8 @@ export interface GitSyncOptions {
   cacheRoot: string;
   now?: () => Date;
   workers?: number;
+  /** Checked before every fetch: a local cluster's or a test's controller refuses non-loopback repository hosts. */
+  dialGuard?: DialGuard;
 }
 
 const isApiError = (err: unknown, code: number): boolean => err instanceof ApiException && err.code === code;
@@ -188,6 +190,7 @@ export function registerJobRepositoryController(opts: GitSyncOptions): JobReposi
     let gitdir: string;
     try {
       if (due || !repo.status?.lastFetchedRevision) {
+        opts.dialGuard?.(repo.spec.url, `JobRepository ${namespace}/${name}`);
         const fetched = await fetchRevision({ fs, http, cacheRoot: opts.cacheRoot, namespace, name, url: repo.spec.url, ...(repo.spec.ref ? { ref: repo.spec.ref } : {}), ...(await authOf(repo)), cache });
         commit = fetched.commit;
         gitdir = fetched.gitdir;

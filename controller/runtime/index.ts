@@ -16,3 +16,5 @@ export type { JsonRequest } from './json-request.ts';
 export { systemClock, sleep } from './clock.ts';
 export { settleAll } from './settle-all.ts';
 export type { Clock } from './clock.ts';
+export { isLoopbackCidr, isLoopbackHost, loopbackOnly, NonLoopbackDialError } from './dial-guard.ts';
+export type { DialGuard } from './dial-guard.ts';

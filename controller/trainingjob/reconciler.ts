@@ -9,7 +9,7 @@ import { deepEqual } from '../../api/json.ts';
 import type { EventRecorder } from '../events.ts';
 import { forgetJob, recordJobGauges, type ControllerMetrics } from '../metrics.ts';
 import { controllerOwnerKey, objectKey, settleAll, splitKey, watchOf, type KubeObject, type Manager, type ReconcileContext, type ReconcileResult } from '../runtime/index.ts';
-import { objectPath, type Informer, type ResourceRef } from '../runtime/index.ts';
+import { objectPath, type DialGuard, type Informer, type ResourceRef } from '../runtime/index.ts';
 import { trimClaim, trimConfigMap, trimPod, trimService, trimTrainingJob, trimWorkerJob } from './cache-transforms.ts';
 import { childDrift } from './child-drift.ts';
 import { setCondition } from './conditions.ts';
@@ -34,6 +34,8 @@ export interface TrainingJobControllerOptions {
   now?: () => Date;
   /** Reads rank 0's Prometheus text; injected so tests and benchmarks can serve it. */
   scrape?: (url: string, signal: AbortSignal) => Promise<string>;
+  /** Checked before every scrape: a local cluster's or a test's controller refuses non-loopback pod IPs. */
+  dialGuard?: DialGuard;
   workers?: number;
   /** How often a running job is looked at again for progress. */
   progressIntervalMs?: number;
@@ -297,6 +299,7 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     if (!ip) return undefined;
     const url = `http://${ip.includes(':') ? `[${ip}]` : ip}:${METRICS_PORT}/metrics`;
     try {
+      opts.dialGuard?.(url, 'rank 0 metrics');
       return { reachable: true, progress: parseTrainingProgress(await scrape(url, signal)) };
     } catch (err) {
       return { reachable: false, message: `rank 0 metrics at ${url} unreachable: ${err instanceof Error ? err.message : String(err)}` };

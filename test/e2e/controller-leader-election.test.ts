@@ -22,11 +22,13 @@ await core.createNamespace({ body: { metadata: { name: namespace } } });
 await eventually(() => core.readNamespacedServiceAccount({ name: 'default', namespace }));
 
 function controllerProcess(): { child: ChildProcess; log: () => string } {
-  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'trainingjob.js'), 'controller', '--kubeconfig', cp.kubeconfigPath, '--metrics-addr', '127.0.0.1:0', '--health-addr', '127.0.0.1:0', '--hooks-addr', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'trainingjob.js'), 'controller', '--kubeconfig', cp.kubeconfigPath, '--metrics-addr', '127.0.0.1:0', '--health-addr', '127.0.0.1:0', '--hooks-addr', '127.0.0.1:0', '--loopback-only'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   t.teardown(() => {
+    // --loopback-only: a refused dial is logged and ends the process with code 3.
+    if (child.exitCode === 3 || /refused to dial/.test(out)) t.fail(`controller ${child.pid} refused a non-loopback dial`);
     if (!t.passing()) t.comment(`controller ${child.pid} log (tail):\n${out.split('\n').slice(-25).map((l) => l.slice(0, 400)).join('\n')}`);
     child.kill('SIGKILL');
   });

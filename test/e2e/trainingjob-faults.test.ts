@@ -47,7 +47,7 @@ async function createNamespace(name: string): Promise<void> {
 async function startFaultController(t: Test, opts: Partial<ControllerOptions> & { kubeConfig: KubeConfig }): Promise<RunningController> {
   const lines: string[] = [];
   const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' }, { write: (l: string) => void (lines.push(l) > 300 && lines.shift()) });
-  const controller = await startController({ logger, metricsAddress: '127.0.0.1:0', healthAddress: '127.0.0.1:0', hooksAddress: '127.0.0.1:0', progressIntervalMs: 1000, ...opts });
+  const controller = await startController({ logger, metricsAddress: '127.0.0.1:0', healthAddress: '127.0.0.1:0', hooksAddress: '127.0.0.1:0', progressIntervalMs: 1000, onNonLoopbackDial: (err) => t.fail(err.message), ...opts });
   t.teardown(async () => {
     await controller.stop();
     if (!t.passing()) t.comment(`controller log tail:\n${lines.slice(-60).join('')}`);

@@ -36,6 +36,8 @@ export async function controllerEnv(t: Test, opts: { namespace: string; namespac
     healthAddress: '127.0.0.1:0',
     hooksAddress: '127.0.0.1:0',
     progressIntervalMs: 1000,
+    // Every address here is loopback: a dial elsewhere is a harness bug, failed loudly, never sent.
+    onNonLoopbackDial: (err) => t.fail(err.message),
     ...opts.controller,
   });
   t.teardown(() => controller.stop());

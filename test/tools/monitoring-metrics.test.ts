@@ -37,6 +37,7 @@ const log = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
 const startReplica = (identity: string): Promise<RunningController> => startController({
   kubeConfig: kc, logger: log.child({ identity }),
   metricsAddress: '127.0.0.1:0', healthAddress: '127.0.0.1:0', hooksAddress: '127.0.0.1:0',
+  onNonLoopbackDial: (err) => t.fail(err.message),
   leaderElection: { namespace: platformNamespace, identity, leaseDurationMs: 4000, renewDeadlineMs: 3000, retryPeriodMs: 250 },
 });
 // Two replicas, as a rollout briefly has: one leads, one stands by.
