@@ -19,6 +19,7 @@ import { admissionStream, benchFacts, memoryDeps, type StreamItem } from './admi
 import { closedLoop, openLoop, postJson, type LoadResult, type OpenLoopResult, type Target } from './load.ts';
 import { cpuSecondsOf, describeLoad, startMeter } from './machine.ts';
 import type { Suite } from './run.ts';
+import { opaServerArgs } from './opa-args.ts';
 
 const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 const streamSize = env('BENCH_ADMISSION_REVIEWS', 2000);
@@ -74,16 +75,7 @@ async function startOpa(opa: string, dir: string, tls: { keyPath: string; certPa
   // Loaded at the root of data: the Rego reads data.facts.
   writeFileSync(join(dir, 'data.json'), JSON.stringify({ facts: { namespaces: facts.namespaces, policies: facts.policies, jobs: facts.jobs } }));
   const port = await freePort();
-  const child = spawn(opa, [
-    'run', '--server', `--addr=127.0.0.1:${port}`,
-    `--tls-cert-file=${tls.certPath}`, `--tls-private-key-file=${tls.keyPath}`,
-    // No per-request log lines and no decision logs, as OPA is commonly tuned for admission.
-    '--log-level=error',
-    // OPA's documented tuning for read-heavy data (policies and jobs are read on every query).
-    '--optimize-store-for-read-speed',
-    '--set=default_decision=trainingjob/admission/main',
-    join(repoRoot, 'bench', 'opa', 'trainingjob.rego'), join(dir, 'data.json'),
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(opa, opaServerArgs({ port, certPath: tls.certPath, keyPath: tls.keyPath, policyPath: join(repoRoot, 'bench', 'opa', 'trainingjob.rego'), dataPath: join(dir, 'data.json') }), { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => void (stderr += c.toString()));
   const target: Target = { name: 'OPA', origin: `https://127.0.0.1:${port}`, path: '/', ca: tls.ca };

@@ -1,11 +1,15 @@
 // `trainingjob controller` for the controller-scale benchmark, in its own process so its memory can
 // be read from /proc without the benchmark's. It runs the real CLI (bin/trainingjob.js → cli/main.ts
 // → `controller`, same flags, same logger) with one change: the controller's scrape of rank 0's
-// metrics goes to kwok's fake pod IPs (10.244.0.0/16), which no one serves; such requests are
-// answered here, in-process, with a fixed training exposition, as a reachable trainer would. So
-// nothing leaves loopback, and a scrape costs what parsing a real one does, not a network timeout.
+// metrics goes to kwok's fake pod IPs (KWOK_POD_CIDR, on loopback), which no one serves; such requests
+// are answered here, in-process, with a fixed training exposition, as a reachable trainer would. So a
+// scrape costs what parsing a real one does, not a refused connection.
 // usage: node bench/controller-scale-runner.ts [trainingjob controller flags...]
-const podCidr = /^10\.244\.\d+\.\d+$/;
+import { BlockList } from 'node:net';
+import { KWOK_POD_CIDR } from '../test/harness/network.ts';
+
+const podCidr = new BlockList();
+podCidr.addSubnet(KWOK_POD_CIDR.split('/')[0]!, Number(KWOK_POD_CIDR.split('/')[1]), 'ipv4');
 const exposition = [
   '# TYPE training_epoch gauge',
   'training_epoch 3',
@@ -19,7 +23,7 @@ const exposition = [
 const realFetch = globalThis.fetch;
 globalThis.fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
   const url = new URL(input instanceof Request ? input.url : String(input));
-  if (podCidr.test(url.hostname)) return new Response(exposition, { status: 200, headers: { 'content-type': 'text/plain; version=0.0.4' } });
+  if (podCidr.check(url.hostname, 'ipv4')) return new Response(exposition, { status: 200, headers: { 'content-type': 'text/plain; version=0.0.4' } });
   return realFetch(input, init);
 };
 

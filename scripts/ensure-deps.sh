@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(git prometheus) # prometheus: promtool, for the alert rule tests
+apt_packages=(git prometheus iproute2) # prometheus: promtool, for the alert rule tests; iproute2: lo in CI's network namespace
 missing=()
 for p in "${apt_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -24,3 +24,5 @@ node_modules/.bin/node --version >/dev/null
 
 if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then export PATH="/usr/local/go/bin:$PATH"; fi
 node_modules/.bin/node bin/trainingjob.js cluster build
+# Upstream modules whose CRDs and rules the tests read: fetched now, read offline by the tests.
+node_modules/.bin/node scripts/download-go-modules.ts

@@ -93,6 +93,8 @@ function startCli(name: string, args: string[]): ManagedProcess {
   return p;
 }
 t.teardown(async () => {
+  // The controller runs --loopback-only: it exits (code 3) rather than dial elsewhere.
+  for (const p of processes) if (!p.running()) t.fail(`${p.name} exited before the end of the test (code ${await p.exited})`);
   if (!t.passing()) for (const p of processes) t.comment(`--- ${p.name} log tail ---\n${readFileSync(p.logPath, 'utf8').split('\n').slice(-40).join('\n')}`);
   for (const p of processes) await p.stop();
   removeRun(runId);
@@ -108,7 +110,7 @@ await waitUntil(webhook, 'admitting TrainingPolicies', async () => {
     return false;
   }
 }, 60_000);
-const controller = startCli('controller', ['controller', '--kubeconfig', controllerKubeconfig, '--metrics-addr', '127.0.0.1:0', '--health-addr', '127.0.0.1:0', '--hooks-addr', '127.0.0.1:0', '--git-cache-dir', join(cp.dir, 'git-cache')]);
+const controller = startCli('controller', ['controller', '--kubeconfig', controllerKubeconfig, '--metrics-addr', '127.0.0.1:0', '--health-addr', '127.0.0.1:0', '--hooks-addr', '127.0.0.1:0', '--loopback-only', '--git-cache-dir', join(cp.dir, 'git-cache')]);
 await waitUntil(controller, 'ready (caches synced)', async () => {
   const healthUrl = /"healthUrl":"([^"]+)"/.exec(readFileSync(controller.logPath, 'utf8'))?.[1];
   return healthUrl ? (await fetch(`${healthUrl}/readyz`)).status === 200 : false;
@@ -123,11 +125,12 @@ t.teardown(() => wc.remove());
 // A README keeps each folder in Git when its last job file goes (a path that vanished is an error, not a prune).
 await wc.commitAndPush({ 'team-a/README.md': 'team-a jobs\n', 'team-x/README.md': 'team-x jobs\n', 'team-a/bert.yaml': jobYaml('bert', { team: 'team-a', workers: 1, gpus: 1 }) }, 'bert');
 
-// The teams as Argo CD would apply them; team-a's JobRepository is pointed at the local server, its Secret made out of Git.
+// The teams as Argo CD would apply them; team-a's Secret is made out of Git.
 const teamA = await render('manifests/teams/team-a');
 const teamB = await render('manifests/teams/team-b');
 await kubectl(['apply', '-f', join(repoRoot, 'policies', 'examples', 'platform-defaults.yaml')]);
-for (const d of teamA) if (d.kind === 'JobRepository') d.spec = { ...d.spec, url: git.url('jobs') };
+// Both teams' JobRepositories point at the local server (team-b's placeholder host is never dialled).
+for (const d of [...teamA, ...teamB]) if (d.kind === 'JobRepository') d.spec = { ...d.spec, url: git.url('jobs') };
 await applyDocs(teamA.filter((d) => d.kind === 'Namespace'));
 await kubectl(['create', 'secret', 'generic', 'jobs-git', '-n', 'team-a', '--from-literal=username=team-a-bot', '--from-literal=password=pushed-by-ci']);
 await applyDocs(teamA);

@@ -16,6 +16,8 @@ import { assertPortFree, freePort } from './ports.ts';
 import { startProcess, waitUntil, type ManagedProcess, type StartOptions } from './process.ts';
 import { reapStaleRuns, removeRun, writeRun, killRecorded, type RunRecord } from './runs.ts';
 import { fakeGpuNode, type FakeNodeSpec } from './nodes.ts';
+import { apiserverArgs, apiserverCertificateIps, controllerManagerArgs, kwokArgs, schedulerArgs } from './component-args.ts';
+import { KWOK_NODE_IP } from './network.ts';
 
 export interface WorkloadOptions {
   nodes?: number;
@@ -135,20 +137,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         name: 'kube-apiserver',
         command: binaries['kube-apiserver']!,
         logPath: join(dir, 'kube-apiserver.log'),
-        args: [
-          `--etcd-servers=${etcd.url}`,
-          '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', `--secure-port=${port}`,
-          `--cert-dir=${join(dir, 'apiserver-certs')}`,
-          `--tls-cert-file=${pki.serverCert}`, `--tls-private-key-file=${pki.serverKey}`,
-          `--client-ca-file=${pki.caCert}`,
-          `--service-account-key-file=${pki.saPub}`, `--service-account-signing-key-file=${pki.saKey}`,
-          '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-          '--service-cluster-ip-range=10.0.0.0/24',
-          '--authorization-mode=RBAC',
-          '--allow-privileged=true',
-          '--profiling=false',
-          '--v=1',
-        ],
+        args: apiserverArgs({ etcdUrl: etcd.url, port, certDir: join(dir, 'apiserver-certs'), pki }),
       }), binaries['kube-apiserver']!);
       const server = `https://127.0.0.1:${port}`;
       await waitUntil(p, 'ready', async () => (await getText(`${server}/readyz`, pki.admin)).status === 200, timeout);
@@ -180,7 +169,6 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
 
     const nodes: FakeNodeSpec[] = [];
     if (workloads) {
-      const componentKubeconfig = ['--kubeconfig', '--authentication-kubeconfig', '--authorization-kubeconfig'].map((f) => `${f}=${kubeconfigPath}`);
       progress('starting kube-controller-manager');
       await startWithPortRetry(async () => {
         const port = await freePort();
@@ -188,16 +176,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
           name: 'kube-controller-manager',
           command: binaries['kube-controller-manager']!,
           logPath: join(dir, 'kube-controller-manager.log'),
-          args: [
-            ...componentKubeconfig,
-            '--bind-address=127.0.0.1', `--secure-port=${port}`, '--leader-elect=false',
-            `--service-account-private-key-file=${pki.saKey}`, `--root-ca-file=${pki.caCert}`,
-            `--cluster-signing-cert-file=${pki.caCert}`, `--cluster-signing-key-file=${pki.caKey}`,
-            '--use-service-account-credentials=true',
-            // No cloud and no CNI here: controllers that manage them only add noise.
-            '--controllers=*,-nodeipam,-service-lb-controller,-cloud-node-lifecycle-controller,-node-route-controller',
-            '--v=1',
-          ],
+          args: controllerManagerArgs({ kubeconfigPath, port, pki }),
         }), binaries['kube-controller-manager']!);
         await waitUntil(p, 'healthy', async () => (await getText(`https://127.0.0.1:${port}/healthz`, { insecure: true })).status === 200, timeout);
         return { p };
@@ -209,7 +188,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
           name: 'kube-scheduler',
           command: binaries['kube-scheduler']!,
           logPath: join(dir, 'kube-scheduler.log'),
-          args: [...componentKubeconfig, '--bind-address=127.0.0.1', `--secure-port=${port}`, '--leader-elect=false', '--v=1'],
+          args: schedulerArgs({ kubeconfigPath, port }),
         }), binaries['kube-scheduler']!);
         await waitUntil(p, 'healthy', async () => (await getText(`https://127.0.0.1:${port}/healthz`, { insecure: true })).status === 200, timeout);
         return { p };
@@ -221,16 +200,9 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
           name: 'kwok',
           command: binaries.kwok!,
           logPath: join(dir, 'kwok.log'),
-          args: [
-            `--kubeconfig=${kubeconfigPath}`,
-            '--manage-all-nodes=false',
-            '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
-            '--cidr=10.244.0.0/16', '--node-ip=10.244.0.1',
-            `--server-address=127.0.0.1:${port}`,
-            `--config=${join(import.meta.dirname, 'kwok-pod-stages.yaml')}`,
-          ],
+          args: kwokArgs({ kubeconfigPath, port, stagesPath: join(import.meta.dirname, 'kwok-pod-stages.yaml') }),
         }), binaries.kwok!);
-        await waitUntil(p, 'healthy', async () => (await getText(`http://127.0.0.1:${port}/healthz`)).status === 200, timeout);
+        await waitUntil(p, 'healthy', async () => (await getText(`http://${KWOK_NODE_IP}:${port}/healthz`)).status === 200, timeout);
         return { p };
       });
       const count = workloads.nodes ?? 2;
@@ -300,7 +272,7 @@ function writePki(dir: string): PkiFiles {
     usage: 'server',
     validDays: 365,
     dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
-    ipAddresses: ['127.0.0.1', '10.0.0.1'],
+    ipAddresses: apiserverCertificateIps,
   });
   const admin = issueCertificate(ca, { commonName: 'trainingjob-admin', organization: ['system:masters'], usage: 'client', validDays: 365 });
   const sa = createSigningKey();

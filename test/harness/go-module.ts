@@ -1,5 +1,6 @@
 // Source trees of pinned Go modules (CRDs, rule files and such that upstream projects ship in their
 // modules), fetched through the Go module proxy with checksums verified, like the binaries we build.
+// Only the setup phase downloads (scripts/ensure-deps.sh); tests read the module cache, offline.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,12 +16,16 @@ export const upstreamModules = {
 
 const dirs = new Map<string, string>();
 
-/** Absolute path of the module's extracted source (read-only), downloading it on first use. */
-export function goModuleDir(mod: { path: string; version: string }): string {
+/** Absolute path of the module's extracted source (read-only), from the module cache; `download` may fetch it. */
+export function goModuleDir(mod: { path: string; version: string }, opts: { download?: boolean } = {}): string {
   const key = `${mod.path}@${mod.version}`;
   const known = dirs.get(key);
   if (known) return known;
-  const env = { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/local/go/bin`, GOFLAGS: '-mod=mod' };
+  const env = {
+    ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/local/go/bin`, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local',
+    // Tests must not need a registry: without `download`, a module missing from the cache is an error, not a fetch.
+    ...(opts.download ? {} : { GOPROXY: 'off' }),
+  };
   const r = spawnSync('go', ['mod', 'download', '-json', key], { encoding: 'utf8', env, cwd: '/' });
   let dir: string | undefined;
   try {
@@ -29,7 +34,8 @@ export function goModuleDir(mod: { path: string; version: string }): string {
     dir = undefined;
   }
   if (r.error || r.status !== 0 || !dir || !existsSync(dir)) {
-    throw new HarnessError('ModuleDownloadFailed', `go mod download ${key} failed (exit ${r.status}): ${(r.stderr || r.stdout || String(r.error)).trim().slice(0, 800)}`, { module: key });
+    const hint = opts.download ? '' : ' (tests read the module cache only: run scripts/ensure-deps.sh, which downloads it)';
+    throw new HarnessError('ModuleDownloadFailed', `go mod download ${key} failed (exit ${r.status})${hint}: ${(r.stderr || r.stdout || String(r.error)).trim().slice(0, 800)}`, { module: key });
   }
   dirs.set(key, dir);
   return dir;
@@ -40,4 +46,16 @@ export function moduleFile(mod: { path: string; version: string }, relative: str
   const file = join(goModuleDir(mod), relative);
   if (!existsSync(file)) throw new HarnessError('ModuleFileMissing', `${relative} is not in ${mod.path}@${mod.version}`, { file });
   return file;
+}
+
+/** The setup phase's download of every module the tests read. */
+export function downloadUpstreamModules(progress: (line: string) => void): void {
+  for (const mod of Object.values(upstreamModules)) {
+    try {
+      goModuleDir(mod);
+    } catch {
+      progress(`downloading Go module ${mod.path}@${mod.version}`);
+      goModuleDir(mod, { download: true });
+    }
+  }
 }

@@ -1,27 +1,57 @@
 // Test glue: a control plane per test file, torn down (and its logs shown on failure) by tap.
 import type { Test } from 'tap';
 import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from './controlplane.ts';
+import { nonLoopbackAddresses, readClusterAddresses } from './loopback-audit.ts';
 
 export async function controlPlaneFor(t: Test, opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const cp = await startControlPlane({ progress: (l) => t.comment(l), ...opts });
   t.teardown(async () => {
-    if (!t.passing()) t.comment(`control-plane logs:\n${cp.logTails(40)}`);
+    const audit = await auditLoopback(t, cp).then(() => undefined, (err: unknown) => err);
+    if (!t.passing() || audit) t.comment(`control-plane logs:\n${cp.logTails(40)}`);
     await cp.stop();
+    if (audit) throw audit;
   });
   return cp;
 }
 
-/** Polls until `fn` returns a value (not undefined) or the timeout passes; returns the last value. */
+/**
+ * Throws (a teardown error fails the test file, message shown) if anything in the cluster names an
+ * address outside loopback. Runs before every stop.
+ */
+async function auditLoopback(t: Test, cp: ControlPlane): Promise<void> {
+  if (!cp.processes.find((p) => p.name === 'kube-apiserver')?.running()) {
+    t.comment('loopback audit not run: this test left kube-apiserver stopped');
+    return;
+  }
+  let found: string[];
+  try {
+    found = nonLoopbackAddresses(await readClusterAddresses(cp.server, cp.admin));
+  } catch (err) {
+    throw new Error(`loopback audit could not read the cluster: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  if (found.length > 0) throw new Error(`loopback audit: addresses outside 127.0.0.0/8 and ::1 in the test cluster:\n  ${found.join('\n  ')}`);
+}
+
+/**
+ * Polls until `fn` returns a value (not undefined) or the timeout passes; returns the last value.
+ * If the last try threw, the timeout is an error that carries it, so a failure says why.
+ */
 export async function eventually<T>(fn: () => Promise<T | undefined>, timeoutMs = 60_000, intervalMs = 250): Promise<T | undefined> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     let v: T | undefined;
+    let lastError: unknown;
     try {
       v = await fn();
-    } catch {
+    } catch (err) {
       v = undefined;
+      lastError = err;
     }
-    if (v !== undefined || Date.now() > deadline) return v;
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) {
+      if (lastError === undefined) return undefined;
+      throw new Error(`eventually: nothing within ${timeoutMs} ms; the last try failed: ${lastError instanceof Error ? lastError.message : String(lastError)}`, { cause: lastError });
+    }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

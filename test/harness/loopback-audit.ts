@@ -1,0 +1,132 @@
+// Lists every address a test cluster could make someone dial (node, pod and host IPs, Service
+// ClusterIPs and ServiceCIDRs, webhook and conversion endpoints, JobRepository hosts) and names each
+// one outside 127.0.0.0/8 and ::1. Run before every control plane stops (tap.ts) and by its own e2e test.
+import { isIP } from 'node:net';
+import { isLoopbackCidr, isLoopbackHost } from '../../controller/runtime/dial-guard.ts';
+import { getText, type TlsClient } from './http.ts';
+
+interface Meta {
+  name?: string;
+  namespace?: string;
+}
+interface ServiceRef {
+  name: string;
+  namespace: string;
+  port?: number;
+}
+interface ClientConfig {
+  url?: string;
+  service?: ServiceRef;
+}
+type Obj<S = unknown, T = unknown> = { metadata?: Meta; spec?: S; status?: T };
+
+export interface ClusterAddresses {
+  nodes: Obj<unknown, { addresses?: { type: string; address: string }[] }>[];
+  pods: Obj<{ hostNetwork?: boolean }, { podIP?: string; podIPs?: { ip: string }[]; hostIP?: string; hostIPs?: { ip: string }[] }>[];
+  services: Obj<{ type?: string; clusterIP?: string; clusterIPs?: string[]; externalIPs?: string[]; externalName?: string; loadBalancerIP?: string }, { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } }>[];
+  serviceCidrs: Obj<{ cidrs?: string[] }>[];
+  endpointSlices: { metadata?: Meta; endpoints?: { addresses?: string[] }[] }[];
+  webhookConfigurations: { kind: string; metadata?: Meta; webhooks?: { name: string; clientConfig?: ClientConfig }[] }[];
+  crds: Obj<{ conversion?: { webhook?: { clientConfig?: ClientConfig } } }>[];
+  apiServices: Obj<{ service?: ServiceRef }>[];
+  jobRepositories: Obj<{ url?: string }>[];
+}
+
+const where = (kind: string, m?: Meta): string => `${kind} ${m?.namespace ? `${m.namespace}/` : ''}${m?.name ?? '?'}`;
+
+/** Every address in the snapshot outside loopback, each as "<Kind> <ns/name> <field>: <value>". */
+export function nonLoopbackAddresses(c: ClusterAddresses): string[] {
+  const out: string[] = [];
+  const ip = (owner: string, field: string, value: string | undefined): void => {
+    if (value && !isLoopbackHost(value)) out.push(`${owner} ${field}: ${value}`);
+  };
+  const host = (owner: string, field: string, url: string | undefined): void => {
+    if (!url) return;
+    let h: string;
+    try {
+      h = new URL(url).hostname;
+    } catch {
+      h = url.replace(/^[^@]*@/, '').split(/[:/]/)[0] ?? url; // scp-like git URLs
+    }
+    if (!isLoopbackHost(h)) out.push(`${owner} ${field}: ${url}`);
+  };
+  const clusterIpOf = (ref: ServiceRef): string | undefined =>
+    c.services.find((s) => s.metadata?.name === ref.name && s.metadata?.namespace === ref.namespace)?.spec?.clusterIP;
+  const endpoint = (owner: string, field: string, cc: ClientConfig | undefined): void => {
+    if (cc?.url) host(owner, `${field}.url`, cc.url);
+    // The apiserver dials a Service-referenced webhook at the Service's ClusterIP.
+    if (cc?.service) ip(owner, `${field}.service ${cc.service.namespace}/${cc.service.name} ClusterIP`, clusterIpOf(cc.service));
+  };
+
+  for (const n of c.nodes) {
+    // A Hostname address is never dialled: the apiserver prefers InternalIP (component-args.ts).
+    for (const a of n.status?.addresses ?? []) if (isIP(a.address)) ip(where('Node', n.metadata), `status.addresses[${a.type}]`, a.address);
+  }
+  for (const p of c.pods) {
+    const w = where('Pod', p.metadata);
+    ip(w, 'status.podIP', p.status?.podIP);
+    for (const x of p.status?.podIPs ?? []) ip(w, 'status.podIPs', x.ip);
+    ip(w, 'status.hostIP', p.status?.hostIP);
+    for (const x of p.status?.hostIPs ?? []) ip(w, 'status.hostIPs', x.ip);
+  }
+  for (const s of c.services) {
+    const w = where('Service', s.metadata);
+    for (const x of new Set([s.spec?.clusterIP, ...(s.spec?.clusterIPs ?? [])])) if (x && x !== 'None') ip(w, 'spec.clusterIP', x);
+    for (const x of s.spec?.externalIPs ?? []) ip(w, 'spec.externalIPs', x);
+    ip(w, 'spec.loadBalancerIP', s.spec?.loadBalancerIP);
+    if (s.spec?.externalName) host(w, 'spec.externalName', s.spec.externalName);
+    for (const x of s.status?.loadBalancer?.ingress ?? []) {
+      ip(w, 'status.loadBalancer.ingress.ip', x.ip);
+      if (x.hostname) host(w, 'status.loadBalancer.ingress.hostname', x.hostname);
+    }
+  }
+  for (const s of c.serviceCidrs) {
+    for (const cidr of s.spec?.cidrs ?? []) if (!isLoopbackCidr(cidr)) out.push(`${where('ServiceCIDR', s.metadata)} spec.cidrs: ${cidr}`);
+  }
+  for (const e of c.endpointSlices) {
+    for (const x of e.endpoints ?? []) for (const a of x.addresses ?? []) ip(where('EndpointSlice', e.metadata), 'endpoints.addresses', a);
+  }
+  for (const w of c.webhookConfigurations) {
+    for (const h of w.webhooks ?? []) endpoint(where(w.kind, w.metadata), `webhooks[${h.name}].clientConfig`, h.clientConfig);
+  }
+  for (const crd of c.crds) endpoint(where('CustomResourceDefinition', crd.metadata), 'spec.conversion.webhook.clientConfig', crd.spec?.conversion?.webhook?.clientConfig);
+  for (const a of c.apiServices) {
+    if (a.spec?.service) ip(where('APIService', a.metadata), `spec.service ${a.spec.service.namespace}/${a.spec.service.name} ClusterIP`, clusterIpOf(a.spec.service));
+  }
+  for (const r of c.jobRepositories) host(where('JobRepository', r.metadata), 'spec.url', r.spec?.url);
+  return out;
+}
+
+/** Reads the snapshot from the cluster; a resource the cluster does not serve (no CRD yet) reads as empty. */
+export async function readClusterAddresses(server: string, tls: TlsClient): Promise<ClusterAddresses> {
+  const list = async <T>(path: string): Promise<T[]> => {
+    let res = await getText(`${server}${path}`, tls, 10_000);
+    // A CRD installed moments ago answers 429 "storage is (re)initializing" for a second or two.
+    for (let tries = 0; (res.status === 429 || res.status === 503) && tries < 20; tries++) {
+      await new Promise((r) => setTimeout(r, 500));
+      res = await getText(`${server}${path}`, tls, 10_000);
+    }
+    if (res.status === 404) return [];
+    if (res.status !== 200) throw new Error(`GET ${path}: HTTP ${res.status} ${res.body.slice(0, 300)}`);
+    return (JSON.parse(res.body) as { items?: T[] }).items ?? [];
+  };
+  const [nodes, pods, services, serviceCidrs, endpointSlices, validating, mutating, crds, apiServices, jobRepositories] = await Promise.all([
+    list<ClusterAddresses['nodes'][number]>('/api/v1/nodes'),
+    list<ClusterAddresses['pods'][number]>('/api/v1/pods'),
+    list<ClusterAddresses['services'][number]>('/api/v1/services'),
+    list<ClusterAddresses['serviceCidrs'][number]>('/apis/networking.k8s.io/v1/servicecidrs'),
+    list<ClusterAddresses['endpointSlices'][number]>('/apis/discovery.k8s.io/v1/endpointslices'),
+    list<Omit<ClusterAddresses['webhookConfigurations'][number], 'kind'>>('/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations'),
+    list<Omit<ClusterAddresses['webhookConfigurations'][number], 'kind'>>('/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations'),
+    list<ClusterAddresses['crds'][number]>('/apis/apiextensions.k8s.io/v1/customresourcedefinitions'),
+    list<ClusterAddresses['apiServices'][number]>('/apis/apiregistration.k8s.io/v1/apiservices'),
+    list<ClusterAddresses['jobRepositories'][number]>('/apis/ml.example.com/v1/jobrepositories'),
+  ]);
+  return {
+    nodes, pods, services, serviceCidrs, endpointSlices, crds, apiServices, jobRepositories,
+    webhookConfigurations: [
+      ...validating.map((w) => ({ kind: 'ValidatingWebhookConfiguration', ...w })),
+      ...mutating.map((w) => ({ kind: 'MutatingWebhookConfiguration', ...w })),
+    ],
+  };
+}
