@@ -1,6 +1,6 @@
 // Admission decisions: our policy engine in-process, and our webhook vs OPA (built from its Go
 // module, serving bench/opa/trainingjob.rego) over HTTPS keep-alive on loopback, side by side on
-// the same AdmissionReview stream. Goal (issue 3): our throughput ≥ OPA's, p99 ≤ 5 ms at 1,000 req/s.
+// the same AdmissionReview stream. Goal: our throughput ≥ OPA's, p99 ≤ 5 ms at 1,000 req/s.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, get } from 'node:https';

@@ -7,7 +7,7 @@
 //   quota   — our webhooks in a namespace with a GPU quota, so every create reserves in the ledger
 //             (registered under their own webhook names, so the apiserver's metrics tell them apart).
 // Each setup owns a namespace (selected by label), so all four stay registered the whole time.
-// Goal (issue 3): our webhooks ≤ 1.5× the no-webhook median, in the namespace without a quota.
+// Goal: our webhooks ≤ 1.5× the no-webhook median, in the namespace without a quota.
 import { AdmissionregistrationV1Api, CoreV1Api, CustomObjectsApi, ApiException, type V1ValidatingAdmissionPolicy, type V1ValidatingAdmissionPolicyBinding } from '@kubernetes/client-node';
 import { writeFileSync } from 'node:fs';
 import { Agent, get } from 'node:https';

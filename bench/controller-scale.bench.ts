@@ -1,4 +1,4 @@
-// Controller at scale (issue 4): 1,000 TrainingJobs created at once → time until every one has its
+// Controller at scale: 1,000 TrainingJobs created at once → time until every one has its
 // worker Job, headless Service and ConfigMap and status.state Initializing or Running (jobs/s),
 // and the controller's peak RSS; then steady-state RSS with 5,000 TrainingJobs in its caches.
 //
@@ -515,7 +515,7 @@ export const controllerScaleSuite: Suite = {
       );
     }
     lines.push(
-      `Goals (issue 4): ≥ 50 jobs/s with the client QPS raised: ${best >= 50 ? '**met**' : '**not met**'} (best ${best.toFixed(1)} jobs/s);`,
+      `Goals: ≥ 50 jobs/s with the client QPS raised: ${best >= 50 ? '**met**' : '**not met**'} (best ${best.toFixed(1)} jobs/s);`,
       `RSS ≤ 250 MB at ${cachedJobs.toLocaleString('en-US')} jobs: ${steadyRuns.length ? (steadyRss <= 250 * 1024 ? '**met**' : '**not met**') : 'not measured'}${steadyRuns.length ? ` (${mb(steadyRss)})` : ''}.`,
       '',
     );

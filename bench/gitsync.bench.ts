@@ -1,4 +1,4 @@
-// Git sync (issue 5): push → TrainingJob created through the push receiver (median, p95); initial
+// Git sync: push → TrainingJob created through the push receiver (median, p95); initial
 // sync of repositories with 1,000 and 5,000 job files; a one-file change on 100, 1,000 and 5,000
 // files (should stay flat as the repository grows); the controller's RSS.
 //

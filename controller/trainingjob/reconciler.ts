@@ -24,7 +24,7 @@ import { workerJobName } from './names.ts';
 
 export const CHECKPOINT_FINALIZER = `${GROUP}/checkpoint-cleanup`;
 export const FIELD_MANAGER = 'trainingjob-controller';
-/** Reconciles in flight: they wait on round trips, not CPU, and the client QPS (not this) bounds the apiserver's load; BENCHMARKS.md issue 4. */
+/** Reconciles in flight: they wait on round trips, not CPU, and the client QPS (not this) bounds the apiserver's load (BENCHMARKS.md, controller-scale). */
 export const DEFAULT_WORKERS = 16;
 
 export interface TrainingJobControllerOptions {

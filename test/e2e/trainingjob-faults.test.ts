@@ -1,4 +1,4 @@
-// Faults between the controller and the apiserver (issue 4): an apiserver restart mid-reconcile,
+// Faults between the controller and the apiserver: an apiserver restart mid-reconcile,
 // every watch dropped mid-stream, concurrent writers (409s on the one write that carries a
 // resourceVersion), APF throttling (429s) and a child refused by a quota. Each case runs its own
 // controller and asserts that the jobs still converge: expected state, one worker Job of the
