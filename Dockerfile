@@ -30,8 +30,6 @@ COPY --from=build /src/certs ./certs
 COPY --from=build /src/webhook ./webhook
 COPY --from=build /src/controller ./controller
 COPY --from=build /src/cli ./cli
-# cli/main.ts names HarnessError to print its message; nothing else of the test harness ships.
-COPY --from=build /src/test/harness/errors.ts ./test/harness/errors.ts
 # Numeric, so runAsNonRoot can verify it; nothing is written outside mounted volumes (read-only root).
 USER 65532:65532
 # Node 24 runs the TypeScript sources directly (type stripping); the CLI picks the subcommand.

@@ -13,6 +13,9 @@ export const JOBREPOSITORY_KIND = 'JobRepository';
 export const JOBREPOSITORY_PLURAL = 'jobrepositories';
 
 // Where the conversion webhook lives; the caBundle is injected at install time.
+/** The controller's one name: its field manager, Lease, user agent, event source and managed-by label. */
+export const CONTROLLER_NAME = 'trainingjob-controller';
+
 export const WEBHOOK_SERVICE = { name: 'trainingjob-webhook', namespace: 'trainingjob-system', path: '/convert', port: 443 } as const;
 
 export const FRAMEWORKS = ['pytorch', 'tensorflow', 'xgboost', 'jax'] as const;

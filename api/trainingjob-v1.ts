@@ -175,3 +175,11 @@ export function isTerminal(job: TrainingJob): boolean {
 export function isQueued(job: TrainingJob): boolean {
   return isSuspended(job) && job.metadata?.annotations?.[QUEUED_ANNOTATION] !== undefined;
 }
+
+/** Milliseconds until a finished job's ttl runs out (≤ 0: now), or undefined when none applies. */
+export function ttlExpiry(job: TrainingJob, now: Date): number | undefined {
+  const ttl = job.spec.ttlSecondsAfterFinished;
+  const done = job.status?.completionTime;
+  if (ttl === undefined || !isTerminal(job) || !done) return undefined;
+  return Date.parse(done) + ttl * 1000 - now.getTime();
+}

@@ -10,6 +10,7 @@ import type { ClusterFacts } from '../webhook/cluster-facts.ts';
 import type { LedgerStore } from '../webhook/gpu-ledger.ts';
 import type { AdmitDeps } from '../webhook/admit.ts';
 import { keyedLock } from '../webhook/keyed-lock.ts';
+import { systemClock } from '../clock/clock.ts';
 
 const repoRoot = join(import.meta.dirname, '..');
 
@@ -76,7 +77,7 @@ export const discardingLedger: LedgerStore = {
 };
 
 export function memoryDeps(f: BenchFacts): AdmitDeps {
-  return { facts: memoryFacts(f), ledger: discardingLedger, now: () => Date.now(), lock: keyedLock() };
+  return { facts: memoryFacts(f), ledger: discardingLedger, clock: systemClock, lock: keyedLock() };
 }
 
 // mulberry32: small, seeded, good enough to shuffle a benchmark stream.

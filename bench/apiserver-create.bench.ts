@@ -12,9 +12,9 @@ import { AdmissionregistrationV1Api, CoreV1Api, CustomObjectsApi, ApiException, 
 import { writeFileSync } from 'node:fs';
 import { Agent, get } from 'node:https';
 import { GROUP, TRAININGJOB_PLURAL, TRAININGPOLICY_PLURAL, V1 } from '../api/index.ts';
-import { startControlPlane } from '../test/harness/controlplane.ts';
-import { getText } from '../test/harness/http.ts';
-import { installPlatform } from '../test/harness/platform.ts';
+import { startControlPlane } from '../localcluster/controlplane.ts';
+import { getText } from '../localcluster/http.ts';
+import { installPlatform } from '../localcluster/platform.ts';
 import { mutatingConfigName, validatingConfigName } from '../webhook/registration.ts';
 import { describeLoad, startMeter } from './machine.ts';
 import { metricSum, summarize } from './stats.ts';

@@ -3,7 +3,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { binaryDir, binarySpecs, ensureBinaries } from '../test/harness/binaries.ts';
+import { binaryDir, binarySpecs, ensureBinaries } from '../localcluster/binaries.ts';
 import type { Suite } from './run.ts';
 
 export const coldBuildSuite: Suite = {

@@ -3,9 +3,9 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ControlPlane } from '../test/harness/controlplane.ts';
-import { getText } from '../test/harness/http.ts';
-import { startProcess, type ManagedProcess } from '../test/harness/process.ts';
+import type { ControlPlane } from '../localcluster/controlplane.ts';
+import { getText } from '../localcluster/http.ts';
+import { startProcess, type ManagedProcess } from '../localcluster/process.ts';
 import { CONTROLLER_NODE_FLAGS } from '../cli/node-flags.ts';
 
 const runner = join(import.meta.dirname, 'controller-scale-runner.ts');

@@ -6,7 +6,7 @@
 // scrape costs what parsing a real one does, not a refused connection.
 // usage: node bench/controller-scale-runner.ts [trainingjob controller flags...]
 import { BlockList } from 'node:net';
-import { KWOK_POD_CIDR } from '../test/harness/network.ts';
+import { KWOK_POD_CIDR } from '../localcluster/network.ts';
 
 const podCidr = new BlockList();
 podCidr.addSubnet(KWOK_POD_CIDR.split('/')[0]!, Number(KWOK_POD_CIDR.split('/')[1]), 'ipv4');

@@ -1,6 +1,6 @@
 // Warm start of the local control plane (binaries already cached): start → ready, side by side
 // for the API-only tier and the full tier with controller-manager, scheduler and kwok nodes.
-import { startControlPlane } from '../test/harness/controlplane.ts';
+import { startControlPlane } from '../localcluster/controlplane.ts';
 import { fmt, summarize } from './stats.ts';
 import type { Suite } from './run.ts';
 

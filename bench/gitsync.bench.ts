@@ -13,12 +13,12 @@ import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client
 import { pino } from 'pino';
 import { GROUP, TRAININGJOB_PLURAL, V1 } from '../api/index.ts';
 import type { JobRepository } from '../api/jobrepository.ts';
-import { createInformer, type EventHandlers, type Informer } from '../controller/runtime/informer.ts';
-import type { KubeObject } from '../controller/runtime/kube-object.ts';
-import { startControlPlane } from '../test/harness/controlplane.ts';
-import { installPlatform } from '../test/harness/platform.ts';
-import { startGitServer, type GitServer } from '../test/harness/git-server.ts';
-import { cloneWorkingCopy, type WorkingCopy } from '../test/harness/git-cli.ts';
+import { createInformer, type EventHandlers, type Informer } from '../kube/informer.ts';
+import type { KubeObject } from '../kube/kube-object.ts';
+import { startControlPlane } from '../localcluster/controlplane.ts';
+import { installPlatform } from '../localcluster/platform.ts';
+import { startGitServer, type GitServer } from '../localcluster/git-server.ts';
+import { cloneWorkingCopy, type WorkingCopy } from '../localcluster/git-cli.ts';
 import { mb, memoryOf, startControllerProcess } from './controller-process.ts';
 import { describeLoad, startMeter } from './machine.ts';
 import { fmt, summarize } from './stats.ts';

@@ -1,7 +1,7 @@
 // The long-running certificate loop of a webhook replica: keep the Secret current, keep caBundles injected, hand new certs to the server.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { servingPem, type ServingPem } from './bundle.ts';
-import { systemClock, type Clock } from './clock.ts';
+import { systemClock, type Clock, type TimerHandle } from '../clock/clock.ts';
 import { writeCertFiles } from './cert-files.ts';
 import { ensureCerts } from './ensure-certs.ts';
 import { CertError } from './errors.ts';
@@ -63,7 +63,7 @@ export async function startCertManager(opts: CertManagerOptions): Promise<CertMa
   const retryMs = opts.retryMs ?? 10_000;
 
   let published: ServingPem | undefined;
-  let timer: NodeJS.Timeout | undefined;
+  let timer: TimerHandle | undefined;
   let stopped = false;
   let queued = false;
   let chain: Promise<unknown> = Promise.resolve();
@@ -76,10 +76,9 @@ export async function startCertManager(opts: CertManagerOptions): Promise<CertMa
   };
 
   const schedule = (ms: number): void => {
-    clearTimeout(timer);
+    if (timer !== undefined) clock.clearTimer(timer);
     if (stopped) return;
-    timer = setTimeout(kick, ms);
-    timer.unref();
+    timer = clock.setTimer(kick, ms);
   };
 
   async function publish(next: ServingPem): Promise<void> {
@@ -98,7 +97,7 @@ export async function startCertManager(opts: CertManagerOptions): Promise<CertMa
 
   /** Returns the targets that could not be injected; throws when the Secret itself fails. */
   async function pass(): Promise<InjectionResult[]> {
-    const { stored, created, rotation } = await ensureCerts({ kubeConfig, secret, names, lifetimes, now: clock.now() });
+    const { stored, created, rotation } = await ensureCerts({ kubeConfig, secret, names, lifetimes, now: new Date(clock.now()) });
     if (created) log.info({ secret, ...summary(stored.bundle.tlsCertPem) }, 'stored new webhook certificates');
     if (rotation) log.info({ secret, reason: rotation.reason, rotateCA: rotation.rotateCA, ...summary(stored.bundle.tlsCertPem) }, 'rotated webhook certificates');
     const results = await injectCABundle({ kubeConfig, caBundlePem: stored.bundle.caBundlePem, targets });
@@ -143,7 +142,7 @@ export async function startCertManager(opts: CertManagerOptions): Promise<CertMa
     await serial(runPass);
   } catch (err) {
     stopped = true;
-    clearTimeout(timer);
+    if (timer !== undefined) clock.clearTimer(timer);
     throw err;
   }
 
@@ -168,7 +167,7 @@ export async function startCertManager(opts: CertManagerOptions): Promise<CertMa
       }),
     async stop() {
       stopped = true;
-      clearTimeout(timer);
+      if (timer !== undefined) clock.clearTimer(timer);
       for (const w of watches) w.stop();
       await chain;
     },

@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { loadKubeConfig } from '../controller/runtime/kubeconfig.ts';
+import { loadKubeConfig } from '../kube/kubeconfig.ts';
 import { createCertBundle, factsOf, servingPem } from '../certs/bundle.ts';
 import { writeCertFiles } from '../certs/cert-files.ts';
 import { ensureCerts } from '../certs/ensure-certs.ts';

@@ -4,16 +4,16 @@ import { existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeF
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ensureBinaries, pidAlive, repoRoot } from '../test/harness/binaries.ts';
-import { startControlPlane, type ControlPlane } from '../test/harness/controlplane.ts';
-import { HarnessError, tailFile } from '../test/harness/errors.ts';
-import { getText } from '../test/harness/http.ts';
-import { killRecorded, type RunRecord } from '../test/harness/runs.ts';
-import { installPlatform, type Platform } from '../test/harness/platform.ts';
-import { createVolumePool } from '../test/harness/volumes.ts';
-import { startGitServer, type GitServer } from '../test/harness/git-server.ts';
+import { ensureBinaries, pidAlive, repoRoot } from '../localcluster/binaries.ts';
+import { startControlPlane, type ControlPlane } from '../localcluster/controlplane.ts';
+import { LocalClusterError, tailFile } from '../localcluster/errors.ts';
+import { getText } from '../localcluster/http.ts';
+import { killRecorded, type RunRecord } from '../localcluster/runs.ts';
+import { installPlatform, type Platform } from '../localcluster/platform.ts';
+import { createVolumePool } from '../localcluster/volumes.ts';
+import { startGitServer, type GitServer } from '../localcluster/git-server.ts';
 import { startController, type RunningController } from '../controller/start.ts';
-import type { NonLoopbackDialError } from '../controller/runtime/index.ts';
+import type { NonLoopbackDialError } from '../kube/index.ts';
 import { CoreV1Api } from '@kubernetes/client-node';
 import type { Logger } from './logger.ts';
 import { createLogger } from './logger.ts';
@@ -194,12 +194,12 @@ export async function ensureClusterUp(opts: UpOptions = {}): Promise<ReadyCluste
     }
     if (state?.status === 'failed' || (child.pid && !pidAlive(child.pid))) {
       echoProgress(logPath, shown);
-      throw new HarnessError('ProcessExited', `local cluster failed to start: ${state?.error ?? 'the supervisor exited'}\nsupervisor log: ${logPath}\n${tailFile(logPath, 20)}`, { log: logPath });
+      throw new LocalClusterError('ProcessExited', `local cluster failed to start: ${state?.error ?? 'the supervisor exited'}\nsupervisor log: ${logPath}\n${tailFile(logPath, 20)}`, { log: logPath });
     }
     await new Promise((r) => setTimeout(r, 250));
   }
   await teardown(dir, readClusterState(dir));
-  throw new HarnessError('StartTimeout', `local cluster was not ready within ${timeoutMs / 1000}s; supervisor log: ${logPath}\n${tailFile(logPath, 20)}`, { log: logPath });
+  throw new LocalClusterError('StartTimeout', `local cluster was not ready within ${timeoutMs / 1000}s; supervisor log: ${logPath}\n${tailFile(logPath, 20)}`, { log: logPath });
 }
 
 // The supervisor logs pino JSON; show its progress messages to the person waiting on `up`.

@@ -1,8 +1,9 @@
 // `trainingjob controller`: the manager that turns TrainingJobs into workloads with live status.
 import { parseArgs } from 'node:util';
-import { loadKubeConfig } from '../controller/runtime/kubeconfig.ts';
+import { loadKubeConfig } from '../kube/kubeconfig.ts';
 import { WEBHOOK_SERVICE } from '../api/group.ts';
-import { DEFAULT_CLIENT_BURST, DEFAULT_CLIENT_QPS, LeadershipLostError, type NonLoopbackDialError } from '../controller/runtime/index.ts';
+import { DEFAULT_CLIENT_BURST, DEFAULT_CLIENT_QPS, type NonLoopbackDialError } from '../kube/index.ts';
+import { LeadershipLostError } from '../controller/runtime/index.ts';
 import { startController } from '../controller/start.ts';
 import { DEFAULT_WORKERS } from '../controller/trainingjob/reconciler.ts';
 import { createLogger, type Logger } from './logger.ts';

@@ -1,13 +1,13 @@
 // `trainingjob demo`: brings up the local platform and walks through what it does, step by step.
 import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { loadKubeConfig } from '../controller/runtime/kubeconfig.ts';
-import { runCommand } from '../test/harness/controlplane.ts';
+import { loadKubeConfig } from '../kube/kubeconfig.ts';
+import { runCommand } from '../localcluster/controlplane.ts';
 import { clusterDir, ensureClusterUp, type ReadyCluster } from './cluster.ts';
 import { createHmac } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { cloneWorkingCopy, runGit } from '../test/harness/git-cli.ts';
-import { repoRoot } from '../test/harness/binaries.ts';
+import { cloneWorkingCopy, runGit } from '../localcluster/git-cli.ts';
+import { repoRoot } from '../localcluster/binaries.ts';
 import type { JobRepository } from '../api/index.ts';
 
 const say = (line: string): void => {

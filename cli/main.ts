@@ -1,6 +1,5 @@
 // `trainingjob` command dispatcher: each subcommand lives in its own module.
-import { HarnessError } from '../test/harness/errors.ts';
-import { UsageError } from './usage.ts';
+import { isExpectedError, UsageError } from './usage.ts';
 
 interface Subcommand {
   summary: string;
@@ -41,7 +40,7 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     // Expected failures carry a message written for the user; anything else keeps its stack.
-    const text = err instanceof HarnessError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
+    const text = isExpectedError(err) ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
     process.stderr.write(`trainingjob ${name}: ${text}\n`);
     return 1;
   }

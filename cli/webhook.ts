@@ -2,7 +2,7 @@
 import { readFileSync, watchFile, unwatchFile } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadKubeConfig } from '../controller/runtime/kubeconfig.ts';
+import { loadKubeConfig } from '../kube/kubeconfig.ts';
 import { DEFAULT_SECRET, startCertManager } from '../certs/index.ts';
 import { startWebhookServer, type WebhookServer } from '../webhook/server.ts';
 import { platformNamespace } from '../webhook/registration.ts';

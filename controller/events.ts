@@ -3,7 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import type { CoreV1Event } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { objectPath, resourcePath, statusCode, type JsonRequest, type ResourceRef } from './runtime/index.ts';
+import { objectPath, resourcePath, statusCode, type JsonRequest, type ResourceRef } from '../kube/index.ts';
+import { systemClock, type Clock } from '../clock/clock.ts';
 
 export interface InvolvedObject {
   apiVersion: string;
@@ -56,9 +57,10 @@ const maxMessage = 1024;
 const foldWindowMs = 10 * 60_000;
 
 /** `request` sends plain JSON to the apiserver (requestJson with the controller's credentials). */
-export function createEventRecorder(opts: { request: (req: JsonRequest) => Promise<unknown>; component: string; logger: Logger; now?: () => Date }): EventRecorder {
+export function createEventRecorder(opts: { request: (req: JsonRequest) => Promise<unknown>; component: string; logger: Logger; clock?: Pick<Clock, 'now'> }): EventRecorder {
   const events = (namespace: string): ResourceRef => ({ group: '', version: 'v1', plural: 'events', namespace });
-  const now = opts.now ?? (() => new Date());
+  const clock = opts.clock ?? systemClock;
+  const now = (): Date => new Date(clock.now());
   // key → the event we created, so a repeat patches its count instead of adding another.
   const recent = new Map<string, { name: string; count: number; at: number; first: Date }>();
   return {

@@ -3,7 +3,8 @@
 // only the leader answers, so one series per namespace exists however many replicas of either run.
 import { GROUP, TRAININGPOLICY_PLURAL, V1, type TrainingPolicy } from '../api/index.ts';
 import { matchingPolicies } from '../policies/matching-policies.ts';
-import type { KubeObject, Manager } from './runtime/index.ts';
+import type { KubeObject } from '../kube/index.ts';
+import type { Manager } from './runtime/index.ts';
 
 /** The webhook's limit per namespace: the smallest gpuQuota among the policies that select it; namespaces without one are left out. */
 export function namespaceGpuQuotas(policies: readonly TrainingPolicy[], namespaces: readonly { name: string; labels?: Record<string, string> }[]): Map<string, number> {

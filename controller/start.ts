@@ -3,7 +3,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
-import { GROUP, JOBREPOSITORY_PLURAL, V1, type JobRepository } from '../api/index.ts';
+import { CONTROLLER_NAME, GROUP, JOBREPOSITORY_PLURAL, V1, type JobRepository } from '../api/index.ts';
 import { createGitSyncMetrics, registerJobRepositoryController, REQUESTED_AT_ANNOTATION } from './gitsync/reconciler.ts';
 import { hookRejectedCounter, pushReceiver } from './gitsync/push-receiver.ts';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -11,10 +11,9 @@ import type { Logger } from 'pino';
 import { backgroundEvents, createEventRecorder } from './events.ts';
 import { leaderGpuQuotas } from './gpu-quota.ts';
 import { createControllerMetrics, type ControllerMetrics } from './metrics.ts';
-import { createManager, LeadershipLostError, loopbackOnly, requestJson, type KubeObject, type Manager, type NonLoopbackDialError } from './runtime/index.ts';
+import { loopbackOnly, requestJson, type KubeObject, type NonLoopbackDialError } from '../kube/index.ts';
+import { createManager, LeadershipLostError, type Manager } from './runtime/index.ts';
 import { registerTrainingJobController } from './trainingjob/reconciler.ts';
-// One name for the lease, the user agent and the events' source component.
-const CONTROLLER = 'trainingjob-controller';
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
@@ -75,15 +74,15 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   const manager = createManager({
     kubeConfig: opts.kubeConfig,
     logger: log,
-    ...(opts.leaderElection ? { leaderElection: { name: CONTROLLER, ...opts.leaderElection } } : {}),
+    ...(opts.leaderElection ? { leaderElection: { name: CONTROLLER_NAME, ...opts.leaderElection } } : {}),
     ...(opts.clientQps ? { clientQps: opts.clientQps } : {}),
     ...(opts.clientBurst ? { clientBurst: opts.clientBurst } : {}),
-    userAgent: CONTROLLER,
+    userAgent: CONTROLLER_NAME,
   });
   const metrics = createControllerMetrics({ gpuQuotas: leaderGpuQuotas(manager) });
   // Events get their own client: they must not queue behind reconciles for the shared rate limiter.
   const dialGuard = opts.onNonLoopbackDial ? { dialGuard: loopbackOnly(opts.onNonLoopbackDial) } : {};
-  const events = backgroundEvents(createEventRecorder({ request: (req) => requestJson(opts.kubeConfig, { userAgent: CONTROLLER, ...req }), component: CONTROLLER, logger: log }));
+  const events = backgroundEvents(createEventRecorder({ request: (req) => requestJson(opts.kubeConfig, { userAgent: CONTROLLER_NAME, ...req }), component: CONTROLLER_NAME, logger: log, clock: manager.clock }));
   registerTrainingJobController({
     manager, metrics, events,
     ...(opts.workers ? { workers: opts.workers } : {}),
@@ -111,7 +110,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     },
     // An annotation, so whichever replica leads does the sync; the leader starts it without waiting for the write.
     async requestSync(namespace, name) {
-      const requestedAt = new Date().toISOString();
+      const requestedAt = new Date(manager.clock.now()).toISOString();
       gitSync.syncNow(namespace, name, requestedAt);
       await custom.patchNamespacedCustomObject({ group: GROUP, version: V1, namespace, plural: JOBREPOSITORY_PLURAL, name, body: { metadata: { annotations: { [REQUESTED_AT_ANNOTATION]: requestedAt } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
     },

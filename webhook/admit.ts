@@ -7,12 +7,13 @@ import type { ClusterFacts, JobList } from './cluster-facts.ts';
 import { pendingJobs, withReservation, type Ledger, type LedgerStore } from './gpu-ledger.ts';
 import type { KeyedLock } from './keyed-lock.ts';
 import { newestVersion, type PersistedJobs } from './persisted-jobs.ts';
+import { type Clock } from '../clock/clock.ts';
 
 export interface AdmitDeps {
   facts: ClusterFacts;
   ledger: LedgerStore;
-  /** Milliseconds since the epoch; injected so reservation expiry is testable. */
-  now: () => number;
+  /** Injected so reservation expiry is testable. */
+  clock: Pick<Clock, 'now'>;
   /** Called on each lost optimistic-concurrency race, for metrics. */
   onConflict?: () => void;
   maxAttempts?: number;
@@ -66,7 +67,7 @@ async function engineInput(deps: AdmitDeps, req: AdmissionRequest, object: Train
   // Fresh enough to show every job whose reservation was retired, by the ledger's writers or by our own watch.
   const notOlderThan = newestVersion([ledger.listedAt, ...Object.keys(ledger.entries).map(seenAt)]);
   const [ns, policies, jobs, resourceQuotas] = await Promise.all([deps.facts.namespace(namespace), deps.facts.policies(), deps.facts.jobs(namespace, notOlderThan), deps.facts.resourceQuotas(namespace)]);
-  const pending = pendingJobs(ledger, namespace, jobs.items, deps.now(), self, persistedBy(deps, namespace, jobs.resourceVersion));
+  const pending = pendingJobs(ledger, namespace, jobs.items, deps.clock.now(), self, persistedBy(deps, namespace, jobs.resourceVersion));
   const input: EvaluationInput = { operation: req.operation, dryRun: Boolean(req.dryRun), object, oldObject: jobOf(req, req.oldObject), namespace: ns, policies, namespaceJobs: [...jobs.items, ...pending], resourceQuotas };
   return { input, jobs };
 }
@@ -134,7 +135,7 @@ async function admit(deps: AdmitDeps, req: AdmissionRequest, job: TrainingJob, d
     const ledger = remembered ?? (await deps.ledger.read(namespace));
     const fromMemory = remembered !== undefined;
     remembered = undefined;
-    const now = deps.now();
+    const now = deps.clock.now();
     const { input, jobs } = await engineInput(deps, req, job, ledger, self);
     const { verdict, job: admitted } = decide(input);
     if (!verdict.allowed || req.dryRun || !capacityApplies(input, admitted)) {

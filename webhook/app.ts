@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { admissionResponse, parseAdmissionReview, type AdmissionRequest, type Verdict } from './admission-review.ts';
 import { mutateTrainingJob, validateTrainingJob, validateTrainingPolicyRequest, type AdmitDeps } from './admit.ts';
 import { convertReview } from './conversion-review.ts';
-import { describeApiError } from './api-error.ts';
+import { describeApiError } from '../kube/api-error.ts';
 import { createWebhookMetrics, type WebhookMetrics } from './metrics.ts';
 
 export const routes = {

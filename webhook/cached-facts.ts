@@ -2,6 +2,7 @@
 // apiserver enforces it on pods anyway) and are read on every review: serve them from a short-lived
 // cache (concurrent misses share one read). Jobs come from the watch; the ledger is not cached here.
 import type { ClusterFacts } from './cluster-facts.ts';
+import { systemClock, type Clock } from '../clock/clock.ts';
 
 interface Entry<T> {
   /** When the read that produced `value` started: a value is never served once it is ttlMs old. */
@@ -9,7 +10,8 @@ interface Entry<T> {
   value: Promise<T>;
 }
 
-export function cachedFacts(facts: ClusterFacts, ttlMs: number, now: () => number = Date.now): ClusterFacts {
+export function cachedFacts(facts: ClusterFacts, ttlMs: number, clock: Pick<Clock, 'now'> = systemClock): ClusterFacts {
+  const now = (): number => clock.now();
   const cache = new Map<string, Entry<unknown>>();
   const refreshing = new Set<string>();
   const load = <T>(key: string, read: () => Promise<T>): Promise<T> => {

@@ -1,9 +1,10 @@
 // TrainingJob lists served from the replica's own watch instead of the apiserver: a list of every
 // job in a namespace per admission made admission O(jobs), and a sync of N files O(N²).
 import type { TrainingJob } from '../api/index.ts';
-import type { Informer, KubeObject } from '../controller/runtime/index.ts';
+import type { Informer, KubeObject } from '../kube/index.ts';
 import type { ClusterFacts, JobList } from './cluster-facts.ts';
 import { newestVersion } from './persisted-jobs.ts';
+import { sleep, systemClock, type Clock } from '../clock/clock.ts';
 
 export interface InformerJobsOptions {
   informer: Informer<KubeObject>;
@@ -12,6 +13,7 @@ export interface InformerJobsOptions {
   /** How long to wait for the watch to reach `notOlderThan` before asking the apiserver. */
   catchUpMs?: number;
   onServed?: (from: 'watch' | 'apiserver') => void;
+  clock?: Clock;
 }
 
 const reached = (rv: string, notOlderThan: string | undefined): boolean => rv !== '' && (!notOlderThan || newestVersion([notOlderThan, rv]) === rv);
@@ -23,10 +25,11 @@ const reached = (rv: string, notOlderThan: string | undefined): boolean => rv !=
 export function informerJobs(opts: InformerJobsOptions): ClusterFacts['jobs'] {
   const { informer, fallback } = opts;
   const catchUpMs = opts.catchUpMs ?? 250;
+  const clock = opts.clock ?? systemClock;
   const fromWatch = (namespace: string): JobList => ({ items: informer.list(namespace) as TrainingJob[], resourceVersion: informer.resourceVersion() });
   return async (namespace, notOlderThan) => {
     if (informer.hasSynced()) {
-      const deadline = Date.now() + catchUpMs;
+      const deadline = clock.now() + catchUpMs;
       for (;;) {
         // Read the version before the items: the cache may only be newer than what it reports.
         const rv = informer.resourceVersion();
@@ -34,8 +37,8 @@ export function informerJobs(opts: InformerJobsOptions): ClusterFacts['jobs'] {
           opts.onServed?.('watch');
           return { ...fromWatch(namespace), resourceVersion: rv };
         }
-        if (Date.now() >= deadline) break;
-        await new Promise((r) => setTimeout(r, 5));
+        if (clock.now() >= deadline) break;
+        await sleep(clock, 5);
       }
     }
     opts.onServed?.('apiserver');

@@ -3,7 +3,7 @@ import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Server } from 'node:https';
 import { pino, type Logger } from 'pino';
 import { GROUP, TRAININGJOB_PLURAL, V1 } from '../api/index.ts';
-import { createInformer, type Informer, type KubeObject } from '../controller/runtime/index.ts';
+import { createInformer, type Informer, type KubeObject } from '../kube/index.ts';
 import { trackPersistedJobs } from './persisted-jobs.ts';
 import { buildApp } from './app.ts';
 import { cachedFacts } from './cached-facts.ts';
@@ -12,6 +12,7 @@ import { informerJobs } from './informer-jobs.ts';
 import { keyedLock } from './keyed-lock.ts';
 import { configMapLedgerStore, rememberingLedgerStore } from './ledger-store.ts';
 import { createWebhookMetrics, recordServingCertificate, type WebhookMetrics } from './metrics.ts';
+import { systemClock, type Clock } from '../clock/clock.ts';
 
 export interface WebhookServerOptions {
   kubeConfig: KubeConfig;
@@ -24,6 +25,7 @@ export interface WebhookServerOptions {
   metrics?: WebhookMetrics;
   /** How long policies and namespace labels are reused before a re-read (a new policy applies within it). */
   factsTtlMs?: number;
+  clock?: Clock;
 }
 
 export interface WebhookServer {
@@ -36,8 +38,8 @@ export interface WebhookServer {
 }
 
 // Job lists come from this replica's TrainingJob watch; namespaces, policies and quotas from the apiserver.
-function withWatchedJobs(facts: ClusterFacts, informer: Informer<KubeObject>): ClusterFacts {
-  return { ...facts, jobs: informerJobs({ informer, fallback: (ns, rv) => facts.jobs(ns, rv) }) };
+function withWatchedJobs(facts: ClusterFacts, informer: Informer<KubeObject>, clock: Clock): ClusterFacts {
+  return { ...facts, jobs: informerJobs({ informer, fallback: (ns, rv) => facts.jobs(ns, rv), clock }) };
 }
 
 export async function startWebhookServer(opts: WebhookServerOptions): Promise<WebhookServer> {
@@ -47,15 +49,16 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
   const logger = opts.logger ?? pino({ level: 'silent' });
   // Watching TrainingJobs lets reservations retire as soon as their job is persisted (see persisted-jobs.ts).
   const jobs = createInformer<KubeObject>({ kubeConfig: opts.kubeConfig, resource: { group: GROUP, version: V1, plural: TRAININGJOB_PLURAL }, logger, resyncMs: 0 });
-  const persisted = trackPersistedJobs(jobs);
+  const clock = opts.clock ?? systemClock;
+  const persisted = trackPersistedJobs(jobs, clock);
   jobs.start();
   const app = buildApp({
     deps: {
-      facts: cachedFacts(withWatchedJobs(kubeClusterFacts(opts.kubeConfig), jobs), opts.factsTtlMs ?? 2000),
+      facts: cachedFacts(withWatchedJobs(kubeClusterFacts(opts.kubeConfig), jobs, clock), opts.factsTtlMs ?? 2000, clock),
       lock: keyedLock(),
       persisted,
       ledger: rememberingLedgerStore(configMapLedgerStore(core, opts.ledgerNamespace)),
-      now: () => Date.now(),
+      clock,
       onConflict: () => metrics.quotaConflicts.inc(),
     },
     logger: opts.logger,

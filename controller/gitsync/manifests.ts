@@ -4,7 +4,7 @@ import { readManifests, DEFAULT_MAX_ALIAS_COUNT } from '../../api/manifest-docum
 import type { ManifestDocument } from '../../api/manifest-documents.ts';
 import { API_VERSION_V1, API_VERSION_V1ALPHA1, TRAININGJOB_KIND } from '../../api/group.ts';
 import { isPlainObject as isObject, type JsonObject } from '../../api/json.ts';
-import { DEFAULT_MAX_MANIFEST_BYTES } from './manifest-blob.ts';
+import { DEFAULT_MAX_MANIFEST_BYTES } from '../gitsource/manifest-blob.ts';
 import { GITOPS_MANAGER, MANAGED_BY_LABEL, REPOSITORY_LABEL, SOURCE_PATH_ANNOTATION, SOURCE_REPOSITORY_ANNOTATION, SOURCE_REVISION_ANNOTATION, repositoryLabelValue } from './source-metadata.ts';
 
 export type ManifestEntry = { file: string; line: number; object: JsonObject } | { file: string; line: number; message: string };

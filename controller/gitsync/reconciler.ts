@@ -8,19 +8,21 @@ import { ApiException, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOpti
 import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { GROUP, JOBREPOSITORY_KIND, JOBREPOSITORY_PLURAL, TRAININGJOB_PLURAL, V1, formatInventoryEntry, manifestPath, parseInventory, pruneEnabled, syncInterval, type InventoryEntry, type JobRepository, type SyncError, type TrainingJob } from '../../api/index.ts';
+import { CONTROLLER_NAME, GROUP, JOBREPOSITORY_KIND, JOBREPOSITORY_PLURAL, TRAININGJOB_PLURAL, V1, formatInventoryEntry, manifestPath, parseInventory, pruneEnabled, syncInterval, type InventoryEntry, type JobRepository, type SyncError, type TrainingJob } from '../../api/index.ts';
 import { deepEqual } from '../../api/json.ts';
 import type { EventRecorder } from '../events.ts';
-import { splitKey, watchOf, type DialGuard, type KubeObject, type Manager, type ReconcileContext, type ReconcileResult } from '../runtime/index.ts';
+import { splitKey, type DialGuard, type KubeObject } from '../../kube/index.ts';
+import { watchOf, type Manager, type ReconcileContext, type ReconcileResult } from '../runtime/index.ts';
 import { setCondition } from '../trainingjob/conditions.ts';
-import { changedFiles } from './changed-files.ts';
-import { GitSyncError, redactUrl } from './errors.ts';
-import { fetchRevision, type GitAuth } from './fetch.ts';
-import { readManifestBlob } from './manifest-blob.ts';
+import { changedFiles } from '../gitsource/changed-files.ts';
+import { apiErrorMessage } from '../../kube/api-error.ts';
+import { GitSyncError, redactUrl } from '../gitsource/errors.ts';
+import { fetchRevision, type GitAuth } from '../gitsource/fetch.ts';
+import { readManifestBlob } from '../gitsource/manifest-blob.ts';
 import { manifestsOfFile } from './manifests.ts';
 import { GITOPS_MANAGER, REPOSITORY_LABEL, SOURCE_PATH_ANNOTATION, repositoryLabelValue, repositoryOfJob } from './source-metadata.ts';
 import { nextInventory, parseInterval, prunePlan, type FileOutcome } from './sync-plan.ts';
-import { listManifestFiles } from './tree.ts';
+import { listManifestFiles } from '../gitsource/tree.ts';
 
 export const REQUESTED_AT_ANNOTATION = `${GROUP}/requestedAt`;
 export const CONFIRM_PRUNE_ANNOTATION = `${GROUP}/confirm-prune`;
@@ -59,7 +61,6 @@ export interface GitSyncOptions {
   metrics: GitSyncMetrics;
   /** Where fetched repositories are cached. */
   cacheRoot: string;
-  now?: () => Date;
   workers?: number;
   /** Checked before every fetch: a local cluster's or a test's controller refuses non-loopback repository hosts. */
   dialGuard?: DialGuard;
@@ -69,17 +70,8 @@ const isApiError = (err: unknown, code: number): boolean => err instanceof ApiEx
 
 /** The message of a refused apply as the user should read it (the webhook's words, verbatim). */
 export function applyErrorMessage(err: unknown): string {
-  if (err instanceof ApiException) {
-    let message = '';
-    try {
-      message = (JSON.parse(String(err.body)) as { message?: string }).message ?? '';
-    } catch {
-      message = String(err.body ?? '').slice(0, 500);
-    }
-    if (/immutable/.test(message)) message += ' (to change it, rename the job: a new name makes a new TrainingJob)';
-    return message || `the Kubernetes API answered ${err.code}`;
-  }
-  return err instanceof Error ? err.message : String(err);
+  const message = apiErrorMessage(err);
+  return err instanceof ApiException && /immutable/.test(message) ? `${message} (to change it, rename the job: a new name makes a new TrainingJob)` : message;
 }
 
 export interface JobRepositoryController {
@@ -92,7 +84,7 @@ export interface JobRepositoryController {
 
 export function registerJobRepositoryController(opts: GitSyncOptions): JobRepositoryController {
   const { manager, events, metrics } = opts;
-  const now = opts.now ?? (() => new Date());
+  const now = (): Date => new Date(manager.clock.now());
   const custom = manager.apiClient(CustomObjectsApi);
   const core = manager.apiClient(CoreV1Api);
   const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -181,7 +173,7 @@ export function registerJobRepositoryController(opts: GitSyncOptions): JobReposi
     const last = lastSync.get(key);
     const generation = repo.metadata?.generation;
     // Due from 0.9× on: the jittered requeue may come that early, and waiting another full interval would double it.
-    const due = !last || Date.now() - last.at >= intervalMs * 0.9 || last.requestedAt !== requestedAt || last.generation !== generation;
+    const due = !last || manager.clock.now() - last.at >= intervalMs * 0.9 || last.requestedAt !== requestedAt || last.generation !== generation;
 
     const gitCache = gitCacheOf(key);
     const { cache } = gitCache;
@@ -195,7 +187,7 @@ export function registerJobRepositoryController(opts: GitSyncOptions): JobReposi
         commit = fetched.commit;
         gitdir = fetched.gitdir;
         gitCache.fetches++;
-        lastSync.set(key, { at: Date.now(), ...(requestedAt ? { requestedAt } : {}), ...(generation !== undefined ? { generation } : {}) });
+        lastSync.set(key, { at: manager.clock.now(), ...(requestedAt ? { requestedAt } : {}), ...(generation !== undefined ? { generation } : {}) });
       } else {
         commit = repo.status.lastFetchedRevision;
         gitdir = join(opts.cacheRoot, namespace, name);
@@ -297,7 +289,7 @@ export function registerJobRepositoryController(opts: GitSyncOptions): JobReposi
     // still seen (and a confirmation can let them proceed) instead of being forgotten.
     const done = plan.blocked ? { lastAppliedRevision: prevRevision, observedGeneration: repo.status?.observedGeneration } : { lastAppliedRevision: commit, observedGeneration: generation };
     await writeStatus(repo, { ...repo.status, lastFetchedRevision: commit, inventory: inventory.map(formatInventoryEntry), errors: next.errors, ...done }, { type: 'Ready', ...ready });
-    metrics.lastSuccess.set({ namespace, name }, Date.now() / 1000);
+    metrics.lastSuccess.set({ namespace, name }, manager.clock.now() / 1000);
     if (toRead.size || pruned.length || prevRevision !== commit) {
       const ms = (a: number, b: number) => Math.round(b - a);
       log.info({ revision: commit, files: toRead.size, applied, pruned: pruned.length, errors: next.errors.length, inventory: inventory.length, ms: { fetch: ms(phase.start, phase.fetched), read: ms(phase.fetched, phase.read), apply: ms(phase.read, phase.applied), status: ms(phase.applied, performance.now()) } }, 'synced');
@@ -345,7 +337,7 @@ export function registerJobRepositoryController(opts: GitSyncOptions): JobReposi
     const fields = (job.metadata as { managedFields?: Array<{ manager?: string; time?: string; fieldsV1?: { 'f:spec'?: unknown } }> } | undefined)?.managedFields ?? [];
     const ours = fields.filter((f) => f.manager === GITOPS_MANAGER).map((f) => f.time ?? '').sort().at(-1) ?? '';
     // managedFields times have whole seconds: an edit in the same second as our apply counts (a spare re-apply is harmless).
-    return fields.some((f) => f.manager !== GITOPS_MANAGER && f.manager !== 'trainingjob-controller' && f.fieldsV1?.['f:spec'] !== undefined && (f.time ?? '') >= ours);
+    return fields.some((f) => f.manager !== GITOPS_MANAGER && f.manager !== CONTROLLER_NAME && f.fieldsV1?.['f:spec'] !== undefined && (f.time ?? '') >= ours);
   }
 
   async function applyFile(repo: JobRepository, file: string, oid: string, gitdir: string, revision: string, cache: object, log: ReconcileContext['logger']): Promise<FileOutcome> {

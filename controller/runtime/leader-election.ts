@@ -4,9 +4,9 @@
 // renewal cannot succeed within renewDeadline, or someone else holds the lease.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { sleep, systemClock, type Clock } from './clock.ts';
-import { createInformer, objectPath, resourcePath, type Informer, type ResourceRef } from './informer.ts';
-import { requestJson, statusCode } from './json-request.ts';
+import { sleep, systemClock, type Clock } from '../../clock/clock.ts';
+import { createInformer, objectPath, resourcePath, type Informer, type ResourceRef } from '../../kube/informer.ts';
+import { requestJson, statusCode } from '../../kube/json-request.ts';
 
 export interface LeaseSpec {
   holderIdentity?: string;

@@ -5,13 +5,13 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { systemClock, type Clock } from './clock.ts';
-import { createInformer, resourcePath, type CacheTransform, type Informer, type ResourceRef } from './informer.ts';
-import { requestJson, type JsonRequest } from './json-request.ts';
-import { objectKey, type KubeObject } from './kube-object.ts';
+import { systemClock, type Clock } from '../../clock/clock.ts';
+import { createInformer, resourcePath, type CacheTransform, type Informer, type ResourceRef } from '../../kube/informer.ts';
+import { requestJson, type JsonRequest } from '../../kube/json-request.ts';
+import { objectKey, type KubeObject } from '../../kube/kube-object.ts';
 import { startLeaderElection, type LeaderElection } from './leader-election.ts';
-import { createRateLimiter, DEFAULT_CLIENT_BURST, DEFAULT_CLIENT_QPS, type RateLimiter } from './rate-limiter.ts';
-import { makeRateLimitedClient, type ApiConstructor } from './rate-limited-client.ts';
+import { createRateLimiter, DEFAULT_CLIENT_BURST, DEFAULT_CLIENT_QPS, type RateLimiter } from '../../kube/rate-limiter.ts';
+import { makeRateLimitedClient, type ApiConstructor } from '../../kube/rate-limited-client.ts';
 import { createWorkQueue, type QueueMetrics, type ReconcileOutcome, type WorkQueue, type WorkQueueOptions } from './work-queue.ts';
 
 export interface LeaderElectionConfig {
@@ -94,6 +94,8 @@ export interface Manager {
   /** Rate-limits one call made some other way (raw requests, KubernetesObjectApi built elsewhere). */
   limit<T>(call: () => Promise<T>, signal?: AbortSignal): Promise<T>;
   readonly rateLimiter: RateLimiter;
+  /** The one clock of this manager: its queues, rate limiter and leases, and the reconcilers' timestamps. */
+  readonly clock: Clock;
   readonly identity: string;
   isLeader(): boolean;
   /** Every informer has listed once: the readiness check. */
@@ -271,6 +273,7 @@ export function createManager(opts: ManagerOptions): Manager {
     request: (req) => rateLimiter.limit(() => requestJson(opts.kubeConfig, { userAgent, ...req }), req.signal),
     limit: (call, signal) => rateLimiter.limit(call, signal),
     rateLimiter,
+    clock,
     identity,
     isLeader: () => leading,
     hasSynced: () => [...informers.values()].every((i) => i.hasSynced()),

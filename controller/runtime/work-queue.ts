@@ -1,6 +1,6 @@
 // A keyed, de-duplicating work queue in the manner of client-go: each key waits at most once,
 // runs on at most one worker at a time, and failed keys come back with per-key exponential backoff.
-import { systemClock, type Clock, type TimerHandle } from './clock.ts';
+import { systemClock, type Clock, type TimerHandle } from '../../clock/clock.ts';
 
 /** What a reconcile asks for next: nothing (done until the next event), or another run after a delay. */
 export interface ReconcileResult {

@@ -1,7 +1,7 @@
 // What the TrainingJob controller's informer caches keep of each object: only what the reconciler,
 // the child-drift checks and git sync read. At 5,000 jobs whole objects (managedFields, pod specs,
 // server-set pod status) cost hundreds of MB; each transform here names every field it keeps.
-import type { KubeObject } from '../runtime/index.ts';
+import type { KubeObject } from '../../kube/index.ts';
 
 type Json = Record<string, unknown>;
 type Meta = NonNullable<KubeObject['metadata']> & Json;

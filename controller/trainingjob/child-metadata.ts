@@ -1,6 +1,6 @@
 // Labels, owner reference and metadata every child carries: garbage collection and listing depend on them.
 import type { V1ObjectMeta, V1OwnerReference } from '@kubernetes/client-node';
-import { API_VERSION_V1, GROUP, TRAININGJOB_KIND } from '../../api/group.ts';
+import { API_VERSION_V1, CONTROLLER_NAME, GROUP, TRAININGJOB_KIND } from '../../api/group.ts';
 import { MANAGED_BY_LABEL, TRAININGJOB_LABEL } from '../../api/annotations.ts';
 import type { TrainingJob } from '../../api/trainingjob-v1.ts';
 import { InvalidTrainingJobError } from './errors.ts';
@@ -10,7 +10,6 @@ export const COMPONENT_LABEL = 'app.kubernetes.io/component';
 export const NAME_LABEL = 'app.kubernetes.io/name';
 // Which restart generation a worker Job and its pods belong to.
 export const RESTART_LABEL = `${GROUP}/restart`;
-export const MANAGER = 'trainingjob-controller';
 
 export type ChildComponent = 'worker' | 'workers' | 'config' | 'checkpoints';
 
@@ -33,7 +32,7 @@ export function childLabels(jobName: string, component: ChildComponent): Record<
   return {
     [NAME_LABEL]: 'trainingjob',
     [COMPONENT_LABEL]: component,
-    [MANAGED_BY_LABEL]: MANAGER,
+    [MANAGED_BY_LABEL]: CONTROLLER_NAME,
     [TRAININGJOB_LABEL]: trainingJobLabelValue(jobName),
   };
 }

@@ -4,12 +4,13 @@
 // key and the current state, so running it twice is harmless.
 import { ApiException, BatchV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { CONDITION_STALLED, GROUP, QUEUED_ANNOTATION, TRAININGJOB_KIND, TRAININGJOB_LABEL, TRAININGJOB_PLURAL, V1, isQueued, isTerminal, gpuDemand, type TrainingJob, type TrainingJobStatus } from '../../api/index.ts';
+import { CONDITION_STALLED, CONTROLLER_NAME, GROUP, QUEUED_ANNOTATION, TRAININGJOB_KIND, TRAININGJOB_LABEL, TRAININGJOB_PLURAL, V1, isQueued, isTerminal, gpuDemand, ttlExpiry, type TrainingJob, type TrainingJobStatus } from '../../api/index.ts';
 import { deepEqual } from '../../api/json.ts';
 import type { EventRecorder } from '../events.ts';
 import { forgetJob, recordJobGauges, type ControllerMetrics } from '../metrics.ts';
-import { controllerOwnerKey, objectKey, settleAll, splitKey, watchOf, type KubeObject, type Manager, type ReconcileContext, type ReconcileResult } from '../runtime/index.ts';
-import { objectPath, type DialGuard, type Informer, type ResourceRef } from '../runtime/index.ts';
+import { controllerOwnerKey, objectKey, splitKey, type KubeObject } from '../../kube/index.ts';
+import { settleAll, watchOf, type Manager, type ReconcileContext, type ReconcileResult } from '../runtime/index.ts';
+import { indexBy, objectPath, type DialGuard, type Informer, type ResourceRef } from '../../kube/index.ts';
 import { trimClaim, trimConfigMap, trimPod, trimService, trimTrainingJob, trimWorkerJob } from './cache-transforms.ts';
 import { childDrift } from './child-drift.ts';
 import { setCondition } from './conditions.ts';
@@ -23,7 +24,6 @@ import { METRICS_PORT } from './worker-env.ts';
 import { workerJobName } from './names.ts';
 
 export const CHECKPOINT_FINALIZER = `${GROUP}/checkpoint-cleanup`;
-export const FIELD_MANAGER = 'trainingjob-controller';
 /** Reconciles in flight: they wait on round trips, not CPU, and the client QPS (not this) bounds the apiserver's load (BENCHMARKS.md, controller-scale). */
 export const DEFAULT_WORKERS = 16;
 
@@ -31,7 +31,6 @@ export interface TrainingJobControllerOptions {
   manager: Manager;
   metrics: ControllerMetrics;
   events: EventRecorder;
-  now?: () => Date;
   /** Reads rank 0's Prometheus text; injected so tests and benchmarks can serve it. */
   scrape?: (url: string, signal: AbortSignal) => Promise<string>;
   /** Checked before every scrape: a local cluster's or a test's controller refuses non-loopback pod IPs. */
@@ -66,7 +65,7 @@ const isConflict = (err: unknown): boolean => err instanceof ApiException && err
 
 export function registerTrainingJobController(opts: TrainingJobControllerOptions): void {
   const { manager, metrics, events } = opts;
-  const now = opts.now ?? (() => new Date());
+  const now = (): Date => new Date(manager.clock.now());
   const scrape = opts.scrape ?? defaultScrape;
   const custom = manager.apiClient(CustomObjectsApi);
   const core = manager.apiClient(CoreV1Api);
@@ -276,7 +275,7 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
   async function applyChild(kind: string, namespace: string, name: string, body: Child): Promise<Child | undefined> {
     const resource = childResources[kind as ChildKind];
     if (!resource) return undefined;
-    return manager.request<Child>({ method: 'PATCH', path: objectPath({ ...resource, namespace }, name), query: { fieldManager: FIELD_MANAGER, force: true }, body, contentType: PatchStrategy.ServerSideApply });
+    return manager.request<Child>({ method: 'PATCH', path: objectPath({ ...resource, namespace }, name), query: { fieldManager: CONTROLLER_NAME, force: true }, body, contentType: PatchStrategy.ServerSideApply });
   }
 
   function patchStatus(job: TrainingJob, status: TrainingJobStatus): Promise<unknown> {
@@ -358,29 +357,3 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
 }
 
 /** A live index of an informer's objects by a derived key, kept up to date from its events. */
-export function indexBy<T extends KubeObject>(informer: Informer<T>, keyOf: (obj: T) => string | undefined): { get(key: string): T[] } {
-  const index = new Map<string, Map<string, T>>();
-  const put = (obj: T): void => {
-    const key = keyOf(obj);
-    if (!key) return;
-    let bucket = index.get(key);
-    if (!bucket) index.set(key, (bucket = new Map()));
-    bucket.set(objectKey(obj), obj);
-  };
-  const drop = (obj: T): void => {
-    const key = keyOf(obj);
-    const bucket = key ? index.get(key) : undefined;
-    bucket?.delete(objectKey(obj));
-    if (bucket?.size === 0) index.delete(key!);
-  };
-  informer.on({ add: put, update: (old, obj) => { drop(old); put(obj); }, delete: drop });
-  return { get: (key) => [...(index.get(key)?.values() ?? [])] };
-}
-
-/** Milliseconds until a finished job's ttl runs out (≤ 0: now), or undefined when none applies. */
-export function ttlExpiry(job: TrainingJob, now: Date): number | undefined {
-  const ttl = job.spec.ttlSecondsAfterFinished;
-  const done = job.status?.completionTime;
-  if (ttl === undefined || !isTerminal(job) || !done) return undefined;
-  return Date.parse(done) + ttl * 1000 - now.getTime();
-}

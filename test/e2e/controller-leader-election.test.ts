@@ -5,8 +5,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { BatchV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { controlPlaneFor, eventually } from '../harness/tap.ts';
-import { installPlatform } from '../harness/platform.ts';
-import { repoRoot } from '../harness/binaries.ts';
+import { installPlatform } from '../../localcluster/platform.ts';
+import { repoRoot } from '../../localcluster/binaries.ts';
 import type { TrainingJob } from '../../api/index.ts';
 
 const cp = await controlPlaneFor(t, { workloads: { nodes: 1, gpusPerNode: 8 } });

@@ -24,9 +24,18 @@ t.test('HYPERPARAM_KWOK_RUN_TIME keeps the pod running, then a trainingjob.test/
   });
   const pod = await runningPod('long');
   t.ok(pod, 'pod is running');
-  await new Promise((r) => setTimeout(r, 3000));
+  // A neighbour with a 1 s run time: once kwok has finished it, kwok was at work while 'long' kept running.
+  await batch.createNamespacedJob({
+    namespace,
+    body: { metadata: { name: 'short' }, spec: { backoffLimit: 0, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'w', image: 'x', env: [{ name: 'HYPERPARAM_KWOK_RUN_TIME', value: '1s' }] }] } } } },
+  });
+  const done = await eventually(async () => {
+    const pods = await core.listNamespacedPod({ namespace, labelSelector: 'job-name=short' });
+    return pods.items.find((p) => p.status?.phase === 'Succeeded');
+  }, 60_000);
+  t.ok(done, 'kwok ran its neighbour to completion meanwhile');
   const still = await core.readNamespacedPod({ name: pod!.metadata!.name!, namespace });
-  t.equal(still.status?.phase, 'Running', 'still running after 3 s');
+  t.equal(still.status?.phase, 'Running', 'still running: its 10 min run time holds');
   const annotated = await cp.kubectl(['annotate', 'pod', pod!.metadata!.name!, '-n', namespace, 'trainingjob.test/exit-code=3', 'trainingjob.test/message={"checkpoint":"/ckpt/epoch-2","epoch":2}']);
   t.equal(annotated.code, 0, 'exit code 0', { output: annotated.stderr });
   const failed = await eventually(async () => {

@@ -5,10 +5,10 @@
 import t from 'tap';
 import { CustomObjectsApi, AdmissionregistrationV1Api } from '@kubernetes/client-node';
 import { controllerEnv } from '../harness/e2e.ts';
-import { startGitServer } from '../harness/git-server.ts';
+import { startGitServer } from '../../localcluster/git-server.ts';
 import { eventually } from '../harness/tap.ts';
 import { nonLoopbackAddresses, readClusterAddresses } from '../harness/loopback-audit.ts';
-import { KWOK_NODE_IP, KWOK_POD_CIDR, SERVICE_CIDR } from '../harness/network.ts';
+import { KWOK_NODE_IP, KWOK_POD_CIDR, SERVICE_CIDR } from '../../localcluster/network.ts';
 import type { TrainingJob } from '../../api/index.ts';
 
 const namespace = 'net';

@@ -8,12 +8,12 @@ import { pino } from 'pino';
 import { BatchV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { GROUP, TRAININGJOB_LABEL, TRAININGJOB_PLURAL, V1, type TrainingJob } from '../../api/index.ts';
 import { startController, type ControllerOptions, type RunningController } from '../../controller/start.ts';
-import { KeepAliveKubeConfig } from '../../controller/runtime/kubeconfig.ts';
+import { KeepAliveKubeConfig } from '../../kube/kubeconfig.ts';
 import { workerJobName } from '../../controller/trainingjob/names.ts';
-import { installPlatform } from '../harness/platform.ts';
+import { installPlatform } from '../../localcluster/platform.ts';
 import { controlPlaneFor, eventually } from '../harness/tap.ts';
 import { startTcpProxy } from '../harness/tcp-proxy.ts';
-import { createVolumePool } from '../harness/volumes.ts';
+import { createVolumePool } from '../../localcluster/volumes.ts';
 
 const cp = await controlPlaneFor(t, { workloads: { nodes: 2, gpusPerNode: 8 } });
 const admin = cp.kubeConfig();

@@ -37,17 +37,17 @@ t.test('over quota: queued, then started in creation order as GPUs free up', asy
   }, 30_000, 200);
   t.equal(queued?.spec.suspend, true, 'admitted suspended');
   t.match(queued?.status?.conditions?.find((c) => c.type === 'Queued'), { status: 'True', reason: 'QuotaExceeded' }, 'Queued condition with the reason');
-  const order: string[] = [];
   const finished = await eventually(async () => {
-    for (const name of ['first', 'second', 'third']) {
-      const j = await getJob(name);
-      if (j.status?.startTime && !order.includes(name)) order.push(name);
-    }
     const states = await Promise.all(['first', 'second', 'third'].map(async (n) => (await getJob(n)).status?.state));
     return states.every((s) => s === 'Completed') ? states : undefined;
   }, 150_000, 300);
   t.same(finished, ['Completed', 'Completed', 'Completed'], 'every job ran to completion');
-  t.same(order, ['first', 'second', 'third'], 'started in creation order');
+  // The recorded start times, not the order a poll happened to see them in.
+  const jobs = await Promise.all(['first', 'second', 'third'].map(getJob));
+  const times = jobs.map((j) => ({ name: j.metadata?.name, start: Date.parse(j.status?.startTime ?? ''), end: Date.parse(j.status?.completionTime ?? '') }));
+  t.ok(times.every((x) => Number.isFinite(x.start) && Number.isFinite(x.end)), 'each job records its start and completion', { times });
+  t.ok(times[0]!.start < times[1]!.start && times[1]!.start < times[2]!.start, 'started in creation order', { times });
+  t.ok(times[0]!.end <= times[1]!.start && times[1]!.end <= times[2]!.start, 'each started once the one before had freed its GPUs', { times });
 });
 
 t.test("rank 0's metrics become progress in the status", async (t) => {

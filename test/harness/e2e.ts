@@ -5,10 +5,10 @@ import type { Test } from 'tap';
 import { pino } from 'pino';
 import { BatchV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { startController, type ControllerOptions, type RunningController } from '../../controller/start.ts';
-import type { ControlPlane } from './controlplane.ts';
-import { installPlatform } from './platform.ts';
+import type { ControlPlane } from '../../localcluster/controlplane.ts';
+import { installPlatform } from '../../localcluster/platform.ts';
 import { controlPlaneFor, eventually } from './tap.ts';
-import { createVolumePool } from './volumes.ts';
+import { createVolumePool } from '../../localcluster/volumes.ts';
 
 export interface ControllerEnv {
   cp: ControlPlane;

@@ -2,8 +2,8 @@
 // ClusterIPs and ServiceCIDRs, webhook and conversion endpoints, JobRepository hosts) and names each
 // one outside 127.0.0.0/8 and ::1. Run before every control plane stops (tap.ts) and by its own e2e test.
 import { isIP } from 'node:net';
-import { isLoopbackCidr, isLoopbackHost } from '../../controller/runtime/dial-guard.ts';
-import { getText, type TlsClient } from './http.ts';
+import { isLoopbackCidr, isLoopbackHost } from '../../kube/dial-guard.ts';
+import { getText, type TlsClient } from '../../localcluster/http.ts';
 
 interface Meta {
   name?: string;

@@ -1,10 +1,10 @@
 // Deployable manifests against the real tools: `kubectl kustomize` renders them, a harness apiserver
 // checks them with a server-side dry run. Used by test/tools/manifests-*.test.ts (and the monitoring overlay's tests).
 import { parseAllDocuments, stringify } from 'yaml';
-import { ensureBinaries } from './binaries.ts';
-import { runCommand, type CommandResult, type ControlPlane } from './controlplane.ts';
-import { HarnessError } from './errors.ts';
-import { moduleFile, upstreamModules } from './go-module.ts';
+import { ensureBinaries } from '../../localcluster/binaries.ts';
+import { runCommand, type CommandResult, type ControlPlane } from '../../localcluster/controlplane.ts';
+import { LocalClusterError } from '../../localcluster/errors.ts';
+import { moduleFile, upstreamModules } from '../../localcluster/go-module.ts';
 
 export interface KubeDocument {
   apiVersion: string;
@@ -27,10 +27,10 @@ async function kubectl(): Promise<string> {
   return kubectlPath;
 }
 
-/** `kubectl kustomize <dir>` with our kubectl (binary cache); the rendered YAML, or a HarnessError (ProcessExited) carrying kubectl's message. */
+/** `kubectl kustomize <dir>` with our kubectl (binary cache); the rendered YAML, or a LocalClusterError (ProcessExited) carrying kubectl's message. */
 export async function renderKustomize(dir: string): Promise<string> {
   const r = await runCommand(await kubectl(), ['kustomize', dir], process.env);
-  if (r.code !== 0) throw new HarnessError('ProcessExited', `kubectl kustomize ${dir} failed (exit ${r.code}): ${r.stderr.trim()}`, { dir, code: r.code });
+  if (r.code !== 0) throw new LocalClusterError('ProcessExited', `kubectl kustomize ${dir} failed (exit ${r.code}): ${r.stderr.trim()}`, { dir, code: r.code });
   return r.stdout;
 }
 

@@ -1,6 +1,6 @@
 // Test glue: a control plane per test file, torn down (and its logs shown on failure) by tap.
 import type { Test } from 'tap';
-import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from './controlplane.ts';
+import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from '../../localcluster/controlplane.ts';
 import { nonLoopbackAddresses, readClusterAddresses } from './loopback-audit.ts';
 
 export async function controlPlaneFor(t: Test, opts: ControlPlaneOptions = {}): Promise<ControlPlane> {

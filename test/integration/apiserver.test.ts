@@ -1,7 +1,7 @@
 // The harness's kube-apiserver is the real thing: built release, CRDs, custom objects via kubectl.
 import t from 'tap';
 import { controlPlaneFor } from '../harness/tap.ts';
-import { getText } from '../harness/http.ts';
+import { getText } from '../../localcluster/http.ts';
 
 const cp = await controlPlaneFor(t);
 

@@ -9,14 +9,15 @@ import { daysToMs, resolveLifetimes } from '../../certs/lifetimes.ts';
 import { serviceNames } from '../../certs/names.ts';
 import { certFacts, splitPem } from '../../certs/inspect.ts';
 import type { ServingPem } from '../../certs/bundle.ts';
+import { systemClock } from '../../clock/clock.ts';
 
 const cp = await controlPlaneFor(t);
 await installCertTargets(cp);
 
 const lifetimes = resolveLifetimes();
 let nowMs = Date.now();
-// One clock for every manager here, as replicas share real time; tests move it forward.
-const clock = { now: () => new Date(nowMs) };
+// One clock for every manager here, as replicas share real time; tests move its time forward (timers stay real).
+const clock = { ...systemClock, now: () => nowMs };
 const log = recordingLogger();
 const managers: CertManager[] = [];
 t.teardown(async () => {

@@ -6,8 +6,8 @@ import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { controlPlaneFor, eventually } from '../harness/tap.ts';
-import { repoRoot } from '../harness/binaries.ts';
-import { runCommand } from '../harness/controlplane.ts';
+import { repoRoot } from '../../localcluster/binaries.ts';
+import { runCommand } from '../../localcluster/controlplane.ts';
 import { recordingLogger } from '../fixtures/cert-targets.ts';
 import { startCertManager } from '../../certs/manager.ts';
 

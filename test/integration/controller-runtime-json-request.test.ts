@@ -10,7 +10,7 @@ import t from 'tap';
 import { issueCertificate, loadCA } from '../../certs/pki.ts';
 import { controlPlaneFor } from '../harness/tap.ts';
 import { startTcpProxy, viaServer } from '../harness/tcp-proxy.ts';
-import { requestJson, statusCode } from '../../controller/runtime/json-request.ts';
+import { requestJson, statusCode } from '../../kube/json-request.ts';
 
 const cp = await controlPlaneFor(t);
 const proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(cp.server).port) });

@@ -7,7 +7,8 @@ import { controlPlaneFor, eventually } from '../harness/tap.ts';
 import { startTcpProxy, viaServer } from '../harness/tcp-proxy.ts';
 import { createManager, LeadershipLostError, watchOf, type Manager } from '../../controller/runtime/manager.ts';
 import { startLeaderElection, microTime, type Lease, type LeaderElection } from '../../controller/runtime/leader-election.ts';
-import { requestJson, statusCode } from '../../controller/runtime/json-request.ts';
+import { requestJson, statusCode } from '../../kube/json-request.ts';
+import { systemClock, type Clock } from '../../clock/clock.ts';
 
 const cp = await controlPlaneFor(t);
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
@@ -60,10 +61,10 @@ t.test('two managers: one leads and only its workers run; a graceful stop hands 
   const released = Date.now();
   const holder = (await readLease('graceful')).spec?.holderIdentity;
   t.ok(holder === '' || holder === 'replica-b', `the lease was released on stop (holder now ${JSON.stringify(holder)})`);
-  t.ok(await eventually(async () => (b.mgr.isLeader() ? true : undefined), 5000, 5), 'the standby leads');
+  // Within 5 s of a 15 s lease: taken because it was released, not because it expired.
+  t.ok(await eventually(async () => (b.mgr.isLeader() ? true : undefined), 5000, 5), 'the standby leads well before the lease could expire');
   const handover = Date.now() - released;
   t.comment(`graceful: leader stopped in ${released - stoppedAt} ms; standby leading ${handover} ms after release`);
-  t.ok(handover < 1000, `graceful handover within a second (${handover} ms)`);
   await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'probe-2' } } });
   t.ok(await eventually(async () => (b.reconciles.includes('default/probe-2') ? true : undefined), 10_000, 20), 'the new leader reconciles');
   const lease = await readLease('graceful');
@@ -105,22 +106,29 @@ t.test('a leader cut off from the apiserver stops leading; the standby takes ove
 t.test('a 409 on renew: a foreign write to our lease keeps us leading; a takeover stops us, and never two leaders', async (t) => {
   const timings = { leaseDurationMs: 4000, renewDeadlineMs: 3000, retryPeriodMs: 500 };
   const events: string[] = [];
-  const elector = (identity: string): LeaderElection =>
+  const elector = (identity: string, clock: Clock = systemClock): LeaderElection =>
     startLeaderElection({
-      kubeConfig: cp.kubeConfig(), namespace: NS, name: 'conflict', identity, ...timings, logger,
+      kubeConfig: cp.kubeConfig(), namespace: NS, name: 'conflict', identity, ...timings, logger, clock,
       onStartedLeading: () => events.push(`${identity} started`),
       onStoppedLeading: () => events.push(`${identity} stopped`),
     });
   const a = elector('el-a');
   t.ok(await eventually(async () => (a.isLeader() ? true : undefined), 10_000, 20), 'a leads');
-  const b = elector('el-b');
+  // b's clock counts the retries it schedules, so "b does not lead" is known to follow attempts.
+  let bRetries = 0;
+  const b = elector('el-b', { ...systemClock, setTimer: (fn, ms) => (bRetries++, systemClock.setTimer(fn, ms)) });
   const sampler = watchLeaders([() => a.isLeader(), () => b.isLeader()]);
   t.teardown(() => sampler.stop());
 
   // Someone else touches the lease (bumps resourceVersion) but leaves us the holder: our cached renew gets 409.
   const touched = await readLease('conflict');
   await requestJson(cp.kubeConfig(), { method: 'PUT', path: leasePath('conflict'), body: { ...touched, metadata: { ...touched.metadata, annotations: { touched: 'yes' } } } });
-  await new Promise((r) => setTimeout(r, 2000));
+  // a's next renewal meets the 409; "still leading" means something only once it has renewed since.
+  const touchedAt = new Date(String(touched.spec?.renewTime)).getTime();
+  t.ok(await eventually(async () => {
+    const l = await readLease('conflict');
+    return l.spec?.holderIdentity === 'el-a' && new Date(String(l.spec?.renewTime)).getTime() > touchedAt ? true : undefined;
+  }, 10_000, 50), 'a renewed the lease after the conflicting write');
   t.ok(a.isLeader(), 'still leading after a 409 from a harmless write');
   t.same(events, ['el-a started'], 'no leadership flap');
 
@@ -145,7 +153,9 @@ t.test('a 409 on renew: a foreign write to our lease keeps us leading; a takeove
   t.ok(await eventually(async () => (a.isLeader() ? undefined : true), 3000, 10), 'a stops leading once the lease belongs to someone else');
   t.equal(await a.done, 'lost', 'the election ends as lost, so the caller exits');
   const renewer = setInterval(() => void intrude().catch(() => undefined), 500);
+  const retriesBefore = bRetries;
   await new Promise((r) => setTimeout(r, 5000));
+  t.ok(bRetries - retriesBefore >= 3, `b kept trying meanwhile (${bRetries - retriesBefore} retries scheduled)`);
   t.equal(b.isLeader(), false, 'b does not take a lease that is being renewed');
   clearInterval(renewer);
   const stoppedRenewing = Date.now();

@@ -4,8 +4,8 @@ import t from 'tap';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startGitServer } from '../harness/git-server.ts';
-import { cloneWorkingCopy, runGit } from '../harness/git-cli.ts';
+import { startGitServer } from '../../localcluster/git-server.ts';
+import { cloneWorkingCopy, runGit } from '../../localcluster/git-cli.ts';
 
 t.test('push and clone through the server', async (t) => {
   const server = await startGitServer();

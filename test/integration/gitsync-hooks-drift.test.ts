@@ -57,9 +57,9 @@ t.test('push receiver: 401 for a wrong signature; a verified push is applied at 
   t.ok(requested && !Number.isNaN(Date.parse(requested)), `requestedAt set (${requested})`);
   const created = await eventually(() => env.getJob(ns, 'eval'), 30_000, 20);
   const latency = performance.now() - started;
-  t.ok(created, 'the pushed job exists');
+  // Within the 30 s wait, with a poll interval of 1h: the hook, not polling, synced it.
+  t.ok(created, 'the pushed job exists long before the next poll');
   t.comment(`hook → TrainingJob created: ${latency.toFixed(0)} ms`);
-  t.ok(latency < 10_000, `quickly, despite interval 1h (${latency.toFixed(0)} ms)`);
   const r = await env.repositoryWhen(t, ns, 'jobs', (r) => r.status?.lastAppliedRevision === second, 'the second revision applied');
   t.match(ready(r), { status: 'True', reason: 'Synced' });
 

@@ -6,6 +6,7 @@ import { parseInventory } from '../../api/jobrepository.ts';
 import { jobRepositoryCRD } from '../../api/crds.ts';
 import { GROUP, jobYaml, ready, startGitSyncEnv } from '../fixtures/gitsync-env.ts';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { eventually } from '../harness/tap.ts';
 
 const env = await startGitSyncEnv(t);
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -53,6 +54,12 @@ t.test('a tag: its commit is applied, branch pushes are not, a moved tag is', as
   t.equal((await env.getJob(ns, 'two'))?.metadata?.annotations?.[`${GROUP}/source-revision`], moved, 'the job records the revision');
 });
 
+/** When the controller last synced the namespace's repository `jobs` without a fetch failure (its own metric), in seconds. */
+async function lastSuccess(ns: string): Promise<number> {
+  const metric = await env.controller.metrics.registry.getSingleMetric('trainingjob_gitsync_last_success_timestamp_seconds')?.get();
+  return metric?.values.find((v) => v.labels.namespace === ns && v.labels.name === 'jobs')?.value ?? 0;
+}
+
 t.test('a pinned commit stays put while the branch moves', async (t) => {
   const ns = 'ml-pinned';
   await env.namespace(ns);
@@ -63,9 +70,10 @@ t.test('a pinned commit stays put while the branch moves', async (t) => {
   const r = await env.repositoryWhen(t, ns, 'jobs', (r) => r.status?.lastAppliedRevision === pinned && ready(r)?.reason === 'Synced', 'the pinned commit applied');
   t.equal(r.status?.lastFetchedRevision, pinned);
   await wc.commitAndPush({ 'c.yaml': jobYaml('c') }, 'c');
+  const pushedAt = Date.now() / 1000;
   await env.requestSync(ns, 'jobs');
-  // The interval is 1 s: several syncs (the requested one included) run meanwhile.
-  await new Promise((r) => setTimeout(r, 3000));
+  // Only a sync that ran after the push can show the pin held: wait for one (the interval is 1 s).
+  t.ok(await eventually(async () => ((await lastSuccess(ns)) > pushedAt ? true : undefined), 15_000, 100), 'a sync ran after the branch moved');
   const again = await env.getRepository(ns, 'jobs');
   t.equal(again.status?.lastAppliedRevision, pinned, 'still the pinned commit');
   t.match(ready(again), { status: 'True', reason: 'Synced' });

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { eventually } from '../harness/tap.ts';
 import { parseInventory } from '../../api/jobrepository.ts';
-import { hermeticGitEnv, type WorkingCopy } from '../harness/git-cli.ts';
+import { hermeticGitEnv, type WorkingCopy } from '../../localcluster/git-cli.ts';
 import { jobYaml, ready, startGitSyncEnv } from '../fixtures/gitsync-env.ts';
 import { CONFIRM_PRUNE_ANNOTATION } from '../../controller/gitsync/reconciler.ts';
 

@@ -1,5 +1,6 @@
-// Limits and cost at size: a 50 MB file is refused by its header without being inflated (RSS sampled), and on a
-// repository of 1,000 job files a one-file change is one diff entry and one blob read.
+// Limits and cost at size: a 50 MB file is refused by its header without being inflated (bytes read from the
+// pack counted; RSS reported), and on a repository of 1,000 job files a one-file change is one diff entry and
+// one blob read. Speed and memory figures are comments here; the gitsync bench measures them.
 // GITSYNC_SCALE_FILES=5000 runs the second test at another size.
 import t, { type Test } from 'tap';
 import * as fs from 'node:fs';
@@ -8,12 +9,12 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import http from 'isomorphic-git/http/node';
-import { fetchRevision, type FetchRevisionOptions } from '../../controller/gitsync/fetch.ts';
-import { changedFiles } from '../../controller/gitsync/changed-files.ts';
-import { listManifestFiles } from '../../controller/gitsync/tree.ts';
-import { readManifestBlob } from '../../controller/gitsync/manifest-blob.ts';
-import { startGitServer } from '../harness/git-server.ts';
-import { cloneWorkingCopy, type WorkingCopy } from '../harness/git-cli.ts';
+import { fetchRevision, type FetchRevisionOptions } from '../../controller/gitsource/fetch.ts';
+import { changedFiles } from '../../controller/gitsource/changed-files.ts';
+import { listManifestFiles } from '../../controller/gitsource/tree.ts';
+import { readManifestBlob } from '../../controller/gitsource/manifest-blob.ts';
+import { startGitServer } from '../../localcluster/git-server.ts';
+import { cloneWorkingCopy, type WorkingCopy } from '../../localcluster/git-cli.ts';
 
 const MiB = 1024 * 1024;
 const job = (name: string) => `apiVersion: ml.example.com/v1\nkind: TrainingJob\nmetadata:\n  name: ${name}\nspec:\n  model: resnet50\n  numWorkers: 2\n`;
@@ -47,6 +48,53 @@ async function peakRss<T>(fn: () => Promise<T>): Promise<{ value: T; peak: numbe
 
 const mb = (n: number) => `${(n / MiB).toFixed(0)} MB`;
 
+/** Node's fs, counting the bytes read out of pack files through any of the calls the git code makes. */
+function countingFs(): { fs: typeof fs; packBytes: () => number } {
+  let bytes = 0;
+  const isPack = (p: unknown): boolean => String(p).endsWith('.pack');
+  const promises = new Proxy(fs.promises, {
+    get(target, prop, receiver) {
+      if (prop === 'open') {
+        return async (...args: Parameters<typeof fs.promises.open>) => {
+          const handle = await target.open(...args);
+          if (!isPack(args[0])) return handle;
+          const read = handle.read.bind(handle) as (...a: unknown[]) => Promise<{ bytesRead: number }>;
+          (handle as unknown as { read: typeof read }).read = async (...a) => {
+            const r = await read(...a);
+            bytes += r.bytesRead;
+            return r;
+          };
+          return handle;
+        };
+      }
+      if (prop === 'readFile') {
+        return async (...args: Parameters<typeof fs.promises.readFile>) => {
+          const data = await target.readFile(...args);
+          if (isPack(args[0])) bytes += data.length;
+          return data;
+        };
+      }
+      return Reflect.get(target, prop, receiver) as unknown;
+    },
+  });
+  const counted = new Proxy(fs, {
+    get(target, prop, receiver) {
+      if (prop === 'promises') return promises;
+      if (prop === 'readFile') {
+        return (path: fs.PathOrFileDescriptor, ...rest: unknown[]) => {
+          const cb = rest.pop() as (err: unknown, data?: Buffer | string) => void;
+          (target.readFile as (...a: unknown[]) => void)(path, ...rest, (err: unknown, data?: Buffer | string) => {
+            if (!err && data && isPack(path)) bytes += data.length;
+            cb(err, data);
+          });
+        };
+      }
+      return Reflect.get(target, prop, receiver) as unknown;
+    },
+  });
+  return { fs: counted, packBytes: () => bytes };
+}
+
 t.test('a 50 MB file is refused per file, without reading it into memory', async (t) => {
   const { wc, opts } = await setup(t);
   mkdirSync(join(wc.dir, 'jobs'), { recursive: true });
@@ -71,12 +119,13 @@ t.test('a 50 MB file is refused per file, without reading it into memory', async
   const listing = await listManifestFiles({ fs, gitdir, commit, path: 'jobs', cache });
   const big = listing.files.find((f) => f.file === 'jobs/big.yaml')!;
   const good = listing.files.find((f) => f.file === 'jobs/good.yaml')!;
-  const read = await peakRss(() => readManifestBlob({ fs, gitdir, file: big.file, oid: big.oid, cache }));
+  const counting = countingFs();
+  const read = await peakRss(() => readManifestBlob({ fs: counting.fs, gitdir, file: big.file, oid: big.oid, cache }));
   t.comment(`refusing the 50 MB file: RSS ${mb(read.before)} → peak ${mb(read.peak)}`);
   t.same(read.value, { file: 'jobs/big.yaml', message: 'file is 50.0 MiB (52428800 bytes); manifest files are limited to 1.0 MiB' });
-  t.ok(read.peak - read.before < 16 * MiB, `the refusal reads headers only (+${mb(read.peak - read.before)})`);
+  t.ok(counting.packBytes() < 64 * 1024, `the refusal reads the object's header only (${counting.packBytes()} bytes of the pack)`);
   t.same(await readManifestBlob({ fs, gitdir, file: good.file, oid: good.oid, cache }), { file: 'jobs/good.yaml', text: job('good') }, 'its neighbour is read');
-  t.ok(fetched.peak - fetched.before < 400 * MiB, `fetch stays bounded (+${mb(fetched.peak - fetched.before)})`);
+  t.comment(`fetch: RSS +${mb(fetched.peak - fetched.before)}`);
 });
 
 t.test('50 MB that does not compress is refused by the fetch byte limit, before it is held in memory', async (t) => {
@@ -89,7 +138,6 @@ t.test('50 MB that does not compress is refused by the fetch byte limit, before 
   const fetched = await peakRss(() => fetchRevision(opts).catch((err: unknown) => err));
   t.match(fetched.value, { code: 'TooLarge' }, 'default limit (32 MiB)');
   t.comment(`refused pack: RSS ${mb(fetched.before)} → peak ${mb(fetched.peak)}`);
-  t.ok(fetched.peak - fetched.before < 200 * MiB, `bounded (+${mb(fetched.peak - fetched.before)})`);
 });
 
 t.test('a one-file change on a large repository: one diff entry, one blob read', async (t) => {
@@ -132,5 +180,4 @@ t.test('a one-file change on a large repository: one diff entry, one blob read',
   const changedRead = performance.now() - started;
   t.equal(reads, 1, 'only the changed file is read');
   t.comment(`${n} files: initial fetch ${initialFetch.toFixed(0)} ms, list+read all ${initialRead.toFixed(0)} ms; one-file change: fetch ${incrementalFetch.toFixed(0)} ms, changedFiles ${diffTime.toFixed(1)} ms, diff+read ${changedRead.toFixed(1)} ms`);
-  t.ok(diffTime < 1000, 'the diff stays well under a second');
 });

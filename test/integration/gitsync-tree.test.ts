@@ -6,13 +6,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import http from 'isomorphic-git/http/node';
-import { fetchRevision, type FetchRevisionOptions } from '../../controller/gitsync/fetch.ts';
-import { changedFiles } from '../../controller/gitsync/changed-files.ts';
-import { listManifestFiles } from '../../controller/gitsync/tree.ts';
-import { readManifestBlob } from '../../controller/gitsync/manifest-blob.ts';
-import { GitSyncError } from '../../controller/gitsync/errors.ts';
-import { startGitServer } from '../harness/git-server.ts';
-import { cloneWorkingCopy, type WorkingCopy } from '../harness/git-cli.ts';
+import { fetchRevision, type FetchRevisionOptions } from '../../controller/gitsource/fetch.ts';
+import { changedFiles } from '../../controller/gitsource/changed-files.ts';
+import { listManifestFiles } from '../../controller/gitsource/tree.ts';
+import { readManifestBlob } from '../../controller/gitsource/manifest-blob.ts';
+import { GitSyncError } from '../../controller/gitsource/errors.ts';
+import { startGitServer } from '../../localcluster/git-server.ts';
+import { cloneWorkingCopy, type WorkingCopy } from '../../localcluster/git-cli.ts';
 
 const job = (name: string) => `apiVersion: ml.example.com/v1\nkind: TrainingJob\nmetadata:\n  name: ${name}\nspec:\n  model: resnet50\n`;
 

@@ -3,9 +3,9 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { pidAlive, repoRoot } from '../harness/binaries.ts';
-import { reapStaleRuns } from '../harness/runs.ts';
-import { startControlPlane } from '../harness/controlplane.ts';
+import { pidAlive, repoRoot } from '../../localcluster/binaries.ts';
+import { reapStaleRuns } from '../../localcluster/runs.ts';
+import { startControlPlane } from '../../localcluster/controlplane.ts';
 import { eventually } from '../harness/tap.ts';
 
 interface RunInfo {

@@ -4,9 +4,9 @@ import t from 'tap';
 import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { controlPlaneFor } from '../harness/tap.ts';
-import { installPlatform } from '../harness/platform.ts';
-import { repoRoot } from '../harness/binaries.ts';
-import { runCommand } from '../harness/controlplane.ts';
+import { installPlatform } from '../../localcluster/platform.ts';
+import { repoRoot } from '../../localcluster/binaries.ts';
+import { runCommand } from '../../localcluster/controlplane.ts';
 
 const cp = await controlPlaneFor(t);
 const platform = await installPlatform({ kubeConfig: cp.kubeConfig(), examplePolicies: true });

@@ -3,8 +3,8 @@
 import t from 'tap';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { controlPlaneFor } from '../harness/tap.ts';
-import { installPlatform } from '../harness/platform.ts';
-import { pytorchMnistYaml, resnetSimpleYaml, testJobYaml } from '../unit/api-seed-examples.ts';
+import { installPlatform } from '../../localcluster/platform.ts';
+import { pytorchMnistYaml, resnetSimpleYaml, testJobYaml } from '../fixtures/api-seed-examples.ts';
 
 const cp = await controlPlaneFor(t);
 const platform = await installPlatform({ kubeConfig: cp.kubeConfig(), examplePolicies: true });

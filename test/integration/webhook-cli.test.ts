@@ -4,9 +4,9 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { controlPlaneFor, eventually } from '../harness/tap.ts';
-import { repoRoot } from '../harness/binaries.ts';
-import { freePort } from '../harness/ports.ts';
-import { getText } from '../harness/http.ts';
+import { repoRoot } from '../../localcluster/binaries.ts';
+import { freePort } from '../../localcluster/ports.ts';
+import { getText } from '../../localcluster/http.ts';
 
 const cp = await controlPlaneFor(t);
 const core = cp.kubeConfig().makeApiClient(CoreV1Api);

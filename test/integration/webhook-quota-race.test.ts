@@ -2,7 +2,7 @@
 import t from 'tap';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { controlPlaneFor } from '../harness/tap.ts';
-import { installPlatform } from '../harness/platform.ts';
+import { installPlatform } from '../../localcluster/platform.ts';
 
 const cp = await controlPlaneFor(t);
 const platform = await installPlatform({ kubeConfig: cp.kubeConfig(), replicas: 2 });

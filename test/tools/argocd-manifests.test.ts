@@ -7,9 +7,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { ensureBinaries, repoRoot } from '../harness/binaries.ts';
-import { runCommand } from '../harness/controlplane.ts';
-import { moduleFile, upstreamModules } from '../harness/go-module.ts';
+import { ensureBinaries, repoRoot } from '../../localcluster/binaries.ts';
+import { runCommand } from '../../localcluster/controlplane.ts';
+import { moduleFile, upstreamModules } from '../../localcluster/go-module.ts';
 import { installCRDs, parseDocuments, renderKustomize, type KubeDocument } from '../harness/manifests.ts';
 import { controlPlaneFor } from '../harness/tap.ts';
 

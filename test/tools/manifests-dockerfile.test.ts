@@ -5,7 +5,7 @@ import t from 'tap';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { V1Deployment } from '@kubernetes/client-node';
-import { repoRoot } from '../harness/binaries.ts';
+import { repoRoot } from '../../localcluster/binaries.ts';
 import { parseDocuments, renderKustomize } from '../harness/manifests.ts';
 
 interface Instruction { op: string; args: string; line: number }
@@ -93,7 +93,7 @@ function closure(entries: string[], skip: string[]): { files: Set<string>; packa
 }
 
 t.test('the image holds every module the webhook, controller, certs and validate commands load', async (t) => {
-  // cluster and demo need the Go-built control plane and the test harness: not part of the image.
+  // cluster and demo need the Go-built control plane (localcluster/): not part of the image.
   const { files, packages } = closure([pkg.bin.trainingjob!], ['cli/cluster.ts', 'cli/demo.ts']);
   for (const cmd of ['webhook', 'controller', 'certs', 'validate']) t.ok(files.has(`cli/${cmd}.ts`), `the ${cmd} command is followed`);
   const copied = final.instructions.filter((i) => i.op === 'COPY').map((i) => i.args.split(/\s+/).filter((a) => !a.startsWith('--')).slice(0, -1)).flat()

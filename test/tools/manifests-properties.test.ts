@@ -8,8 +8,8 @@ import type { V1Container, V1Deployment, V1NetworkPolicy, V1PodDisruptionBudget,
 import { GROUP, TRAININGJOB_PLURAL, TRAININGPOLICY_PLURAL, WEBHOOK_SERVICE } from '../../api/index.ts';
 import { DEFAULT_SECRET, DEFAULT_TARGETS, serviceNames } from '../../certs/names.ts';
 import { mutatingWebhookConfiguration, platformNamespace, validatingWebhookConfiguration } from '../../webhook/registration.ts';
-import { repoRoot } from '../harness/binaries.ts';
-import { runCommand, type CommandResult } from '../harness/controlplane.ts';
+import { repoRoot } from '../../localcluster/binaries.ts';
+import { runCommand, type CommandResult } from '../../localcluster/controlplane.ts';
 import { parseDocuments, renderKustomize, type KubeDocument } from '../harness/manifests.ts';
 
 const overlaysDir = join(repoRoot, 'manifests', 'overlays');

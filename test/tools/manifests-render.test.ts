@@ -3,7 +3,7 @@
 import t from 'tap';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../harness/binaries.ts';
+import { repoRoot } from '../../localcluster/binaries.ts';
 import { installCRDs, parseDocuments, renderKustomize, serverDryRun, upstreamCRDFiles } from '../harness/manifests.ts';
 import { controlPlaneFor } from '../harness/tap.ts';
 

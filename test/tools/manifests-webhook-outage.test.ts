@@ -3,7 +3,7 @@
 // everything else keeps working, and the emergency bypass of manifests/README.md lets jobs through.
 import t from 'tap';
 import { join } from 'node:path';
-import { repoRoot } from '../harness/binaries.ts';
+import { repoRoot } from '../../localcluster/binaries.ts';
 import { controlPlaneFor } from '../harness/tap.ts';
 
 const overlay = join(repoRoot, 'manifests', 'overlays', 'default');

@@ -9,10 +9,10 @@ import { parse, stringify } from 'yaml';
 import { DEFAULT_LIFETIMES } from '../../certs/lifetimes.ts';
 import { DEFAULT_SECRET, serviceNames } from '../../certs/names.ts';
 import { SECRET_KEYS } from '../../certs/secret-store.ts';
-import { repoRoot } from '../harness/binaries.ts';
-import { runCommand, type CommandResult } from '../harness/controlplane.ts';
+import { repoRoot } from '../../localcluster/binaries.ts';
+import { runCommand, type CommandResult } from '../../localcluster/controlplane.ts';
 import { parseDocuments, renderKustomize, type KubeDocument } from '../harness/manifests.ts';
-import { dashboardQueries, withGrafanaVariables, type RuleSpec } from './monitoring-promql.ts';
+import { dashboardQueries, withGrafanaVariables, type RuleSpec } from '../harness/monitoring-promql.ts';
 
 const monitoringDir = join(repoRoot, 'manifests', 'monitoring');
 const RUNBOOK_BASE = 'https://git.example.com/platform/trainingjob/blob/main/manifests/monitoring/RUNBOOK.md#';

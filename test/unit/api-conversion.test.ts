@@ -6,7 +6,7 @@ import { V1_FIELDS_ANNOTATION, V1ALPHA1_FIELDS_ANNOTATION } from '../../api/anno
 import { TRAININGJOB_STATES } from '../../api/trainingjob-v1.ts';
 import type { TrainingJob } from '../../api/trainingjob-v1.ts';
 import type { TrainingJobV1alpha1 } from '../../api/trainingjob-v1alpha1.ts';
-import { pytorchMnistYaml } from './api-seed-examples.ts';
+import { pytorchMnistYaml } from '../fixtures/api-seed-examples.ts';
 
 // Small seeded PRNG so a failure names a reproducible seed.
 function rng(seed: number): () => number {

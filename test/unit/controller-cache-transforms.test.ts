@@ -3,7 +3,7 @@ import t from 'tap';
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import type { TrainingJob } from '../../api/trainingjob-v1.ts';
 import { deepEqual } from '../../api/json.ts';
-import type { KubeObject } from '../../controller/runtime/index.ts';
+import type { KubeObject } from '../../kube/index.ts';
 import { KEPT_METADATA, summarizeManagedFields, trimConfigMap, trimPod, trimService, trimTrainingJob, trimWorkerJob } from '../../controller/trainingjob/cache-transforms.ts';
 import { childDrift } from '../../controller/trainingjob/child-drift.ts';
 import { desiredChildren, type Child } from '../../controller/trainingjob/desired-children.ts';

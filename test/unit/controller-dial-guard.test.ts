@@ -1,6 +1,6 @@
 // The loopback-only dial guard: which hosts pass, and that a refusal is reported and thrown before any dial.
 import t from 'tap';
-import { isLoopbackCidr, isLoopbackHost, loopbackOnly, NonLoopbackDialError } from '../../controller/runtime/dial-guard.ts';
+import { isLoopbackCidr, isLoopbackHost, loopbackOnly, NonLoopbackDialError } from '../../kube/dial-guard.ts';
 
 t.test('loopback hosts', async (t) => {
   for (const h of ['127.0.0.1', '127.128.3.7', '127.255.255.254', '::1', '[::1]', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1', 'localhost', 'LOCALHOST']) t.ok(isLoopbackHost(h), h);

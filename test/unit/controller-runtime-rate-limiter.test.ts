@@ -1,7 +1,7 @@
 // The client token bucket: burst at once, then one request per 1/qps, first come first served.
 import t from 'tap';
-import { createRateLimiter } from '../../controller/runtime/rate-limiter.ts';
-import { manualClock, settle } from './manual-clock.ts';
+import { createRateLimiter } from '../../kube/rate-limiter.ts';
+import { manualClock, settle } from '../harness/manual-clock.ts';
 
 t.test('the burst goes at once, then requests are spaced at 1/qps', async (t) => {
   const clock = manualClock();

@@ -1,7 +1,7 @@
 // The work queue: dedupe, one worker per key, backoff that grows and caps, forget, draining shutdown.
 import t from 'tap';
 import { createWorkQueue } from '../../controller/runtime/work-queue.ts';
-import { manualClock, settle } from './manual-clock.ts';
+import { manualClock, settle } from '../harness/manual-clock.ts';
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;

@@ -3,10 +3,10 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isLoopbackCidr, isLoopbackHost } from '../../controller/runtime/dial-guard.ts';
-import { apiserverArgs, apiserverCertificateIps, controllerManagerArgs, kwokArgs, schedulerArgs } from '../harness/component-args.ts';
-import { KUBERNETES_SERVICE_IP, KWOK_NODE_IP, KWOK_POD_CIDR, SERVICE_CIDR } from '../harness/network.ts';
-import { repoRoot } from '../harness/binaries.ts';
+import { isLoopbackCidr, isLoopbackHost } from '../../kube/dial-guard.ts';
+import { apiserverArgs, apiserverCertificateIps, controllerManagerArgs, kwokArgs, schedulerArgs } from '../../localcluster/component-args.ts';
+import { KUBERNETES_SERVICE_IP, KWOK_NODE_IP, KWOK_POD_CIDR, SERVICE_CIDR } from '../../localcluster/network.ts';
+import { repoRoot } from '../../localcluster/binaries.ts';
 import { opaServerArgs } from '../../bench/opa-args.ts';
 
 const pki = { caCert: '/p/ca.crt', caKey: '/p/ca.key', serverCert: '/p/s.crt', serverKey: '/p/s.key', saKey: '/p/sa.key', saPub: '/p/sa.pub' };

@@ -6,7 +6,7 @@ import type { EvaluationInput } from '../../policies/evaluate.ts';
 import { applyJsonPatch } from '../../policies/json-patch.ts';
 import type { TrainingJob } from '../../api/trainingjob-v1.ts';
 import type { TrainingPolicy, TrainingPolicySpec } from '../../api/trainingpolicy.ts';
-import { testJobYaml } from './api-seed-examples.ts';
+import { testJobYaml } from '../fixtures/api-seed-examples.ts';
 
 const policy = (name: string, spec: TrainingPolicySpec): TrainingPolicy => ({ metadata: { name }, spec });
 

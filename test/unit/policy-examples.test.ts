@@ -10,7 +10,7 @@ import { toV1 } from '../../api/conversion.ts';
 import type { TrainingJob } from '../../api/trainingjob-v1.ts';
 import type { TrainingJobV1alpha1 } from '../../api/trainingjob-v1alpha1.ts';
 import type { TrainingPolicy } from '../../api/trainingpolicy.ts';
-import { pytorchMnistYaml, resnetSimpleYaml, testJobYaml } from './api-seed-examples.ts';
+import { pytorchMnistYaml, resnetSimpleYaml, testJobYaml } from '../fixtures/api-seed-examples.ts';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'policies', 'examples');
 const policies: TrainingPolicy[] = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()

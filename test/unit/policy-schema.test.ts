@@ -8,7 +8,7 @@ import type { EvaluationInput } from '../../policies/evaluate.ts';
 import { toV1 } from '../../api/conversion.ts';
 import type { TrainingJob } from '../../api/trainingjob-v1.ts';
 import type { TrainingJobV1alpha1 } from '../../api/trainingjob-v1alpha1.ts';
-import { pytorchMnistYaml, resnetSimpleYaml, testJobYaml } from './api-seed-examples.ts';
+import { pytorchMnistYaml, resnetSimpleYaml, testJobYaml } from '../fixtures/api-seed-examples.ts';
 
 function create(object: TrainingJob, namespace = object.metadata?.namespace ?? 'default'): EvaluationInput {
   return { operation: 'CREATE', object, namespace: { name: namespace }, policies: [], namespaceJobs: [] };

@@ -4,7 +4,7 @@ import t from 'tap';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { repoRoot } from '../harness/binaries.ts';
+import { repoRoot } from '../../localcluster/binaries.ts';
 import type { TrainingPolicy } from '../../api/trainingpolicy.ts';
 import { offlineAdmission } from '../../cli/offline-admission.ts';
 import type { OfflineAdmissionOptions } from '../../cli/offline-admission.ts';

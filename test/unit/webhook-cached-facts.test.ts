@@ -26,7 +26,7 @@ function countingFacts(): { facts: ClusterFacts; reads: string[]; quota: { fail:
 t.test('reads within the TTL are shared; after it, read again; failures are not cached', async (t) => {
   const { facts, reads, quota } = countingFacts();
   let clock = 0;
-  const c = cachedFacts(facts, 2000, () => clock);
+  const c = cachedFacts(facts, 2000, { now: () => clock });
   await Promise.all([c.resourceQuotas('a'), c.resourceQuotas('a'), c.policies(), c.policies(), c.namespace('a'), c.jobs('a'), c.jobs('a')]);
   t.same(reads.sort(), ['jobs/a', 'jobs/a', 'ns/a', 'policies', 'rq/a'], 'one read each, but jobs every time');
   reads.length = 0;
@@ -45,7 +45,7 @@ t.test('reads within the TTL are shared; after it, read again; failures are not 
 t.test('past half the TTL the cached value is served while a background read refreshes it', async (t) => {
   const { facts, reads, quota } = countingFacts();
   let clock = 0;
-  const c = cachedFacts(facts, 2000, () => clock);
+  const c = cachedFacts(facts, 2000, { now: () => clock });
   await c.resourceQuotas('a');
   quota.hard = '16';
   clock = 1000;
@@ -62,7 +62,7 @@ t.test('past half the TTL the cached value is served while a background read ref
 t.test('a failed background read keeps the cached value until it expires', async (t) => {
   const { facts, reads, quota } = countingFacts();
   let clock = 0;
-  const c = cachedFacts(facts, 2000, () => clock);
+  const c = cachedFacts(facts, 2000, { now: () => clock });
   await c.resourceQuotas('a');
   quota.fail = true;
   clock = 1500;

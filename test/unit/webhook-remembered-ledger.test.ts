@@ -34,7 +34,7 @@ const facts: ClusterFacts = {
   jobs: async () => ({ items: [], resourceVersion: '1' }),
   resourceQuotas: async () => [],
 };
-const deps = (ledger: LedgerStore): AdmitDeps => ({ facts, ledger, now: () => Date.parse('2026-11-23T01:00:00Z') });
+const deps = (ledger: LedgerStore): AdmitDeps => ({ facts, ledger, clock: { now: () => Date.parse('2026-11-23T01:00:00Z') } });
 const create = (name: string): AdmissionRequest => ({
   uid: `uid-${name}`,
   kind: { group: 'ml.example.com', version: 'v1', kind: 'TrainingJob' },

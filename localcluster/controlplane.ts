@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { loadKubeConfig } from '../../controller/runtime/kubeconfig.ts';
-import { createCA, createSigningKey, issueCertificate } from '../../certs/pki.ts';
+import { loadKubeConfig } from '../kube/kubeconfig.ts';
+import { createCA, createSigningKey, issueCertificate } from '../certs/pki.ts';
 import { ensureBinaries, type Progress } from './binaries.ts';
-import { HarnessError, tailFile } from './errors.ts';
+import { LocalClusterError, tailFile } from './errors.ts';
 import { getText, type TlsClient } from './http.ts';
 import { renderKubeconfig } from './kubeconfig.ts';
 import { assertPortFree, freePort } from './ports.ts';
@@ -147,7 +147,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     // Fault tests restart the apiserver on its port; etcd (and so every object) stays up.
     const restartProcess = async (name: 'kube-apiserver', o: { downMs?: number } = {}): Promise<void> => {
       const i = processes.findIndex((p) => p.name === name);
-      if (i < 0 || !apiserverStart) throw new HarnessError('NotRunning', `${name} is not part of this control plane`, { name });
+      if (i < 0 || !apiserverStart) throw new LocalClusterError('NotRunning', `${name} is not part of this control plane`, { name });
       await processes[i]!.stop();
       delete record.pids[processes[i]!.pid];
       if (o.downMs) await new Promise((r) => setTimeout(r, o.downMs));
@@ -239,7 +239,7 @@ async function startWithPortRetry<T extends { p: ManagedProcess }>(start: () => 
     try {
       return await start();
     } catch (err) {
-      const log = err instanceof HarnessError && typeof err.data.log === 'string' ? readFileSafe(err.data.log) : '';
+      const log = err instanceof LocalClusterError && typeof err.data.log === 'string' ? readFileSafe(err.data.log) : '';
       if (attempt >= 3 || !/address already in use/.test(log)) throw err;
     }
   }

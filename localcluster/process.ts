@@ -1,7 +1,7 @@
 // Starts one control-plane process with its output in a log file, and stops it by pid.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
-import { HarnessError, tailFile } from './errors.ts';
+import { LocalClusterError, tailFile } from './errors.ts';
 
 export interface ManagedProcess {
   name: string;
@@ -33,7 +33,7 @@ export function startProcess(opts: StartOptions): ManagedProcess {
     closeSync(fd);
   }
   if (child.pid === undefined) {
-    throw new HarnessError('ProcessExited', `${opts.name} could not be started (${opts.command}); log: ${opts.logPath}`, { name: opts.name });
+    throw new LocalClusterError('ProcessExited', `${opts.name} could not be started (${opts.command}); log: ${opts.logPath}`, { name: opts.name });
   }
   let alive = true;
   const exited = new Promise<number | null>((resolve) => {
@@ -64,8 +64,8 @@ export function startProcess(opts: StartOptions): ManagedProcess {
 }
 
 /** Error for a process that exited while we waited on it, naming its log and showing its tail. */
-export function exitedError(p: ManagedProcess, code: number | null): HarnessError {
-  return new HarnessError('ProcessExited', `${p.name} exited with code ${code} while starting; log: ${p.logPath}\n${tailFile(p.logPath, 20)}`, { name: p.name, log: p.logPath, code });
+export function exitedError(p: ManagedProcess, code: number | null): LocalClusterError {
+  return new LocalClusterError('ProcessExited', `${p.name} exited with code ${code} while starting; log: ${p.logPath}\n${tailFile(p.logPath, 20)}`, { name: p.name, log: p.logPath, code });
 }
 
 /**
@@ -86,5 +86,5 @@ export async function waitUntil(proc: ManagedProcess, what: string, check: () =>
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new HarnessError('StartTimeout', `${proc.name} did not become ${what} within ${Math.round(timeoutMs / 1000)}s; log: ${proc.logPath}\n${tailFile(proc.logPath, 25)}`, { name: proc.name, log: proc.logPath });
+  throw new LocalClusterError('StartTimeout', `${proc.name} did not become ${what} within ${Math.round(timeoutMs / 1000)}s; log: ${proc.logPath}\n${tailFile(proc.logPath, 25)}`, { name: proc.name, log: proc.logPath });
 }

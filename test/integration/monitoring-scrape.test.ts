@@ -15,12 +15,12 @@ import { DEFAULT_SECRET } from '../../certs/names.ts';
 import { SECRET_KEYS } from '../../certs/secret-store.ts';
 import { startController, type RunningController } from '../../controller/start.ts';
 import { platformNamespace } from '../../webhook/registration.ts';
-import { repoRoot } from '../harness/binaries.ts';
-import { runCommand } from '../harness/controlplane.ts';
-import { getText } from '../harness/http.ts';
-import { installPlatform } from '../harness/platform.ts';
+import { repoRoot } from '../../localcluster/binaries.ts';
+import { runCommand } from '../../localcluster/controlplane.ts';
+import { getText } from '../../localcluster/http.ts';
+import { installPlatform } from '../../localcluster/platform.ts';
 import { controlPlaneFor, eventually } from '../harness/tap.ts';
-import { dashboardQueries, metricNames, ruleExpressions, type DashboardQuery, type RuleSpec } from './monitoring-promql.ts';
+import { dashboardQueries, metricNames, ruleExpressions, type DashboardQuery, type RuleSpec } from '../harness/monitoring-promql.ts';
 
 const CERT_METRIC = 'trainingjob_webhook_certificate_expiry_timestamp_seconds';
 const QUOTA_METRIC = 'trainingjob_gpu_quota';

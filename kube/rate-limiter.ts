@@ -1,6 +1,6 @@
 // Client-side QPS: a token bucket shared by every API call a manager's controllers make,
 // so a burst of reconciles (1,000 new jobs) cannot flood the apiserver.
-import { systemClock, type Clock } from './clock.ts';
+import { systemClock, type Clock } from '../clock/clock.ts';
 
 export interface RateLimiterOptions {
   /** Sustained requests per second; 0 or Infinity turns limiting off. */

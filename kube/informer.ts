@@ -4,7 +4,7 @@
 // watch error and its typed list hands back Date-converted objects unlike the raw ones its watch delivers.
 import { Watch, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { sleep, systemClock, type Clock, type TimerHandle } from './clock.ts';
+import { sleep, systemClock, type Clock, type TimerHandle } from '../clock/clock.ts';
 import { requestJson, statusCode } from './json-request.ts';
 import type { KubeObject } from './kube-object.ts';
 

@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { HarnessError } from './errors.ts';
+import { LocalClusterError } from './errors.ts';
 
 /** Upstream modules whose files the tests read; one version each, pinned here. */
 export const upstreamModules = {
@@ -35,7 +35,7 @@ export function goModuleDir(mod: { path: string; version: string }, opts: { down
   }
   if (r.error || r.status !== 0 || !dir || !existsSync(dir)) {
     const hint = opts.download ? '' : ' (tests read the module cache only: run scripts/ensure-deps.sh, which downloads it)';
-    throw new HarnessError('ModuleDownloadFailed', `go mod download ${key} failed (exit ${r.status})${hint}: ${(r.stderr || r.stdout || String(r.error)).trim().slice(0, 800)}`, { module: key });
+    throw new LocalClusterError('ModuleDownloadFailed', `go mod download ${key} failed (exit ${r.status})${hint}: ${(r.stderr || r.stdout || String(r.error)).trim().slice(0, 800)}`, { module: key });
   }
   dirs.set(key, dir);
   return dir;
@@ -44,7 +44,7 @@ export function goModuleDir(mod: { path: string; version: string }, opts: { down
 /** A file inside a pinned module, e.g. `moduleFile(upstreamModules.certManager, 'deploy/crds/cert-manager.io_certificates.yaml')`. */
 export function moduleFile(mod: { path: string; version: string }, relative: string): string {
   const file = join(goModuleDir(mod), relative);
-  if (!existsSync(file)) throw new HarnessError('ModuleFileMissing', `${relative} is not in ${mod.path}@${mod.version}`, { file });
+  if (!existsSync(file)) throw new LocalClusterError('ModuleFileMissing', `${relative} is not in ${mod.path}@${mod.version}`, { file });
   return file;
 }
 

@@ -5,9 +5,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { HarnessError, tailFile } from './errors.ts';
+import { LocalClusterError, tailFile } from './errors.ts';
 
-export const repoRoot = resolve(import.meta.dirname, '..', '..');
+export const repoRoot = resolve(import.meta.dirname, '..');
 
 export interface BinarySpec {
   /** Name of the produced executable. */
@@ -72,7 +72,7 @@ function goVersion(): string {
   if (known) return known;
   const r = spawnSync('go', ['env', 'GOVERSION'], { encoding: 'utf8' });
   if (r.error || r.status !== 0) {
-    throw new HarnessError('GoMissing', 'the Go toolchain is needed to build the control-plane binaries, but `go` was not found on PATH (install Go ≥ 1.24, e.g. /usr/local/go/bin)', {});
+    throw new LocalClusterError('GoMissing', 'the Go toolchain is needed to build the control-plane binaries, but `go` was not found on PATH (install Go ≥ 1.24, e.g. /usr/local/go/bin)', {});
   }
   const v = r.stdout.trim();
   goVersions.set(process.env.PATH ?? '', v);
@@ -138,7 +138,7 @@ async function goBuild(spec: BinarySpec, dir: string, progress: Progress): Promi
     rmSync(staging, { recursive: true, force: true });
     const tail = tailFile(logPath, 15);
     const cause = /dial tcp|proxy|GOPROXY|module lookup disabled|no such host|reading .*: 4\d\d|verifying .*: /.test(tail) ? 'a Go module download failed' : 'go build failed';
-    throw new HarnessError('BuildFailed', `${cause} for ${spec.name} ${spec.version} (exit ${code}); log: ${logPath}\n${tail}`, { binary: spec.name, log: logPath });
+    throw new LocalClusterError('BuildFailed', `${cause} for ${spec.name} ${spec.version} (exit ${code}); log: ${logPath}\n${tail}`, { binary: spec.name, log: logPath });
   }
   const seconds = Math.round((Date.now() - started) / 1000);
   writeFileSync(join(staging, 'BUILD_INFO'), JSON.stringify({ name: spec.name, version: spec.version, seconds, go: goVersion(), builtAt: new Date().toISOString() }) + '\n');

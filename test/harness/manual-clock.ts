@@ -1,5 +1,5 @@
 // A clock that only moves when the test says so, for queue and rate-limiter timing.
-import type { Clock } from '../../controller/runtime/clock.ts';
+import type { Clock } from '../../clock/clock.ts';
 
 export interface ManualClock extends Clock {
   /** Every delay ever passed to setTimer, in order. */

@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import { loadAllYaml, ApiextensionsV1Api, AdmissionregistrationV1Api, CoreV1Api, CustomObjectsApi, ApiException, type KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
-import { startCertManager, type CertManager } from '../../certs/index.ts';
-import { createCA, issueCertificate } from '../../certs/pki.ts';
-import { GROUP, TRAININGPOLICY_PLURAL, V1 } from '../../api/index.ts';
-import { startWebhookServer, type WebhookServer } from '../../webhook/server.ts';
-import { mutatingWebhookConfiguration, platformNamespace, validatingWebhookConfiguration } from '../../webhook/registration.ts';
+import { startCertManager, type CertManager } from '../certs/index.ts';
+import { createCA, issueCertificate } from '../certs/pki.ts';
+import { GROUP, TRAININGPOLICY_PLURAL, V1 } from '../api/index.ts';
+import { startWebhookServer, type WebhookServer } from '../webhook/server.ts';
+import { mutatingWebhookConfiguration, platformNamespace, validatingWebhookConfiguration } from '../webhook/registration.ts';
 import { repoRoot } from './binaries.ts';
 
 export interface PlatformOptions {

@@ -1,6 +1,6 @@
 // Loopback port allocation: ask the kernel for free ports, and check requested ones up front.
 import { createServer } from 'node:net';
-import { HarnessError } from './errors.ts';
+import { LocalClusterError } from './errors.ts';
 
 export async function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -21,7 +21,7 @@ export async function assertPortFree(port: number, purpose: string, host = '127.
     const srv = createServer();
     srv.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') {
-        reject(new HarnessError('PortInUse', `port ${host}:${port} for ${purpose} is already taken by another process; free it or choose another port`, { port, purpose }));
+        reject(new LocalClusterError('PortInUse', `port ${host}:${port} for ${purpose} is already taken by another process; free it or choose another port`, { port, purpose }));
       } else reject(err);
     });
     srv.listen(port, host, () => srv.close(() => resolve()));

@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import git from 'isomorphic-git';
-import { changedFiles } from '../../controller/gitsync/changed-files.ts';
-import { readTreeObject } from '../../controller/gitsync/tree.ts';
+import { changedFiles } from '../../controller/gitsource/changed-files.ts';
+import { readTreeObject } from '../../controller/gitsource/tree.ts';
 
 type Entry = [mode: string, name: string, oid: string];
 
