@@ -27,10 +27,10 @@ t.test('HYPERPARAM_KWOK_RUN_TIME keeps the pod running, then a trainingjob.test/
   // A neighbour with a 1 s run time: once kwok has finished it, kwok was at work while 'long' kept running.
   await batch.createNamespacedJob({
     namespace,
-    body: { metadata: { name: 'short' }, spec: { backoffLimit: 0, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'w', image: 'x', env: [{ name: 'HYPERPARAM_KWOK_RUN_TIME', value: '1s' }] }] } } } },
+    body: { metadata: { name: 'neighbour' }, spec: { backoffLimit: 0, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'w', image: 'x', env: [{ name: 'HYPERPARAM_KWOK_RUN_TIME', value: '1s' }] }] } } } },
   });
   const done = await eventually(async () => {
-    const pods = await core.listNamespacedPod({ namespace, labelSelector: 'job-name=short' });
+    const pods = await core.listNamespacedPod({ namespace, labelSelector: 'job-name=neighbour' });
     return pods.items.find((p) => p.status?.phase === 'Succeeded');
   }, 60_000);
   t.ok(done, 'kwok ran its neighbour to completion meanwhile');
