@@ -1,11 +1,7 @@
 // The few object fields the runtime reads, and keys (`namespace/name`) that name an object in queues.
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-}
+import type { OwnerReference } from '../api/meta.ts';
+
+export type { OwnerReference };
 
 export interface KubeObject {
   apiVersion?: string;
