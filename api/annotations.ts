@@ -13,6 +13,10 @@ export const V1_FIELDS_ANNOTATION = `${GROUP}/v1-fields`;
 export const V1ALPHA1_FIELDS_ANNOTATION = `${GROUP}/v1alpha1-fields`;
 // Set by the mutating webhook when a job is admitted suspended because it is over quota.
 export const QUEUED_ANNOTATION = `${GROUP}/queued`;
+// On a JobRepository: a new value asks for a sync now (set by the push receiver, or by hand).
+export const REQUESTED_AT_ANNOTATION = `${GROUP}/requestedAt`;
+// On a JobRepository: the revision whose mass prune a person confirmed.
+export const CONFIRM_PRUNE_ANNOTATION = `${GROUP}/confirm-prune`;
 
 // The apiserver labels every namespace with its own name.
 export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';

@@ -1,5 +1,5 @@
 // The controller's Prometheus metrics, named as in seeds 000/001 so existing dashboards and
-// alerts keep working; each manager gets its own registry.
+// alerts keep working; each manager gets its own registry. Git sync's series live here too.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export const trainingJobStates = ['Pending', 'Queued', 'Initializing', 'Running', 'Restarting', 'Suspended', 'Completed', 'Failed'] as const;
@@ -86,4 +86,30 @@ export function forgetJob(m: ControllerMetrics, namespace: string, name: string)
   const l = { namespace, name };
   for (const g of [m.activeWorkers, m.allocatedGpus, m.progress, m.currentEpoch, m.loss, m.accuracy]) g.remove(l);
   for (const s of trainingJobStates) m.state.remove({ ...l, state: s });
+}
+
+export interface GitSyncMetrics {
+  duration: Histogram<'result'>;
+  lastSuccess: Gauge<'namespace' | 'name'>;
+  revision: Gauge<'namespace' | 'name' | 'revision'>;
+  errors: Counter<'namespace' | 'name' | 'kind'>;
+}
+
+export function createGitSyncMetrics(registry: Registry): GitSyncMetrics {
+  const registers = [registry];
+  return {
+    duration: new Histogram({ name: 'trainingjob_gitsync_duration_seconds', help: 'Time of one JobRepository sync, by result.', labelNames: ['result'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers }),
+    lastSuccess: new Gauge({ name: 'trainingjob_gitsync_last_success_timestamp_seconds', help: 'When the repository last synced without a fetch failure.', labelNames: ['namespace', 'name'], registers }),
+    revision: new Gauge({ name: 'trainingjob_gitsync_revision_info', help: '1 for the revision last applied.', labelNames: ['namespace', 'name', 'revision'], registers }),
+    errors: new Counter({ name: 'trainingjob_gitsync_errors_total', help: 'Sync problems by kind: fetch, file (per-file errors), prune.', labelNames: ['namespace', 'name', 'kind'], registers }),
+  };
+}
+
+/** Drops a repository's gauges when it is deleted (all) or suspended (last success), so the staleness alert never fires for it. */
+export async function forgetRepository(m: GitSyncMetrics, namespace: string, name: string, opts: { keepRevision?: boolean } = {}): Promise<void> {
+  m.lastSuccess.remove({ namespace, name });
+  if (opts.keepRevision) return;
+  for (const { labels } of (await m.revision.get()).values) {
+    if (labels.namespace === namespace && labels.name === name) m.revision.remove({ namespace, name, revision: String(labels.revision) });
+  }
 }

@@ -3,14 +3,14 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
-import { CONTROLLER_NAME, GROUP, JOBREPOSITORY_PLURAL, V1, type JobRepository } from '../api/index.ts';
-import { createGitSyncMetrics, registerJobRepositoryController, REQUESTED_AT_ANNOTATION } from './gitsync/reconciler.ts';
+import { CONTROLLER_NAME, GROUP, JOBREPOSITORY_PLURAL, REQUESTED_AT_ANNOTATION, V1, type JobRepository } from '../api/index.ts';
+import { registerJobRepositoryController } from './gitsync/reconciler.ts';
 import { hookRejectedCounter, pushReceiver } from './gitsync/push-receiver.ts';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { backgroundEvents, createEventRecorder } from './events.ts';
 import { leaderGpuQuotas } from './gpu-quota.ts';
-import { createControllerMetrics, type ControllerMetrics } from './metrics.ts';
+import { createControllerMetrics, createGitSyncMetrics, type ControllerMetrics } from './metrics.ts';
 import { loopbackOnly, requestJson, type KubeObject, type NonLoopbackDialError } from '../kube/index.ts';
 import { createManager, LeadershipLostError, type Manager } from './runtime/index.ts';
 import { registerTrainingJobController } from './trainingjob/reconciler.ts';

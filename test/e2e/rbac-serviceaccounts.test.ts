@@ -18,7 +18,7 @@ import { startGitServer } from '../../localcluster/git-server.ts';
 import { cloneWorkingCopy } from '../../localcluster/git-cli.ts';
 import { jobYaml } from '../fixtures/gitsync-env.ts';
 import { mutatingWebhookConfiguration, platformNamespace, validatingWebhookConfiguration } from '../../webhook/registration.ts';
-import { REQUESTED_AT_ANNOTATION } from '../../controller/gitsync/reconciler.ts';
+import { REQUESTED_AT_ANNOTATION } from '../../api/annotations.ts';
 import { CHECKPOINT_FINALIZER } from '../../controller/trainingjob/reconciler.ts';
 import type { JobRepository, TrainingJob } from '../../api/index.ts';
 

@@ -6,7 +6,7 @@ import { createHmac } from 'node:crypto';
 import { eventually } from '../harness/tap.ts';
 import { parseInventory } from '../../api/jobrepository.ts';
 import { GROUP, jobYaml, ready, startGitSyncEnv } from '../fixtures/gitsync-env.ts';
-import { REQUESTED_AT_ANNOTATION } from '../../controller/gitsync/reconciler.ts';
+import { REQUESTED_AT_ANNOTATION } from '../../api/annotations.ts';
 
 const env = await startGitSyncEnv(t);
 const HOOK_SECRET = 'hook-secret-7f3a';

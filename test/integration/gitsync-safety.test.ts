@@ -10,7 +10,7 @@ import { eventually } from '../harness/tap.ts';
 import { parseInventory } from '../../api/jobrepository.ts';
 import { hermeticGitEnv, type WorkingCopy } from '../../localcluster/git-cli.ts';
 import { jobYaml, ready, startGitSyncEnv } from '../fixtures/gitsync-env.ts';
-import { CONFIRM_PRUNE_ANNOTATION } from '../../controller/gitsync/reconciler.ts';
+import { CONFIRM_PRUNE_ANNOTATION } from '../../api/annotations.ts';
 
 const env = await startGitSyncEnv(t);
 const MiB = 1024 * 1024;

@@ -11,7 +11,7 @@ import { ensureBinaries } from '../../localcluster/binaries.ts';
 import { runCommand, type CommandResult } from '../../localcluster/controlplane.ts';
 import { ARGOCD_CM_PATH, renderArgocdCm } from '../../scripts/gen-argocd-cm.ts';
 import { nextStatus } from '../../controller/trainingjob/state.ts';
-import { REQUESTED_AT_ANNOTATION } from '../../controller/gitsync/reconciler.ts';
+import { REQUESTED_AT_ANNOTATION } from '../../api/annotations.ts';
 import { DEFAULT_BACKOFF_LIMIT, QUEUED_ANNOTATION, type JobRepository, type TrainingJob } from '../../api/index.ts';
 import { COMPLETE, FAILED, LATER, NOW, observed, trainingJob, worker, workerJob, workers } from '../fixtures/controller-jobs.ts';
 

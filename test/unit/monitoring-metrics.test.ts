@@ -7,8 +7,7 @@ import { Registry } from 'prom-client';
 import type { TrainingPolicy } from '../../api/index.ts';
 import { createCA, issueCertificate } from '../../certs/pki.ts';
 import { namespaceGpuQuotas } from '../../controller/gpu-quota.ts';
-import { createGitSyncMetrics, forgetRepository } from '../../controller/gitsync/reconciler.ts';
-import { createControllerMetrics } from '../../controller/metrics.ts';
+import { createControllerMetrics, createGitSyncMetrics, forgetRepository } from '../../controller/metrics.ts';
 import { createWebhookMetrics, recordServingCertificate } from '../../webhook/metrics.ts';
 
 const policy = (name: string, spec: TrainingPolicy['spec']): TrainingPolicy => ({ apiVersion: 'ml.example.com/v1', kind: 'TrainingPolicy', metadata: { name }, spec });

@@ -1,0 +1,15 @@
+// How writes and events made for a JobRepository name it: the identity a write acts as, the object an event is about.
+import { setHeaderOptions } from '@kubernetes/client-node';
+import { GROUP, JOBREPOSITORY_KIND, V1, type JobRepository } from '../../api/index.ts';
+import type { InvolvedObject } from '../events.ts';
+
+/** Request options that make a write on the repository's behalf as its spec.serviceAccountName (none: the controller's own identity). */
+export function actingAs(repo: JobRepository) {
+  const sa = repo.spec.serviceAccountName;
+  return sa ? setHeaderOptions('Impersonate-User', `system:serviceaccount:${repo.metadata!.namespace!}:${sa}`) : undefined;
+}
+
+/** The JobRepository as the object its events are about. */
+export function involved(repo: JobRepository): InvolvedObject {
+  return { apiVersion: `${GROUP}/${V1}`, kind: JOBREPOSITORY_KIND, namespace: repo.metadata!.namespace!, name: repo.metadata!.name!, uid: repo.metadata?.uid };
+}
