@@ -42,14 +42,16 @@ export type DialGuard = (url: string, purpose: string) => void;
 
 export function loopbackOnly(onViolation: (err: NonLoopbackDialError) => void): DialGuard {
   return (url, purpose) => {
-    let host: string;
+    let parsed: URL | undefined;
     try {
-      host = new URL(url).hostname;
+      parsed = new URL(url);
     } catch {
-      host = url;
+      parsed = undefined;
     }
-    if (isLoopbackHost(host)) return;
-    const err = new NonLoopbackDialError(url, purpose);
+    if (parsed && isLoopbackHost(parsed.hostname)) return;
+    // The target lands in logs, events and status: never with the credentials a URL may carry.
+    if (parsed) parsed.username = parsed.password = '';
+    const err = new NonLoopbackDialError(parsed ? parsed.toString() : '<unparsable url>', purpose);
     onViolation(err);
     throw err;
   };

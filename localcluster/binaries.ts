@@ -125,7 +125,8 @@ async function goBuild(spec: BinarySpec, dir: string, progress: Progress): Promi
   const started = Date.now();
   progress(`building ${spec.name} ${spec.version} from Go modules (first time on this machine; may take several minutes) — log: ${logPath}`);
   const log = createWriteStream(logPath);
-  const child = spawn('go', args, { cwd: moduleDir, stdio: ['ignore', 'pipe', 'pipe']});
+  // The Go on PATH builds, or the build fails saying which version the module needs: no toolchain download.
+  const child = spawn('go', args, { cwd: moduleDir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GOTOOLCHAIN: 'local' } });
   child.stdout.pipe(log);
   child.stderr.pipe(log);
   const ticker = setInterval(() => progress(`  … still building ${spec.name}: ${Math.round((Date.now() - started) / 1000)}s`), 30_000);

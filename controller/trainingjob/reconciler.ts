@@ -55,7 +55,8 @@ const childResources: Record<ChildKind, ResourceRef> = {
 type Kinded = KubeObject & { kind: string; apiVersion: string; spec?: unknown; status?: Record<string, unknown> };
 
 async function defaultScrape(url: string, signal: AbortSignal): Promise<string> {
-  const res = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(2000)]) });
+  // A trainer's metrics never redirect; following one could lead the scrape anywhere.
+  const res = await fetch(url, { redirect: 'error', signal: AbortSignal.any([signal, AbortSignal.timeout(2000)]) });
   if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
   return res.text();
 }

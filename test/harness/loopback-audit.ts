@@ -1,5 +1,5 @@
 // Lists every address a test cluster could make someone dial (node, pod and host IPs, Service
-// ClusterIPs and ServiceCIDRs, webhook and conversion endpoints, JobRepository hosts) and names each
+// ClusterIPs and ServiceCIDRs, Endpoints and EndpointSlices, webhook and conversion endpoints, JobRepository hosts) and names each
 // one outside 127.0.0.0/8 and ::1. Run before every control plane stops (tap.ts) and by its own e2e test.
 import { isIP } from 'node:net';
 import { isLoopbackCidr, isLoopbackHost } from '../../kube/dial-guard.ts';
@@ -26,6 +26,7 @@ export interface ClusterAddresses {
   services: Obj<{ type?: string; clusterIP?: string; clusterIPs?: string[]; externalIPs?: string[]; externalName?: string; loadBalancerIP?: string }, { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } }>[];
   serviceCidrs: Obj<{ cidrs?: string[] }>[];
   endpointSlices: { metadata?: Meta; endpoints?: { addresses?: string[] }[] }[];
+  endpoints: { metadata?: Meta; subsets?: { addresses?: { ip: string }[]; notReadyAddresses?: { ip: string }[] }[] }[];
   webhookConfigurations: { kind: string; metadata?: Meta; webhooks?: { name: string; clientConfig?: ClientConfig }[] }[];
   crds: Obj<{ conversion?: { webhook?: { clientConfig?: ClientConfig } } }>[];
   apiServices: Obj<{ service?: ServiceRef }>[];
@@ -86,6 +87,9 @@ export function nonLoopbackAddresses(c: ClusterAddresses): string[] {
   for (const e of c.endpointSlices) {
     for (const x of e.endpoints ?? []) for (const a of x.addresses ?? []) ip(where('EndpointSlice', e.metadata), 'endpoints.addresses', a);
   }
+  for (const e of c.endpoints) {
+    for (const sub of e.subsets ?? []) for (const a of [...(sub.addresses ?? []), ...(sub.notReadyAddresses ?? [])]) ip(where('Endpoints', e.metadata), 'subsets.addresses', a.ip);
+  }
   for (const w of c.webhookConfigurations) {
     for (const h of w.webhooks ?? []) endpoint(where(w.kind, w.metadata), `webhooks[${h.name}].clientConfig`, h.clientConfig);
   }
@@ -110,12 +114,13 @@ export async function readClusterAddresses(server: string, tls: TlsClient): Prom
     if (res.status !== 200) throw new Error(`GET ${path}: HTTP ${res.status} ${res.body.slice(0, 300)}`);
     return (JSON.parse(res.body) as { items?: T[] }).items ?? [];
   };
-  const [nodes, pods, services, serviceCidrs, endpointSlices, validating, mutating, crds, apiServices, jobRepositories] = await Promise.all([
+  const [nodes, pods, services, serviceCidrs, endpointSlices, endpoints, validating, mutating, crds, apiServices, jobRepositories] = await Promise.all([
     list<ClusterAddresses['nodes'][number]>('/api/v1/nodes'),
     list<ClusterAddresses['pods'][number]>('/api/v1/pods'),
     list<ClusterAddresses['services'][number]>('/api/v1/services'),
     list<ClusterAddresses['serviceCidrs'][number]>('/apis/networking.k8s.io/v1/servicecidrs'),
     list<ClusterAddresses['endpointSlices'][number]>('/apis/discovery.k8s.io/v1/endpointslices'),
+    list<ClusterAddresses['endpoints'][number]>('/api/v1/endpoints'),
     list<Omit<ClusterAddresses['webhookConfigurations'][number], 'kind'>>('/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations'),
     list<Omit<ClusterAddresses['webhookConfigurations'][number], 'kind'>>('/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations'),
     list<ClusterAddresses['crds'][number]>('/apis/apiextensions.k8s.io/v1/customresourcedefinitions'),
@@ -123,7 +128,7 @@ export async function readClusterAddresses(server: string, tls: TlsClient): Prom
     list<ClusterAddresses['jobRepositories'][number]>('/apis/ml.example.com/v1/jobrepositories'),
   ]);
   return {
-    nodes, pods, services, serviceCidrs, endpointSlices, crds, apiServices, jobRepositories,
+    nodes, pods, services, serviceCidrs, endpointSlices, endpoints, crds, apiServices, jobRepositories,
     webhookConfigurations: [
       ...validating.map((w) => ({ kind: 'ValidatingWebhookConfiguration', ...w })),
       ...mutating.map((w) => ({ kind: 'MutatingWebhookConfiguration', ...w })),

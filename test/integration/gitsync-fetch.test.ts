@@ -142,7 +142,8 @@ t.test('a pack over the byte limit is TooLarge; a server that hangs is Timeout',
   });
   const port = (hang.address() as { port: number }).port;
   const started = Date.now();
-  await rejectsWith(t, fetchRevision({ ...base, name: 'hang', url: `http://127.0.0.1:${port}/x.git`, timeoutMs: 300 }), 'Timeout', 'no answer');
+  const timedOut = await rejectsWith(t, fetchRevision({ ...base, name: 'hang', url: `http://127.0.0.1:${port}/x.git`, timeoutMs: 300 }), 'Timeout', 'no answer');
+  t.equal(timedOut?.data.timeoutMs, 300, "the fetch's own 300 ms timeout ended it, not a default");
   t.comment(`gave up after ${Date.now() - started} ms (timeout 300 ms)`);
 });
 

@@ -72,8 +72,10 @@ t.test('a pinned commit stays put while the branch moves', async (t) => {
   await wc.commitAndPush({ 'c.yaml': jobYaml('c') }, 'c');
   const pushedAt = Date.now() / 1000;
   await env.requestSync(ns, 'jobs');
-  // Only a sync that ran after the push can show the pin held: wait for one (the interval is 1 s).
-  t.ok(await eventually(async () => ((await lastSuccess(ns)) > pushedAt ? true : undefined), 15_000, 100), 'a sync ran after the branch moved');
+  // Only a sync that started after the push can show the pin held: the second one to finish after it did (interval 1 s).
+  const first = await eventually(async () => { const at = await lastSuccess(ns); return at > pushedAt ? at : undefined; }, 15_000, 100);
+  t.ok(first, 'a sync finished after the branch moved');
+  t.ok(await eventually(async () => ((await lastSuccess(ns)) > first! ? true : undefined), 15_000, 100), 'and another, which started after it');
   const again = await env.getRepository(ns, 'jobs');
   t.equal(again.status?.lastAppliedRevision, pinned, 'still the pinned commit');
   t.match(ready(again), { status: 'True', reason: 'Synced' });

@@ -23,3 +23,19 @@ t.test('loopbackOnly passes loopback URLs and reports then throws for any other'
   t.throws(() => guard('https://git.example.com/ml/jobs.git', 'JobRepository team-b/jobs'), NonLoopbackDialError);
   t.same(reported.map((e) => [e.target, e.purpose]), [['http://10.244.0.7:8000/metrics', 'rank 0 metrics'], ['https://git.example.com/ml/jobs.git', 'JobRepository team-b/jobs']]);
 });
+
+t.test('a refused URL is reported without the credentials it carries', async (t) => {
+  const reported: NonLoopbackDialError[] = [];
+  const guard = loopbackOnly((err) => reported.push(err));
+  const err = (() => {
+    try {
+      guard('https://bot:s3cr3t-token@git.example.com/ml/jobs.git', 'JobRepository team-b/jobs');
+    } catch (e) {
+      return e as NonLoopbackDialError;
+    }
+    return undefined;
+  })();
+  t.equal(err?.target, 'https://git.example.com/ml/jobs.git');
+  t.notMatch(err?.message ?? '', /s3cr3t|bot:/, 'the message names the host, not the token');
+  t.throws(() => guard('not a url', 'rank 0 metrics'), { message: /refused to dial <unparsable url>/ });
+});

@@ -3,7 +3,7 @@
 import t from 'tap';
 import { nonLoopbackAddresses, type ClusterAddresses } from '../harness/loopback-audit.ts';
 
-const empty: ClusterAddresses = { nodes: [], pods: [], services: [], serviceCidrs: [], endpointSlices: [], webhookConfigurations: [], crds: [], apiServices: [], jobRepositories: [] };
+const empty: ClusterAddresses = { nodes: [], pods: [], services: [], serviceCidrs: [], endpointSlices: [], endpoints: [], webhookConfigurations: [], crds: [], apiServices: [], jobRepositories: [] };
 
 t.test('an all-loopback cluster has nothing to report', async (t) => {
   t.same(nonLoopbackAddresses({
@@ -28,6 +28,7 @@ t.test('each kind of leak is named with its object and field', async (t) => {
     ],
     serviceCidrs: [{ metadata: { name: 'kubernetes' }, spec: { cidrs: ['10.0.0.0/24'] } }],
     endpointSlices: [{ metadata: { name: 'e', namespace: 'a' }, endpoints: [{ addresses: ['172.16.0.3'] }] }],
+    endpoints: [{ metadata: { name: 'ep', namespace: 'a' }, subsets: [{ addresses: [{ ip: '172.16.0.4' }], notReadyAddresses: [{ ip: '127.0.0.9' }] }] }],
     webhookConfigurations: [{ kind: 'MutatingWebhookConfiguration', metadata: { name: 'm' }, webhooks: [{ name: 'w', clientConfig: { service: { name: 'hook', namespace: 'sys' } } }] }],
     crds: [{ metadata: { name: 'x' }, spec: { conversion: { webhook: { clientConfig: { url: 'https://hooks.example.com/convert' } } } } }],
     apiServices: [{ metadata: { name: 'v1.metrics' }, spec: { service: { name: 'hook', namespace: 'sys' } } }],
@@ -42,6 +43,7 @@ t.test('each kind of leak is named with its object and field', async (t) => {
     'Service a/ext spec.externalName: db.example.com',
     'ServiceCIDR kubernetes spec.cidrs: 10.0.0.0/24',
     'EndpointSlice a/e endpoints.addresses: 172.16.0.3',
+    'Endpoints a/ep subsets.addresses: 172.16.0.4',
     'MutatingWebhookConfiguration m webhooks[w].clientConfig.service sys/hook ClusterIP: 10.0.0.20',
     'CustomResourceDefinition x spec.conversion.webhook.clientConfig.url: https://hooks.example.com/convert',
     'APIService v1.metrics spec.service sys/hook ClusterIP: 10.0.0.20',
