@@ -1,5 +1,5 @@
 // Brings the stored certificates up to date: create when missing, rotate when the plan says so, adopt a racing replica's write.
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeClient } from '../kube/index.ts';
 import { createCertBundle, factsOf, rotateCertBundle } from './bundle.ts';
 import { CertError } from './errors.ts';
 import { rotationPlan, type RotationPlan } from './rotation-plan.ts';
@@ -8,7 +8,7 @@ import type { Lifetimes } from './lifetimes.ts';
 import type { SecretRef, ServingNames } from './names.ts';
 
 export interface EnsureCertsOptions {
-  kubeConfig: KubeConfig;
+  client: KubeClient;
   secret: SecretRef;
   names: ServingNames;
   lifetimes: Lifetimes;
@@ -34,25 +34,24 @@ function forced(force: EnsureCertsOptions['force']): RotationPlan | undefined {
 }
 
 export async function ensureCerts(opts: EnsureCertsOptions): Promise<EnsureCertsResult> {
-  const { kubeConfig, secret, names, lifetimes, now } = opts;
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  let stored = await readStoredCerts(core, secret);
+  const { client, secret, names, lifetimes, now } = opts;
+  let stored = await readStoredCerts(client, secret);
   let created = false;
   if (!stored) {
-    ({ stored, created } = await createStoredCerts(core, secret, createCertBundle({ names, lifetimes, now })));
+    ({ stored, created } = await createStoredCerts(client, secret, createCertBundle({ names, lifetimes, now })));
     if (created && !opts.force) return { stored, created };
   }
   for (let attempt = 1; ; attempt++) {
     const plan = forced(opts.force) ?? rotationPlan(factsOf(stored.bundle), now, lifetimes, names);
     if (!plan.rotateCA && !plan.rotateServing) return { stored, created };
     try {
-      stored = await replaceStoredCerts(core, secret, rotateCertBundle(stored.bundle, plan, { names, lifetimes, now }), stored);
+      stored = await replaceStoredCerts(client, secret, rotateCertBundle(stored.bundle, plan, { names, lifetimes, now }), stored);
       return { stored, created, rotation: plan };
     } catch (err) {
       if (!(err instanceof CertError && err.code === 'WriteConflict') || attempt >= ATTEMPTS) throw err;
     }
     // Another replica wrote first: plan again on what it stored (usually nothing is left to do); a forced rotation counts theirs.
-    const latest = await readStoredCerts(core, secret);
+    const latest = await readStoredCerts(client, secret);
     if (!latest) throw new CertError('SecretNotFound', `Secret ${secret.namespace}/${secret.name} was deleted during rotation`, { secret });
     stored = latest;
     if (opts.force) return { stored, created };

@@ -1,5 +1,5 @@
 // What the rest of the platform uses from certs/: the manager for webhook replicas, and the pieces the CLI composes.
-export { startCertManager, type CertManager, type CertManagerOptions, type CertLogger } from './manager.ts';
+export { startCertManager, type CertManager, type CertManagerOptions } from './manager.ts';
 export { DEFAULT_LIFETIMES, resolveLifetimes, type Lifetimes } from './lifetimes.ts';
 export { DEFAULT_SECRET, DEFAULT_TARGETS, serviceNames, type InjectionTargets, type SecretRef, type ServingNames } from './names.ts';
 export { createCertBundle, servingPem, type CertBundle, type ServingPem } from './bundle.ts';

@@ -1,9 +1,17 @@
 // Puts the CA bundle into every webhook entry of the webhook configurations and into CRD conversion webhooks.
-import { AdmissionregistrationV1Api, ApiextensionsV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
-import { apiFailure, apiStatus } from './errors.ts';
+import type { V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { statusCode, type KubeClient, type ResourceRef } from '../kube/index.ts';
+import { apiFailure } from './errors.ts';
 import type { InjectionTargets } from './names.ts';
 
 export type InjectionKind = 'MutatingWebhookConfiguration' | 'ValidatingWebhookConfiguration' | 'CustomResourceDefinition';
+
+/** Where each kind of injection target lives (all cluster-scoped). */
+export const INJECTION_RESOURCES: Record<InjectionKind, ResourceRef> = {
+  MutatingWebhookConfiguration: { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'mutatingwebhookconfigurations' },
+  ValidatingWebhookConfiguration: { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'validatingwebhookconfigurations' },
+  CustomResourceDefinition: { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions' },
+};
 
 export interface InjectionResult {
   kind: InjectionKind;
@@ -54,34 +62,33 @@ export function crdCABundlePatch(crd: V1CustomResourceDefinition, caBundle: stri
 interface Target {
   kind: InjectionKind;
   name: string;
-  /** The patch to send, [] when in sync, undefined when the object has nothing to inject; throws the API error on read failure. */
-  plan(): Promise<JsonPatchOp[] | undefined>;
-  patch(ops: JsonPatchOp[]): Promise<unknown>;
+  /** The patch to send for the object as read, [] when in sync, undefined when the object has nothing to inject. */
+  plan(obj: unknown): JsonPatchOp[] | undefined;
 }
 
-const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
 // A failed `test` (the object changed between read and patch) comes back as 422 or 409; read again and retry.
 const retryable = (status: number | undefined): boolean => status === 409 || status === 422;
 const ATTEMPTS = 3;
 
-async function injectOne(t: Target, dryRun: boolean): Promise<InjectionResult> {
+async function injectOne(client: KubeClient, t: Target, dryRun: boolean): Promise<InjectionResult> {
   const result = (outcome: InjectionResult['outcome'], error?: string): InjectionResult => ({ kind: t.kind, name: t.name, outcome, ...(error ? { error } : {}) });
+  const ref = { ...INJECTION_RESOURCES[t.kind], name: t.name };
   for (let attempt = 1; ; attempt++) {
     let ops: JsonPatchOp[] | undefined;
     try {
-      ops = await t.plan();
+      ops = t.plan(await client.get(ref));
     } catch (err) {
-      if (apiStatus(err) === 404) return result('missing');
+      if (statusCode(err) === 404) return result('missing');
       return result('failed', apiFailure(`reading ${t.kind} ${t.name}`, err).message);
     }
     if (ops === undefined) return result('no-webhook');
     if (!ops.length) return result('unchanged');
     if (dryRun) return result('stale');
     try {
-      await t.patch(ops);
+      await client.patch(ref, ops, 'json');
       return result('injected');
     } catch (err) {
-      const status = apiStatus(err);
+      const status = statusCode(err);
       if (status === 404) return result('missing');
       if (!retryable(status) || attempt >= ATTEMPTS) return result('failed', apiFailure(`patching ${t.kind} ${t.name}`, err).message);
     }
@@ -89,31 +96,15 @@ async function injectOne(t: Target, dryRun: boolean): Promise<InjectionResult> {
 }
 
 /** Injects `caBundlePem` everywhere in `targets`, writing only where it differs (nowhere on a dry run); never throws for one target's failure. */
-export async function injectCABundle({ kubeConfig, caBundlePem, targets, dryRun = false }: { kubeConfig: KubeConfig; caBundlePem: string; targets: InjectionTargets; dryRun?: boolean }): Promise<InjectionResult[]> {
-  const admission = kubeConfig.makeApiClient(AdmissionregistrationV1Api);
-  const apiext = kubeConfig.makeApiClient(ApiextensionsV1Api);
+export async function injectCABundle({ client, caBundlePem, targets, dryRun = false }: { client: KubeClient; caBundlePem: string; targets: InjectionTargets; dryRun?: boolean }): Promise<InjectionResult[]> {
   const caBundle = caBundleBase64(caBundlePem);
+  const webhooks = (obj: unknown): JsonPatchOp[] => webhookCABundlePatch((obj as { webhooks?: WebhookEntry[] }).webhooks, caBundle);
   const all: Target[] = [
-    ...targets.mutatingWebhookConfigurations.map((name): Target => ({
-      kind: 'MutatingWebhookConfiguration',
-      name,
-      plan: async () => webhookCABundlePatch((await admission.readMutatingWebhookConfiguration({ name })).webhooks, caBundle),
-      patch: (body) => admission.patchMutatingWebhookConfiguration({ name, body }, jsonPatch),
-    })),
-    ...targets.validatingWebhookConfigurations.map((name): Target => ({
-      kind: 'ValidatingWebhookConfiguration',
-      name,
-      plan: async () => webhookCABundlePatch((await admission.readValidatingWebhookConfiguration({ name })).webhooks, caBundle),
-      patch: (body) => admission.patchValidatingWebhookConfiguration({ name, body }, jsonPatch),
-    })),
-    ...targets.crds.map((name): Target => ({
-      kind: 'CustomResourceDefinition',
-      name,
-      plan: async () => crdCABundlePatch(await apiext.readCustomResourceDefinition({ name }), caBundle),
-      patch: (body) => apiext.patchCustomResourceDefinition({ name, body }, jsonPatch),
-    })),
+    ...targets.mutatingWebhookConfigurations.map((name): Target => ({ kind: 'MutatingWebhookConfiguration', name, plan: webhooks })),
+    ...targets.validatingWebhookConfigurations.map((name): Target => ({ kind: 'ValidatingWebhookConfiguration', name, plan: webhooks })),
+    ...targets.crds.map((name): Target => ({ kind: 'CustomResourceDefinition', name, plan: (obj) => crdCABundlePatch(obj as V1CustomResourceDefinition, caBundle) })),
   ];
   const results: InjectionResult[] = [];
-  for (const t of all) results.push(await injectOne(t, dryRun));
+  for (const t of all) results.push(await injectOne(client, t, dryRun));
   return results;
 }

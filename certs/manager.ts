@@ -1,27 +1,20 @@
 // The long-running certificate loop of a webhook replica: keep the Secret current, keep caBundles injected, hand new certs to the server.
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
 import { servingPem, type ServingPem } from './bundle.ts';
 import { systemClock, type Clock, type TimerHandle } from '../clock/clock.ts';
+import { createInformer, createKubeClient, type CacheTransform, type Informer, type KubeObject, type ResourceRef } from '../kube/index.ts';
 import { writeCertFiles } from './cert-files.ts';
 import { ensureCerts } from './ensure-certs.ts';
 import { CertError } from './errors.ts';
 import { certFacts, splitPem } from './inspect.ts';
-import { injectCABundle, type InjectionResult } from './inject.ts';
+import { INJECTION_RESOURCES, injectCABundle, type InjectionResult } from './inject.ts';
 import { resolveLifetimes, type Lifetimes } from './lifetimes.ts';
 import { DEFAULT_SECRET, DEFAULT_TARGETS, serviceNames, type InjectionTargets, type SecretRef, type ServingNames } from './names.ts';
-import { watchObject, type ObjectWatch } from './watch-object.ts';
-
-/** The subset of pino's Logger this module uses. */
-export interface CertLogger {
-  debug(obj: object, msg: string): void;
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
 
 export interface CertManagerOptions {
   kubeConfig: KubeConfig;
-  logger: CertLogger;
+  logger: Logger;
   clock?: Clock;
   secret?: SecretRef;
   names?: ServingNames;
@@ -50,6 +43,11 @@ const summary = (pem: string): { serial: string; notAfter: string } => {
   return { serial: f.serialNumber, notAfter: f.notAfter.toISOString() };
 };
 
+// A change is all a watch reports; caching only the identity keeps the Secret's keys out of a second copy in memory.
+const identityOnly: CacheTransform = ({ metadata }) => ({
+  metadata: { name: metadata?.name, namespace: metadata?.namespace, resourceVersion: metadata?.resourceVersion, uid: metadata?.uid },
+});
+
 /** Resolves after the first pass has stored (or adopted) the certificates; throws a CertError when the Secret cannot be read or written. */
 export async function startCertManager(opts: CertManagerOptions): Promise<CertManager> {
   if (!opts.kubeConfig) throw new TypeError('startCertManager: kubeConfig is required');
@@ -61,6 +59,7 @@ export async function startCertManager(opts: CertManagerOptions): Promise<CertMa
   const targets = opts.targets ?? DEFAULT_TARGETS;
   const lifetimes = resolveLifetimes(opts.lifetimes);
   const retryMs = opts.retryMs ?? 10_000;
+  const client = createKubeClient({ kubeConfig, userAgent: 'trainingjob-certs' });
 
   let published: ServingPem | undefined;
   let timer: TimerHandle | undefined;
@@ -97,10 +96,10 @@ export async function startCertManager(opts: CertManagerOptions): Promise<CertMa
 
   /** Returns the targets that could not be injected; throws when the Secret itself fails. */
   async function pass(): Promise<InjectionResult[]> {
-    const { stored, created, rotation } = await ensureCerts({ kubeConfig, secret, names, lifetimes, now: new Date(clock.now()) });
+    const { stored, created, rotation } = await ensureCerts({ client, secret, names, lifetimes, now: new Date(clock.now()) });
     if (created) log.info({ secret, ...summary(stored.bundle.tlsCertPem) }, 'stored new webhook certificates');
     if (rotation) log.info({ secret, reason: rotation.reason, rotateCA: rotation.rotateCA, ...summary(stored.bundle.tlsCertPem) }, 'rotated webhook certificates');
-    const results = await injectCABundle({ kubeConfig, caBundlePem: stored.bundle.caBundlePem, targets });
+    const results = await injectCABundle({ client, caBundlePem: stored.bundle.caBundlePem, targets });
     for (const r of results) {
       if (r.outcome === 'injected') log.info({ kind: r.kind, name: r.name }, 'injected caBundle');
       else if (r.outcome === 'failed') log.error({ kind: r.kind, name: r.name, error: r.error }, 'caBundle injection failed');
@@ -146,16 +145,21 @@ export async function startCertManager(opts: CertManagerOptions): Promise<CertMa
     throw err;
   }
 
-  const watches: ObjectWatch[] = [];
+  const informers: Informer<KubeObject>[] = [];
   if (opts.watch !== false) {
-    const onError = (err: unknown): void => log.warn({ error: err instanceof Error ? err.message : String(err) }, 'watch ended; reopening');
-    const watched = [
-      { path: `/api/v1/namespaces/${secret.namespace}/secrets`, name: secret.name },
-      ...targets.mutatingWebhookConfigurations.map((name) => ({ path: '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations', name })),
-      ...targets.validatingWebhookConfigurations.map((name) => ({ path: '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations', name })),
-      ...targets.crds.map((name) => ({ path: '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', name })),
+    const watched: { resource: ResourceRef; name: string }[] = [
+      { resource: { version: 'v1', plural: 'secrets', namespace: secret.namespace }, name: secret.name },
+      ...targets.mutatingWebhookConfigurations.map((name) => ({ resource: INJECTION_RESOURCES.MutatingWebhookConfiguration, name })),
+      ...targets.validatingWebhookConfigurations.map((name) => ({ resource: INJECTION_RESOURCES.ValidatingWebhookConfiguration, name })),
+      ...targets.crds.map((name) => ({ resource: INJECTION_RESOURCES.CustomResourceDefinition, name })),
     ];
-    for (const w of watched) watches.push(watchObject({ kubeConfig, ...w, onChange: kick, onError }));
+    // One named object each (RBAC grants these names only); any change, including a delete, runs a pass.
+    for (const { resource, name } of watched) {
+      const informer = createInformer<KubeObject>({ kubeConfig, resource, fieldSelector: `metadata.name=${name}`, resyncMs: 0, logger: log, clock, transform: identityOnly });
+      informer.on({ add: kick, update: kick, delete: kick });
+      informer.start();
+      informers.push(informer);
+    }
   }
 
   return {
@@ -168,7 +172,7 @@ export async function startCertManager(opts: CertManagerOptions): Promise<CertMa
     async stop() {
       stopped = true;
       if (timer !== undefined) clock.clearTimer(timer);
-      for (const w of watches) w.stop();
+      await Promise.all(informers.map((i) => i.stop()));
       await chain;
     },
   };

@@ -1,7 +1,8 @@
 // The certificates live in one kubernetes.io/tls Secret; writes are create-or-adopt and resourceVersion-guarded.
-import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
+import type { V1Secret } from '@kubernetes/client-node';
+import { statusCode, type KubeClient, type ObjectRef, type ResourceRef } from '../kube/index.ts';
 import { bundleFromPems, type CertBundle } from './bundle.ts';
-import { CertError, apiFailure, apiStatus } from './errors.ts';
+import { CertError, apiFailure } from './errors.ts';
 import type { SecretRef } from './names.ts';
 
 export interface StoredCerts {
@@ -52,38 +53,41 @@ export function storedFromSecret(secret: V1Secret, ref: SecretRef): StoredCerts 
   return { bundle, resourceVersion: secret.metadata?.resourceVersion ?? '', labels: secret.metadata?.labels ?? {}, annotations: secret.metadata?.annotations ?? {} };
 }
 
-export async function readStoredCerts(core: CoreV1Api, ref: SecretRef): Promise<StoredCerts | undefined> {
-  let secret: V1Secret;
+const secretsIn = (ref: SecretRef): ResourceRef => ({ version: 'v1', plural: 'secrets', namespace: ref.namespace });
+const secretAt = (ref: SecretRef): ObjectRef => ({ ...secretsIn(ref), name: ref.name });
+
+export async function readStoredCerts(client: KubeClient, ref: SecretRef): Promise<StoredCerts | undefined> {
+  let secret: V1Secret | undefined;
   try {
-    secret = await core.readNamespacedSecret({ name: ref.name, namespace: ref.namespace });
+    secret = await client.find<V1Secret>(secretAt(ref));
   } catch (err) {
-    if (apiStatus(err) === 404) return undefined;
     throw apiFailure(`reading Secret ${ref.namespace}/${ref.name}`, err, { secret: ref });
   }
-  return storedFromSecret(secret, ref);
+  return secret && storedFromSecret(secret, ref);
 }
 
 /** Creates the Secret; when another replica won the race (409), adopts what it stored instead. */
-export async function createStoredCerts(core: CoreV1Api, ref: SecretRef, bundle: CertBundle): Promise<{ stored: StoredCerts; created: boolean }> {
+export async function createStoredCerts(client: KubeClient, ref: SecretRef, bundle: CertBundle): Promise<{ stored: StoredCerts; created: boolean }> {
   try {
-    const secret = await core.createNamespacedSecret({ namespace: ref.namespace, body: secretFromBundle(ref, bundle) });
+    const secret = await client.create<V1Secret>(secretsIn(ref), secretFromBundle(ref, bundle));
     return { stored: storedFromSecret(secret, ref), created: true };
   } catch (err) {
-    if (apiStatus(err) !== 409) throw apiFailure(`creating Secret ${ref.namespace}/${ref.name}`, err, { secret: ref });
+    if (statusCode(err) !== 409) throw apiFailure(`creating Secret ${ref.namespace}/${ref.name}`, err, { secret: ref });
   }
-  const stored = await readStoredCerts(core, ref);
+  const stored = await readStoredCerts(client, ref);
   if (!stored) throw new CertError('WriteConflict', `Secret ${ref.namespace}/${ref.name} already existed but was gone when read back`, { secret: ref });
   return { stored, created: false };
 }
 
 /** Replaces the Secret only if it is still at the version `previous` was read at; a newer write by someone else is a WriteConflict. */
-export async function replaceStoredCerts(core: CoreV1Api, ref: SecretRef, bundle: CertBundle, previous: StoredCerts): Promise<StoredCerts> {
+export async function replaceStoredCerts(client: KubeClient, ref: SecretRef, bundle: CertBundle, previous: StoredCerts): Promise<StoredCerts> {
   const { resourceVersion } = previous;
   try {
-    const secret = await core.replaceNamespacedSecret({ name: ref.name, namespace: ref.namespace, body: secretFromBundle(ref, bundle, previous) });
+    // secretFromBundle puts `previous.resourceVersion` in the body: the apiserver refuses (409) if the Secret moved on.
+    const secret = await client.replace<V1Secret>(secretAt(ref), secretFromBundle(ref, bundle, previous));
     return storedFromSecret(secret, ref);
   } catch (err) {
-    if (apiStatus(err) === 409) throw new CertError('WriteConflict', `Secret ${ref.namespace}/${ref.name} changed since it was read`, { secret: ref, resourceVersion });
+    if (statusCode(err) === 409) throw new CertError('WriteConflict', `Secret ${ref.namespace}/${ref.name} changed since it was read`, { secret: ref, resourceVersion });
     throw apiFailure(`updating Secret ${ref.namespace}/${ref.name}`, err, { secret: ref });
   }
 }

@@ -3,8 +3,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { loadKubeConfig } from '../kube/kubeconfig.ts';
+import { createKubeClient, loadKubeConfig, type KubeClient } from '../kube/index.ts';
 import { createCertBundle, factsOf, servingPem } from '../certs/bundle.ts';
 import { writeCertFiles } from '../certs/cert-files.ts';
 import { ensureCerts } from '../certs/ensure-certs.ts';
@@ -92,7 +91,7 @@ function parse<O extends ParseArgsOptionsConfig>(args: string[], options: O): Re
   }
 }
 
-const kubeConfigFrom = (path: string | undefined): KubeConfig => loadKubeConfig(path);
+const clientFrom = (kubeconfigPath: string | undefined): KubeClient => createKubeClient({ kubeConfig: loadKubeConfig(kubeconfigPath), userAgent: 'trainingjob-certs' });
 
 const secretFrom = (f: ClusterFlags): SecretRef => ({ name: f.secret ?? DEFAULT_SECRET.name, namespace: f.namespace ?? DEFAULT_SECRET.namespace });
 
@@ -132,7 +131,7 @@ async function inject(args: string[]): Promise<number> {
   const cas = splitPem(caBundlePem);
   if (!cas.length) throw new CertError('InvalidPem', `${v['ca-file']} holds no PEM certificate`);
   for (const pem of cas) certFacts(pem, v['ca-file']);
-  const results = await injectCABundle({ kubeConfig: kubeConfigFrom(v.kubeconfig), caBundlePem: cas.join(''), targets: targetsFrom(v) });
+  const results = await injectCABundle({ client: clientFrom(v.kubeconfig), caBundlePem: cas.join(''), targets: targetsFrom(v) });
   process.stdout.write(`${results.map(resultLine).join('\n')}\n`);
   return results.some((r) => r.outcome === 'failed') ? 1 : 0;
 }
@@ -145,14 +144,14 @@ function namesOf(leaf: CertFacts): ServingNames {
 
 async function rotate(args: string[]): Promise<number> {
   const v = parse(args, { ...clusterOptions, ca: { type: 'boolean' } });
-  const kubeConfig = kubeConfigFrom(v.kubeconfig);
+  const client = clientFrom(v.kubeconfig);
   const secret = secretFrom(v);
-  const stored = await readStoredCerts(kubeConfig.makeApiClient(CoreV1Api), secret);
+  const stored = await readStoredCerts(client, secret);
   if (!stored) throw new CertError('SecretNotFound', `Secret ${secret.namespace}/${secret.name} does not exist; the webhook creates it when it starts`, { secret });
   const now = new Date();
   const names = namesOf(certFacts(stored.bundle.tlsCertPem));
-  const { stored: after, rotation } = await ensureCerts({ kubeConfig, secret, names, lifetimes: resolveLifetimes(), now, force: v.ca ? 'ca' : 'serving' });
-  const results = await injectCABundle({ kubeConfig, caBundlePem: after.bundle.caBundlePem, targets: targetsFrom(v) });
+  const { stored: after, rotation } = await ensureCerts({ client, secret, names, lifetimes: resolveLifetimes(), now, force: v.ca ? 'ca' : 'serving' });
+  const results = await injectCABundle({ client, caBundlePem: after.bundle.caBundlePem, targets: targetsFrom(v) });
   const lines = [
     rotation ? `rotated: ${rotation.reason}` : 'another writer rotated the Secret at the same time; kept its certificates',
     ...describeLeaf(certFacts(after.bundle.tlsCertPem), now),
@@ -175,9 +174,9 @@ function describeLeaf(leaf: CertFacts, now: Date): string[] {
 
 async function show(args: string[]): Promise<number> {
   const v = parse(args, clusterOptions);
-  const kubeConfig = kubeConfigFrom(v.kubeconfig);
+  const client = clientFrom(v.kubeconfig);
   const secret = secretFrom(v);
-  const stored = await readStoredCerts(kubeConfig.makeApiClient(CoreV1Api), secret);
+  const stored = await readStoredCerts(client, secret);
   if (!stored) throw new CertError('SecretNotFound', `Secret ${secret.namespace}/${secret.name} does not exist`, { secret });
   const now = new Date();
   const { bundle } = stored;
@@ -185,7 +184,7 @@ async function show(args: string[]): Promise<number> {
   const plan = rotationPlan(factsOf(bundle), now, resolveLifetimes(), namesOf(leaf));
   const cas = splitPem(bundle.caBundlePem).map((pem) => certFacts(pem, 'ca.crt'));
   const current = certFacts(bundle.caCertPem).fingerprint256;
-  const results = await injectCABundle({ kubeConfig, caBundlePem: bundle.caBundlePem, targets: targetsFrom(v), dryRun: true });
+  const results = await injectCABundle({ client, caBundlePem: bundle.caBundlePem, targets: targetsFrom(v), dryRun: true });
   const lines = [
     `Secret ${secret.namespace}/${secret.name}`,
     'serving certificate (tls.crt)',

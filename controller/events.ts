@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CoreV1Event } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { objectPath, resourcePath, statusCode, type JsonRequest, type ResourceRef } from '../kube/index.ts';
+import { statusCode, type KubeClient, type ResourceRef } from '../kube/index.ts';
 import { systemClock, type Clock } from '../clock/clock.ts';
 
 export interface InvolvedObject {
@@ -56,8 +56,8 @@ export function backgroundEvents(inner: EventRecorder, opts: { concurrency?: num
 const maxMessage = 1024;
 const foldWindowMs = 10 * 60_000;
 
-/** `request` sends plain JSON to the apiserver (requestJson with the controller's credentials). */
-export function createEventRecorder(opts: { request: (req: JsonRequest) => Promise<unknown>; component: string; logger: Logger; clock?: Pick<Clock, 'now'> }): EventRecorder {
+/** `client` should have a rate limiter of its own: events must neither queue behind reconciles nor flood the apiserver. */
+export function createEventRecorder(opts: { client: KubeClient; component: string; logger: Logger; clock?: Pick<Clock, 'now'> }): EventRecorder {
   const events = (namespace: string): ResourceRef => ({ group: '', version: 'v1', plural: 'events', namespace });
   const clock = opts.clock ?? systemClock;
   const now = (): Date => new Date(clock.now());
@@ -76,16 +76,16 @@ export function createEventRecorder(opts: { request: (req: JsonRequest) => Promi
           // Re-inserted so the map stays ordered by last use and expired entries sit at its front.
           recent.delete(key);
           recent.set(key, seen);
-          await opts.request({ method: 'PUT', path: objectPath(events(obj.namespace), seen.name), body: eventBody(obj, seen.name, type, reason, text, seen.count, seen.first, at, opts.component) }).catch(async (err: unknown) => {
+          await opts.client.replace({ ...events(obj.namespace), name: seen.name }, eventBody(obj, seen.name, type, reason, text, seen.count, seen.first, at, opts.component)).catch(async (err: unknown) => {
             // Expired or deleted meanwhile: start a fresh one. Any other failure is the caller's to log.
             if (statusCode(err) !== 404) throw err;
             recent.delete(key);
-            await opts.request({ method: 'POST', path: resourcePath(events(obj.namespace)), body: eventBody(obj, seen.name, type, reason, text, 1, at, at, opts.component) });
+            await opts.client.create(events(obj.namespace), eventBody(obj, seen.name, type, reason, text, 1, at, at, opts.component));
           });
           return;
         }
         const name = `${obj.name.slice(0, 200)}.${randomBytes(8).toString('hex')}`;
-        await opts.request({ method: 'POST', path: resourcePath(events(obj.namespace)), body: eventBody(obj, name, type, reason, text, 1, at, at, opts.component) });
+        await opts.client.create(events(obj.namespace), eventBody(obj, name, type, reason, text, 1, at, at, opts.component));
         recent.set(key, { name, count: 1, at: at.getTime(), first: at });
         // Entries past the fold window can never fold again: after a burst of thousands of jobs they are dead weight.
         for (const [k, e] of recent) {

@@ -2,7 +2,7 @@
 // (:8081 /healthz, /readyz). Used by `trainingjob controller`, the local cluster and tests.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
 import { CONTROLLER_NAME, GROUP, JOBREPOSITORY_PLURAL, REQUESTED_AT_ANNOTATION, V1, type JobRepository } from '../api/index.ts';
 import { registerJobRepositoryController } from './gitsync/reconciler.ts';
 import { hookRejectedCounter, pushReceiver } from './gitsync/push-receiver.ts';
@@ -11,9 +11,13 @@ import type { Logger } from 'pino';
 import { backgroundEvents, createEventRecorder } from './events.ts';
 import { leaderGpuQuotas } from './gpu-quota.ts';
 import { createControllerMetrics, createGitSyncMetrics, type ControllerMetrics } from './metrics.ts';
-import { loopbackOnly, requestJson, type KubeObject, type NonLoopbackDialError } from '../kube/index.ts';
+import { createKubeClient, createRateLimiter, loopbackOnly, type KubeObject, type NonLoopbackDialError } from '../kube/index.ts';
 import { createManager, LeadershipLostError, type Manager } from './runtime/index.ts';
 import { registerTrainingJobController } from './trainingjob/reconciler.ts';
+
+/** Half the reconcilers' default client QPS: events are worth less to the apiserver than the writes they describe. */
+const EVENTS_QPS = 25;
+const EVENTS_BURST = 50;
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
@@ -80,9 +84,12 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     userAgent: CONTROLLER_NAME,
   });
   const metrics = createControllerMetrics({ gpuQuotas: leaderGpuQuotas(manager) });
-  // Events get their own client: they must not queue behind reconciles for the shared rate limiter.
   const dialGuard = opts.onNonLoopbackDial ? { dialGuard: loopbackOnly(opts.onNonLoopbackDial) } : {};
-  const events = backgroundEvents(createEventRecorder({ request: (req) => requestJson(opts.kubeConfig, { userAgent: CONTROLLER_NAME, ...req }), component: CONTROLLER_NAME, logger: log, clock: manager.clock }));
+  // Events get their own client and limiter: they must not queue behind reconciles for the shared tokens, and a
+  // wave of thousands of new jobs must not send thousands of events at once (a burst beyond the queue drops the oldest).
+  const eventLimiter = createRateLimiter({ qps: EVENTS_QPS, burst: EVENTS_BURST, clock: manager.clock });
+  const eventClient = createKubeClient({ kubeConfig: opts.kubeConfig, limiter: eventLimiter, userAgent: CONTROLLER_NAME });
+  const events = backgroundEvents(createEventRecorder({ client: eventClient, component: CONTROLLER_NAME, logger: log, clock: manager.clock }));
   registerTrainingJobController({
     manager, metrics, events,
     ...(opts.workers ? { workers: opts.workers } : {}),
@@ -95,8 +102,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   const hookRejected = hookRejectedCounter(metrics.registry);
   const gitSync = registerJobRepositoryController({ manager, events, metrics: createGitSyncMetrics(metrics.registry), cacheRoot: opts.gitCacheDir ?? join(tmpdir(), 'trainingjob-git-cache'), ...dialGuard });
   const repos = manager.informer<JobRepository & KubeObject>({ group: GROUP, version: V1, plural: JOBREPOSITORY_PLURAL });
-  const core = manager.apiClient(CoreV1Api);
-  const custom = manager.apiClient(CustomObjectsApi);
+  const { client } = manager;
   const hooksApp = Fastify();
   await hooksApp.register(pushReceiver, {
     rejected: hookRejected,
@@ -104,7 +110,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     async secretFor(namespace, name) {
       const ref = repos.get(namespace, name)?.spec.secretRef?.name;
       if (!ref) return undefined;
-      const secret = await core.readNamespacedSecret({ name: ref, namespace }).catch(() => undefined);
+      const secret = await client.get<V1Secret>({ version: 'v1', plural: 'secrets', namespace, name: ref }).catch(() => undefined);
       const value = secret?.data?.hookSecret;
       return value ? Buffer.from(value, 'base64').toString('utf8') : undefined;
     },
@@ -112,7 +118,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     async requestSync(namespace, name) {
       const requestedAt = new Date(manager.clock.now()).toISOString();
       gitSync.syncNow(namespace, name, requestedAt);
-      await custom.patchNamespacedCustomObject({ group: GROUP, version: V1, namespace, plural: JOBREPOSITORY_PLURAL, name, body: { metadata: { annotations: { [REQUESTED_AT_ANNOTATION]: requestedAt } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+      await client.patch({ group: GROUP, version: V1, namespace, plural: JOBREPOSITORY_PLURAL, name }, { metadata: { annotations: { [REQUESTED_AT_ANNOTATION]: requestedAt } } });
     },
   });
 

@@ -17,6 +17,8 @@ export interface JsonRequest {
   timeoutMs?: number;
   signal?: AbortSignal;
   userAgent?: string;
+  /** Extra request headers, e.g. `impersonate-user`. */
+  headers?: Record<string, string>;
 }
 
 // One keep-alive pool per KubeConfig: a TLS handshake per request cost the apiserver more than the request.
@@ -50,6 +52,7 @@ export async function requestJson<T>(kubeConfig: KubeConfig, req: JsonRequest): 
     ...opts.headers,
     accept: 'application/json',
     ...(req.userAgent ? { 'user-agent': req.userAgent } : {}),
+    ...req.headers,
     ...(payload ? { 'content-type': req.contentType ?? 'application/json', 'content-length': payload.length } : {}),
   };
   // Through a proxy, client-node's own agent; its direct agent does not keep connections alive.

@@ -1,5 +1,6 @@
 // What the policy engine needs to know about the cluster, read through the Kubernetes API.
-import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import type { V1Namespace, V1ResourceQuota } from '@kubernetes/client-node';
+import type { KubeClient, ListOptions } from '../kube/index.ts';
 import { GROUP, TRAININGJOB_PLURAL, TRAININGPOLICY_PLURAL, V1, type TrainingJob, type TrainingPolicy } from '../api/index.ts';
 import type { NamespaceInfo, ResourceQuotaInfo } from '../policies/index.ts';
 
@@ -15,37 +16,29 @@ export interface ClusterFacts {
   resourceQuotas(namespace: string): Promise<ResourceQuotaInfo[]>;
 }
 
-interface Listed<T> {
-  items: T[];
-  metadata?: { resourceVersion?: string };
-}
-
 export interface JobList {
   items: TrainingJob[];
   /** The list's resourceVersion: everything persisted up to it is in `items`. */
   resourceVersion: string | undefined;
 }
 
-export function kubeClusterFacts(kc: KubeConfig): ClusterFacts {
-  const core = kc.makeApiClient(CoreV1Api);
-  const custom = kc.makeApiClient(CustomObjectsApi);
+export function kubeClusterFacts(client: KubeClient): ClusterFacts {
   return {
     async namespace(name) {
-      const ns = await core.readNamespace({ name });
+      const ns = await client.get<V1Namespace>({ version: 'v1', plural: 'namespaces', name });
       return { name, labels: ns.metadata?.labels ?? {} };
     },
     async policies() {
-      const list = (await custom.listClusterCustomObject({ group: GROUP, version: V1, plural: TRAININGPOLICY_PLURAL })) as Listed<TrainingPolicy>;
-      return list.items;
+      return (await client.list<TrainingPolicy>({ group: GROUP, version: V1, plural: TRAININGPOLICY_PLURAL })).items;
     },
     async jobs(namespace, notOlderThan) {
-      const bound = notOlderThan ? { resourceVersion: notOlderThan, resourceVersionMatch: 'NotOlderThan' } : { resourceVersion: '0' };
-      const list = (await custom.listNamespacedCustomObject({ group: GROUP, version: V1, namespace, plural: TRAININGJOB_PLURAL, ...bound })) as Listed<TrainingJob>;
+      const bound: ListOptions = notOlderThan ? { resourceVersion: notOlderThan, resourceVersionMatch: 'NotOlderThan' } : { resourceVersion: '0' };
+      const list = await client.list<TrainingJob>({ group: GROUP, version: V1, plural: TRAININGJOB_PLURAL, namespace }, bound);
       return { items: list.items, resourceVersion: list.metadata?.resourceVersion };
     },
     async resourceQuotas(namespace) {
       // Quota status changes with pods, not with admissions; the cache is as good as a quorum read here.
-      const list = await core.listNamespacedResourceQuota({ namespace, resourceVersion: '0' });
+      const list = await client.list<V1ResourceQuota>({ version: 'v1', plural: 'resourcequotas', namespace }, { resourceVersion: '0' });
       return list.items.map((rq) => ({ name: rq.metadata?.name ?? '', hard: rq.status?.hard ?? rq.spec?.hard ?? {}, used: rq.status?.used ?? {} }));
     },
   };

@@ -1,5 +1,6 @@
 // The GPU ledger kept in a ConfigMap per namespace (in the webhook's own namespace), one key per job.
-import { ApiException, type CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
+import type { V1ConfigMap } from '@kubernetes/client-node';
+import { statusCode, type KubeClient, type ResourceRef } from '../kube/index.ts';
 import type { Ledger, LedgerStore, Reservation } from './gpu-ledger.ts';
 import { newestVersion } from './persisted-jobs.ts';
 
@@ -30,15 +31,12 @@ function ledgerOf(cm: V1ConfigMap): Ledger {
   return { entries: decode(cm), version: cm.metadata?.resourceVersion, ...(listedAt ? { listedAt } : {}) };
 }
 
-export function configMapLedgerStore(core: CoreV1Api, ledgerNamespace: string): LedgerStore {
+export function configMapLedgerStore(client: KubeClient, ledgerNamespace: string): LedgerStore {
+  const configMaps: ResourceRef = { version: 'v1', plural: 'configmaps', namespace: ledgerNamespace };
   return {
     async read(namespace) {
-      try {
-        return ledgerOf(await core.readNamespacedConfigMap({ name: ledgerName(namespace), namespace: ledgerNamespace }));
-      } catch (err) {
-        if (err instanceof ApiException && err.code === 404) return { entries: {}, version: undefined } satisfies Ledger;
-        throw err;
-      }
+      const cm = await client.find<V1ConfigMap>({ ...configMaps, name: ledgerName(namespace) });
+      return cm ? ledgerOf(cm) : ({ entries: {}, version: undefined } satisfies Ledger);
     },
     async write(namespace, { entries, listedAt }, version) {
       const body: V1ConfigMap = {
@@ -47,11 +45,12 @@ export function configMapLedgerStore(core: CoreV1Api, ledgerNamespace: string): 
       };
       try {
         // The response is the ledger as stored, exactly what the next read would return.
-        if (version === undefined) return ledgerOf(await core.createNamespacedConfigMap({ namespace: ledgerNamespace, body }));
-        return ledgerOf(await core.replaceNamespacedConfigMap({ name: ledgerName(namespace), namespace: ledgerNamespace, body }));
+        if (version === undefined) return ledgerOf(await client.create<V1ConfigMap>(configMaps, body));
+        return ledgerOf(await client.replace<V1ConfigMap>({ ...configMaps, name: ledgerName(namespace) }, body));
       } catch (err) {
         // 409: another replica wrote first (conflict on update, AlreadyExists on create); 404: deleted since read.
-        if (err instanceof ApiException && (err.code === 409 || (err.code === 404 && version !== undefined))) return undefined;
+        const code = statusCode(err);
+        if (code === 409 || (code === 404 && version !== undefined)) return undefined;
         throw err;
       }
     },

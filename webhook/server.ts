@@ -1,9 +1,9 @@
 // Runs the webhook app over HTTPS; the serving certificate can be swapped without a restart.
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Server } from 'node:https';
 import { pino, type Logger } from 'pino';
 import { GROUP, TRAININGJOB_PLURAL, V1 } from '../api/index.ts';
-import { createInformer, type Informer, type KubeObject } from '../kube/index.ts';
+import { createInformer, createKubeClient, type Informer, type KubeObject } from '../kube/index.ts';
 import { trackPersistedJobs } from './persisted-jobs.ts';
 import { buildApp } from './app.ts';
 import { cachedFacts } from './cached-facts.ts';
@@ -45,7 +45,8 @@ function withWatchedJobs(facts: ClusterFacts, informer: Informer<KubeObject>, cl
 export async function startWebhookServer(opts: WebhookServerOptions): Promise<WebhookServer> {
   const metrics = opts.metrics ?? createWebhookMetrics();
   recordServingCertificate(metrics, opts.tls.cert);
-  const core = opts.kubeConfig.makeApiClient(CoreV1Api);
+  // One client (one keep-alive pool) for the facts and the ledger.
+  const client = createKubeClient({ kubeConfig: opts.kubeConfig, userAgent: 'trainingjob-webhook' });
   const logger = opts.logger ?? pino({ level: 'silent' });
   // Watching TrainingJobs lets reservations retire as soon as their job is persisted (see persisted-jobs.ts).
   const jobs = createInformer<KubeObject>({ kubeConfig: opts.kubeConfig, resource: { group: GROUP, version: V1, plural: TRAININGJOB_PLURAL }, logger, resyncMs: 0 });
@@ -54,10 +55,10 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
   jobs.start();
   const app = buildApp({
     deps: {
-      facts: cachedFacts(withWatchedJobs(kubeClusterFacts(opts.kubeConfig), jobs, clock), opts.factsTtlMs ?? 2000, clock),
+      facts: cachedFacts(withWatchedJobs(kubeClusterFacts(client), jobs, clock), opts.factsTtlMs ?? 2000, clock),
       lock: keyedLock(),
       persisted,
-      ledger: rememberingLedgerStore(configMapLedgerStore(core, opts.ledgerNamespace)),
+      ledger: rememberingLedgerStore(configMapLedgerStore(client, opts.ledgerNamespace)),
       clock,
       onConflict: () => metrics.quotaConflicts.inc(),
     },
@@ -81,7 +82,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
       opts.logger?.info('serving certificate updated');
     },
     async close() {
-      jobs.stop();
+      await jobs.stop();
       await app.close();
     },
   };

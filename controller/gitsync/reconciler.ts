@@ -1,6 +1,5 @@
 // The JobRepository reconciler: get (gone: forget it) → suspend → fetch → read → apply → prune, each step in its own
 // file; what the steps decide is written as the status once, at the end of every reconcile that reaches a decision.
-import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { GROUP, JOBREPOSITORY_PLURAL, REQUESTED_AT_ANNOTATION, TRAININGJOB_PLURAL, V1, formatInventoryEntry, syncInterval, type JobRepository, type TrainingJob } from '../../api/index.ts';
 import type { EventRecorder } from '../events.ts';
 import { splitKey, type DialGuard, type KubeObject } from '../../kube/index.ts';
@@ -49,8 +48,7 @@ interface SyncEnd {
 export function registerJobRepositoryController(opts: GitSyncOptions): JobRepositoryController {
   const { manager, events, metrics } = opts;
   const { clock } = manager;
-  const custom = manager.apiClient(CustomObjectsApi);
-  const core = manager.apiClient(CoreV1Api);
+  const { client } = manager;
   const repos = manager.informer<JobRepository & KubeObject>({ group: GROUP, version: V1, plural: JOBREPOSITORY_PLURAL });
   // The TrainingJob controller's informer: a second, label-selected cache would hold thousands of the same jobs again.
   const jobs = manager.informer<TrainingJob & KubeObject>({ group: GROUP, version: V1, plural: TRAININGJOB_PLURAL });
@@ -100,7 +98,7 @@ export function registerJobRepositoryController(opts: GitSyncOptions): JobReposi
     const repo = state.current(cached);
     const end = await runSteps(key, repo, ctx.logger.child({ jobrepository: key }));
     // The one status write of a reconcile, whichever step ended it.
-    await writeStatus({ custom, clock, written: state.written }, repo, end.decided);
+    await writeStatus({ client, clock, written: state.written }, repo, end.decided);
     end.afterWrite?.();
     if (end.failed) throw end.failed.error;
     return end.requeue;
@@ -125,7 +123,7 @@ export function registerJobRepositoryController(opts: GitSyncOptions): JobReposi
     const due = !last || clock.now() - last.at >= intervalMs * 0.9 || last.requestedAt !== requestedAt || last.generation !== generation;
     const phase = { start: performance.now(), fetched: 0, read: 0, applied: 0 };
 
-    const fetched = await fetchStep({ repo, key, due, requestedAt, state, core, cacheRoot: opts.cacheRoot, dialGuard: opts.dialGuard, clock, metrics, events, log });
+    const fetched = await fetchStep({ repo, key, due, requestedAt, state, client, cacheRoot: opts.cacheRoot, dialGuard: opts.dialGuard, clock, metrics, events, log });
     // A failed fetch changes nothing in the cluster: no apply, and above all no prune.
     if ('failed' in fetched) return { decided: { ready: fetched.failed }, requeue: { requeueAfterMs: Math.min(requeue.requeueAfterMs, 30_000) } };
     const { commit } = fetched;
@@ -136,8 +134,8 @@ export function registerJobRepositoryController(opts: GitSyncOptions): JobReposi
     if ('failed' in read) return { decided: { ready: read.failed, fields: { lastFetchedRevision: commit } }, requeue };
     phase.read = performance.now();
 
-    const applied = await applyStep({ repo, fetched, read, previous, custom, metrics, events, log });
-    const pruned = await pruneStep({ repo, revision: commit, previous: previous.inventory, next: applied.next.inventory, custom, jobs, metrics, events });
+    const applied = await applyStep({ repo, fetched, read, previous, client, metrics, events, log });
+    const pruned = await pruneStep({ repo, revision: commit, previous: previous.inventory, next: applied.next.inventory, client, jobs, metrics, events });
     phase.applied = performance.now();
 
     const prevRevision = repo.status?.lastAppliedRevision;

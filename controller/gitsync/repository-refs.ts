@@ -1,12 +1,12 @@
 // How writes and events made for a JobRepository name it: the identity a write acts as, the object an event is about.
-import { setHeaderOptions } from '@kubernetes/client-node';
 import { GROUP, JOBREPOSITORY_KIND, V1, type JobRepository } from '../../api/index.ts';
+import type { KubeClient } from '../../kube/index.ts';
 import type { InvolvedObject } from '../events.ts';
 
-/** Request options that make a write on the repository's behalf as its spec.serviceAccountName (none: the controller's own identity). */
-export function actingAs(repo: JobRepository) {
+/** The client that writes on the repository's behalf, as its spec.serviceAccountName (none: the controller's own identity). */
+export function actingAs(client: KubeClient, repo: JobRepository): KubeClient {
   const sa = repo.spec.serviceAccountName;
-  return sa ? setHeaderOptions('Impersonate-User', `system:serviceaccount:${repo.metadata!.namespace!}:${sa}`) : undefined;
+  return sa ? client.as(`system:serviceaccount:${repo.metadata!.namespace!}:${sa}`) : client;
 }
 
 /** The JobRepository as the object its events are about. */

@@ -1,8 +1,8 @@
 // The apply step of a sync: each file read goes to the cluster on its own, so one bad file never blocks the others.
 import * as fs from 'node:fs';
-import { PatchStrategy, setHeaderOptions, type CustomObjectsApi } from '@kubernetes/client-node';
 import { GROUP, TRAININGJOB_PLURAL, type JobRepository } from '../../api/index.ts';
 import { deepEqual } from '../../api/json.ts';
+import type { KubeClient } from '../../kube/index.ts';
 import type { EventRecorder } from '../events.ts';
 import { readManifestBlob } from '../gitsource/manifest-blob.ts';
 import type { GitSyncMetrics } from '../metrics.ts';
@@ -29,7 +29,7 @@ export interface ApplyStepOptions {
   fetched: Fetched;
   read: FilesToRead;
   previous: CarryOver;
-  custom: CustomObjectsApi;
+  client: KubeClient;
   metrics: GitSyncMetrics;
   events: EventRecorder;
   log: ReconcileContext['logger'];
@@ -41,10 +41,10 @@ export interface ApplyStepOptions {
  * ManifestErrors while any file has errors, else Synced. Records a ManifestRejected event for each error the status
  * does not show yet.
  */
-export async function applyStep({ repo, fetched, read, previous, custom, metrics, events, log }: ApplyStepOptions): Promise<Applied> {
+export async function applyStep({ repo, fetched, read, previous, client, metrics, events, log }: ApplyStepOptions): Promise<Applied> {
   const { commit } = fetched;
   const outcomes: FileOutcome[] = [];
-  for (const [file, oid] of read.files) outcomes.push(oid ? await applyFile({ repo, file, oid, fetched, custom, log }) : { file, jobs: [], errors: [] });
+  for (const [file, oid] of read.files) outcomes.push(oid ? await applyFile({ repo, file, oid, fetched, client, log }) : { file, jobs: [], errors: [] });
   const touched = new Set([...read.files.keys(), ...read.problems.map((p) => p.file)]);
   const refused = read.problems.map((p) => ({ file: p.file, jobs: previous.inventory.filter((e) => e.file === p.file), errors: [p] }));
   const next = nextInventory(previous, [...outcomes, ...refused], touched, read.full);
@@ -65,18 +65,18 @@ interface ApplyFileOptions {
   file: string;
   oid: string;
   fetched: Fetched;
-  custom: CustomObjectsApi;
+  client: KubeClient;
   log: ReconcileContext['logger'];
 }
 
-async function applyFile({ repo, file, oid, fetched, custom, log }: ApplyFileOptions): Promise<FileOutcome> {
+async function applyFile({ repo, file, oid, fetched, client, log }: ApplyFileOptions): Promise<FileOutcome> {
   const { commit: revision, gitdir, cache } = fetched;
   const namespace = repo.metadata!.namespace!;
   const blob = await readManifestBlob({ fs, gitdir, file, oid, cache });
   if ('message' in blob) return { file, jobs: [], errors: [{ file, message: blob.message }] };
   const entries = manifestsOfFile({ file, text: blob.text, repository: { namespace, name: repo.metadata!.name! }, revision });
   const outcome: FileOutcome = { file, jobs: [], errors: [] };
-  const options = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply, actingAs(repo));
+  const writer = actingAs(client, repo);
   for (const e of entries) {
     if ('message' in e) {
       outcome.errors.push({ file, line: e.line, message: e.message });
@@ -86,7 +86,7 @@ async function applyFile({ repo, file, oid, fetched, custom, log }: ApplyFileOpt
     outcome.jobs.push({ name: obj.metadata.name, file });
     try {
       // status.source follows from the labels and annotations of this apply (controller/trainingjob/source.ts).
-      await custom.patchNamespacedCustomObject({ group: GROUP, version: obj.apiVersion.split('/')[1]!, namespace, plural: TRAININGJOB_PLURAL, name: obj.metadata.name, body: obj, fieldManager: GITOPS_MANAGER, force: true }, options);
+      await writer.apply({ group: GROUP, version: obj.apiVersion.split('/')[1]!, namespace, plural: TRAININGJOB_PLURAL, name: obj.metadata.name }, obj, { fieldManager: GITOPS_MANAGER, force: true });
     } catch (err) {
       const message = applyErrorMessage(err);
       log.info({ file, line: e.line, job: obj.metadata.name }, 'apply refused');

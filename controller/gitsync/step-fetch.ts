@@ -1,12 +1,12 @@
 // The fetch step of a sync: the commit the later steps read from.
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import type { CoreV1Api } from '@kubernetes/client-node';
+import type { V1Secret } from '@kubernetes/client-node';
 import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
 import type { JobRepository } from '../../api/index.ts';
 import type { Clock } from '../../clock/clock.ts';
-import type { DialGuard } from '../../kube/index.ts';
+import type { DialGuard, KubeClient } from '../../kube/index.ts';
 import type { EventRecorder } from '../events.ts';
 import { GitSyncError, redactUrl } from '../gitsource/errors.ts';
 import { fetchRevision, type GitAuth } from '../gitsource/fetch.ts';
@@ -32,7 +32,7 @@ export interface FetchStepOptions {
   /** The requestedAt this sync answers, remembered with the fetch. */
   requestedAt: string | undefined;
   state: SyncState;
-  core: CoreV1Api;
+  client: KubeClient;
   cacheRoot: string;
   dialGuard: DialGuard | undefined;
   clock: Clock;
@@ -46,7 +46,7 @@ export interface FetchStepOptions {
  * the lastFetchedRevision the later steps write. A failure decides Ready=False with the GitSyncError's code
  * (FetchFailed for anything else) and its message, and no other status field: nothing is applied or pruned.
  */
-export async function fetchStep({ repo, key, due, requestedAt, state, core, cacheRoot, dialGuard, clock, metrics, events, log }: FetchStepOptions): Promise<Fetched | { failed: Ready }> {
+export async function fetchStep({ repo, key, due, requestedAt, state, client, cacheRoot, dialGuard, clock, metrics, events, log }: FetchStepOptions): Promise<Fetched | { failed: Ready }> {
   const namespace = repo.metadata!.namespace!;
   const name = repo.metadata!.name!;
   const gitCache = state.gitCacheOf(key);
@@ -54,7 +54,7 @@ export async function fetchStep({ repo, key, due, requestedAt, state, core, cach
   try {
     if (due || !repo.status?.lastFetchedRevision) {
       dialGuard?.(repo.spec.url, `JobRepository ${namespace}/${name}`);
-      const fetched = await fetchRevision({ fs, http, cacheRoot, namespace, name, url: repo.spec.url, ...(repo.spec.ref ? { ref: repo.spec.ref } : {}), ...(await authOf(core, repo)), cache });
+      const fetched = await fetchRevision({ fs, http, cacheRoot, namespace, name, url: repo.spec.url, ...(repo.spec.ref ? { ref: repo.spec.ref } : {}), ...(await authOf(client, repo)), cache });
       gitCache.fetches++;
       const generation = repo.metadata?.generation;
       state.lastSync.set(key, { at: clock.now(), ...(requestedAt ? { requestedAt } : {}), ...(generation !== undefined ? { generation } : {}) });
@@ -75,12 +75,12 @@ export async function fetchStep({ repo, key, due, requestedAt, state, core, cach
   }
 }
 
-async function authOf(core: CoreV1Api, repo: JobRepository): Promise<{ auth?: GitAuth }> {
+async function authOf(client: KubeClient, repo: JobRepository): Promise<{ auth?: GitAuth }> {
   const ref = repo.spec.secretRef?.name;
   if (!ref) return {};
   // The API's words only: the raw error carries per-request headers, and a message that changes on every try
   // rewrote the status each time, which triggered the next try at once (a hot loop until the Secret appeared).
-  const secret = await core.readNamespacedSecret({ name: ref, namespace: repo.metadata!.namespace! }).catch((err: unknown) => {
+  const secret = await client.get<V1Secret>({ version: 'v1', plural: 'secrets', namespace: repo.metadata!.namespace!, name: ref }).catch((err: unknown) => {
     throw new Error(`reading Secret ${repo.metadata!.namespace!}/${ref}: ${applyErrorMessage(err)}`);
   });
   const get = (k: string) => (secret.data?.[k] ? Buffer.from(secret.data[k], 'base64').toString('utf8') : undefined);

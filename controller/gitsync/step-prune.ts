@@ -1,7 +1,6 @@
 // The prune step of a sync: the jobs this repository created whose manifests left it are deleted, with guards.
-import { ApiException, type CustomObjectsApi } from '@kubernetes/client-node';
 import { CONFIRM_PRUNE_ANNOTATION, GROUP, TRAININGJOB_PLURAL, V1, pruneEnabled, type InventoryEntry, type JobRepository, type TrainingJob } from '../../api/index.ts';
-import type { Informer, KubeObject } from '../../kube/index.ts';
+import { isNotFound, type Informer, type KubeClient, type KubeObject } from '../../kube/index.ts';
 import type { EventRecorder } from '../events.ts';
 import type { GitSyncMetrics } from '../metrics.ts';
 import { applyErrorMessage } from './apply-error.ts';
@@ -27,7 +26,7 @@ export interface PruneStepOptions {
   revision: string;
   previous: readonly InventoryEntry[];
   next: InventoryEntry[];
-  custom: CustomObjectsApi;
+  client: KubeClient;
   jobs: Informer<TrainingJob & KubeObject>;
   metrics: GitSyncMetrics;
   events: EventRecorder;
@@ -39,7 +38,7 @@ export interface PruneStepOptions {
  * when a delete fails (a PruneFailed event): Ready=False PruneBlocked or PruneFailed, an inventory that keeps the
  * previous sync's jobs, and lastAppliedRevision/observedGeneration left at the previous sync's.
  */
-export async function pruneStep({ repo, revision, previous, next, custom, jobs, metrics, events }: PruneStepOptions): Promise<Pruned> {
+export async function pruneStep({ repo, revision, previous, next, client, jobs, metrics, events }: PruneStepOptions): Promise<Pruned> {
   const namespace = repo.metadata!.namespace!;
   const name = repo.metadata!.name!;
   const confirmed = repo.metadata?.annotations?.[CONFIRM_PRUNE_ANNOTATION];
@@ -55,10 +54,10 @@ export async function pruneStep({ repo, revision, previous, next, custom, jobs, 
     if (!live || live.metadata?.labels?.[REPOSITORY_LABEL] !== repositoryLabelValue({ namespace, name })) continue;
     try {
       // As the repository's ServiceAccount, like the applies: it may only delete what it may manage.
-      await custom.deleteNamespacedCustomObject({ group: GROUP, version: V1, namespace, plural: TRAININGJOB_PLURAL, name: jobName }, actingAs(repo));
+      await actingAs(client, repo).delete({ group: GROUP, version: V1, namespace, plural: TRAININGJOB_PLURAL, name: jobName });
       deleted.push(jobName);
     } catch (err) {
-      if (err instanceof ApiException && err.code === 404) continue;
+      if (isNotFound(err)) continue;
       const message = `${jobName}: ${applyErrorMessage(err)}`;
       await events.record(involved(repo), 'Warning', 'PruneFailed', message);
       return { inventory: keepingPrevious(next, previous), deleted, failed: { ready: { status: 'False', reason: 'PruneFailed', message }, error: err } };

@@ -1,8 +1,8 @@
 // A JobRepository's status as one reconcile decides it, and its one write: only the leader writes, once per reconcile.
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { GROUP, JOBREPOSITORY_PLURAL, V1, type JobRepository, type JobRepositoryStatus } from '../../api/index.ts';
 import { deepEqual } from '../../api/json.ts';
 import type { Clock } from '../../clock/clock.ts';
+import type { KubeClient } from '../../kube/index.ts';
 import { setCondition } from '../trainingjob/conditions.ts';
 
 /** The Ready condition, as `kubectl describe`, Argo CD's health check and the alerts read it. */
@@ -21,16 +21,14 @@ export interface StatusDecision {
 export const SUSPENDED: Ready = { status: 'False', reason: 'Suspended', message: 'syncing is suspended (spec.suspend)' };
 
 export interface WriteStatusOptions {
-  custom: CustomObjectsApi;
+  client: KubeClient;
   clock: Clock;
   /** The status this replica last wrote, by uid: kept current here, the one writer. */
   written: Map<string, NonNullable<JobRepository['status']>>;
 }
 
-const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-
 /** Writes what changed of the decided status; nothing when it is what the repository already shows. */
-export async function writeStatus({ custom, clock, written }: WriteStatusOptions, repo: JobRepository, decided: StatusDecision): Promise<void> {
+export async function writeStatus({ client, clock, written }: WriteStatusOptions, repo: JobRepository, decided: StatusDecision): Promise<void> {
   const status = { ...repo.status, ...decided.fields };
   const conditions = setCondition(repo.status?.conditions ?? [], { type: 'Ready', ...decided.ready, ...(repo.metadata?.generation !== undefined ? { observedGeneration: repo.metadata.generation } : {}) }, new Date(clock.now()).toISOString());
   const next = { ...status, conditions };
@@ -40,6 +38,6 @@ export async function writeStatus({ custom, clock, written }: WriteStatusOptions
   const changed: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(next)) if (!deepEqual(v, before[k])) changed[k] = v ?? null;
   for (const k of Object.keys(before)) if (!(k in next)) changed[k] = null;
-  await custom.patchNamespacedCustomObjectStatus({ group: GROUP, version: V1, namespace: repo.metadata!.namespace!, plural: JOBREPOSITORY_PLURAL, name: repo.metadata!.name!, body: { status: changed } }, merge);
+  await client.patchStatus({ group: GROUP, version: V1, namespace: repo.metadata!.namespace!, plural: JOBREPOSITORY_PLURAL, name: repo.metadata!.name! }, { status: changed });
   if (repo.metadata?.uid) written.set(repo.metadata.uid, next);
 }

@@ -5,8 +5,9 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { sleep, systemClock, type Clock } from '../../clock/clock.ts';
-import { createInformer, objectPath, resourcePath, type Informer, type ResourceRef } from '../../kube/informer.ts';
-import { requestJson, statusCode } from '../../kube/json-request.ts';
+import { createKubeClient } from '../../kube/client.ts';
+import { createInformer, type Informer, type ResourceRef } from '../../kube/informer.ts';
+import { statusCode } from '../../kube/json-request.ts';
 
 export interface LeaseSpec {
   holderIdentity?: string;
@@ -71,8 +72,7 @@ export function startLeaderElection(opts: LeaderElectionOptions): LeaderElection
   }
   const log = opts.logger.child({ lease: `${opts.namespace}/${opts.name}`, identity: opts.identity });
   const leases: ResourceRef = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', namespace: opts.namespace };
-  const collection = resourcePath(leases);
-  const leasePath = objectPath(leases, opts.name);
+  const leaseRef = { ...leases, name: opts.name };
 
   let observed: Lease | undefined;
   let observedAt = 0;
@@ -100,8 +100,8 @@ export function startLeaderElection(opts: LeaderElectionOptions): LeaderElection
     }
   };
 
-  const request = <T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> =>
-    requestJson<T>(opts.kubeConfig, { method, path, body, timeoutMs: Math.max(1000, Math.min(renewDeadlineMs, leaseDurationMs / 2)) });
+  // No rate limiter: a renewal queued behind a burst of reconciles could cost the lease. A short timeout: a hung call must not outlive the renew deadline.
+  const client = createKubeClient({ kubeConfig: opts.kubeConfig, timeoutMs: Math.max(1000, Math.min(renewDeadlineMs, leaseDurationMs / 2)) });
 
   const desiredSpec = (current: LeaseSpec | undefined, now: number): LeaseSpec => {
     const ours = current?.holderIdentity === opts.identity;
@@ -117,7 +117,7 @@ export function startLeaderElection(opts: LeaderElectionOptions): LeaderElection
   const write = async (base: Lease): Promise<boolean> => {
     const updated: Lease = { ...base, metadata: { ...base.metadata }, spec: desiredSpec(base.spec, clock.now()) };
     try {
-      observe(await request<Lease>('PUT', leasePath, updated));
+      observe(await client.replace<Lease>(leaseRef, updated));
       return true;
     } catch (err) {
       // 409: someone wrote the lease since we read it; the next read tells who holds it now.
@@ -132,7 +132,7 @@ export function startLeaderElection(opts: LeaderElectionOptions): LeaderElection
     if (leading && observed && observed.spec?.holderIdentity === opts.identity && (await write(observed))) return true;
     let lease: Lease;
     try {
-      lease = await request<Lease>('GET', leasePath);
+      lease = await client.get<Lease>(leaseRef);
     } catch (err) {
       if (statusCode(err) !== 404) {
         log.warn({ err: errorSummary(err) }, 'could not read lease');
@@ -140,7 +140,7 @@ export function startLeaderElection(opts: LeaderElectionOptions): LeaderElection
       }
       try {
         const fresh: Lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: opts.name, namespace: opts.namespace }, spec: desiredSpec(undefined, clock.now()) };
-        observe(await request<Lease>('POST', collection, fresh));
+        observe(await client.create<Lease>(leases, fresh));
         return true;
       } catch (createErr) {
         if (statusCode(createErr) !== 409) log.warn({ err: errorSummary(createErr) }, 'could not create lease');
@@ -188,7 +188,7 @@ export function startLeaderElection(opts: LeaderElectionOptions): LeaderElection
       spec: { ...observed.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(now), acquireTime: microTime(now) },
     };
     try {
-      observe(await request<Lease>('PUT', leasePath, released));
+      observe(await client.replace<Lease>(leaseRef, released));
       log.info('released lease');
     } catch (err) {
       log.warn({ err: errorSummary(err) }, 'could not release lease; a standby takes over once it expires');

@@ -7,11 +7,10 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../../clock/clock.ts';
 import { createInformer, resourcePath, type CacheTransform, type Informer, type ResourceRef } from '../../kube/informer.ts';
-import { requestJson, type JsonRequest } from '../../kube/json-request.ts';
+import { createKubeClient, type KubeClient } from '../../kube/client.ts';
 import { objectKey, type KubeObject } from '../../kube/kube-object.ts';
 import { startLeaderElection, type LeaderElection } from './leader-election.ts';
 import { createRateLimiter, DEFAULT_CLIENT_BURST, DEFAULT_CLIENT_QPS, type RateLimiter } from '../../kube/rate-limiter.ts';
-import { makeRateLimitedClient, type ApiConstructor } from '../../kube/rate-limited-client.ts';
 import { createWorkQueue, type QueueMetrics, type ReconcileOutcome, type WorkQueue, type WorkQueueOptions } from './work-queue.ts';
 
 export interface LeaderElectionConfig {
@@ -87,12 +86,8 @@ export interface Manager {
   /** A shared informer (one per resource and selector); started with the manager. */
   informer<T extends KubeObject>(resource: ResourceRef, opts?: InformerRequest): Informer<T>;
   addController(spec: ControllerSpec): Controller;
-  /** A typed client (e.g. CoreV1Api) whose every call waits for the shared rate limiter. */
-  apiClient<T>(api: ApiConstructor<T>): T;
-  /** A plain JSON request (objects as the apiserver sends them) that waits for the shared rate limiter: the cheap path for hot writes. */
-  request<T>(req: JsonRequest): Promise<T>;
-  /** Rate-limits one call made some other way (raw requests, KubernetesObjectApi built elsewhere). */
-  limit<T>(call: () => Promise<T>, signal?: AbortSignal): Promise<T>;
+  /** The controllers' client: every call waits for the shared rate limiter. */
+  readonly client: KubeClient;
   readonly rateLimiter: RateLimiter;
   /** The one clock of this manager: its queues, rate limiter and leases, and the reconcilers' timestamps. */
   readonly clock: Clock;
@@ -269,9 +264,7 @@ export function createManager(opts: ManagerOptions): Manager {
   return {
     informer,
     addController,
-    apiClient: (api) => makeRateLimitedClient(opts.kubeConfig, api, rateLimiter, userAgent),
-    request: (req) => rateLimiter.limit(() => requestJson(opts.kubeConfig, { userAgent, ...req }), req.signal),
-    limit: (call, signal) => rateLimiter.limit(call, signal),
+    client: createKubeClient({ kubeConfig: opts.kubeConfig, limiter: rateLimiter, userAgent }),
     rateLimiter,
     clock,
     identity,

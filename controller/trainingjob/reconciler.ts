@@ -2,15 +2,15 @@
 // deletion and finalizer → ttl → queue release → children (create or correct) → observe → status
 // (subresource, only when changed) → events and metrics. Level-triggered: it works only from the
 // key and the current state, so running it twice is harmless.
-import { ApiException, BatchV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type V1Job, type V1Pod } from '@kubernetes/client-node';
+import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { CONDITION_STALLED, CONTROLLER_NAME, GROUP, QUEUED_ANNOTATION, TRAININGJOB_KIND, TRAININGJOB_LABEL, TRAININGJOB_PLURAL, V1, isQueued, isTerminal, gpuDemand, ttlExpiry, type TrainingJob, type TrainingJobStatus } from '../../api/index.ts';
 import { deepEqual } from '../../api/json.ts';
 import type { EventRecorder } from '../events.ts';
 import { forgetJob, recordJobGauges, type ControllerMetrics } from '../metrics.ts';
-import { controllerOwnerKey, objectKey, splitKey, type KubeObject } from '../../kube/index.ts';
+import { controllerOwnerKey, isNotFound, objectKey, splitKey, statusCode, type KubeObject, type ObjectRef } from '../../kube/index.ts';
 import { settleAll, watchOf, type Manager, type ReconcileContext, type ReconcileResult } from '../runtime/index.ts';
-import { indexBy, objectPath, type DialGuard, type Informer, type ResourceRef } from '../../kube/index.ts';
+import { indexBy, type DialGuard, type Informer, type ResourceRef } from '../../kube/index.ts';
 import { trimClaim, trimConfigMap, trimPod, trimService, trimTrainingJob, trimWorkerJob } from './cache-transforms.ts';
 import { childDrift } from './child-drift.ts';
 import { setCondition } from './conditions.ts';
@@ -61,17 +61,15 @@ async function defaultScrape(url: string, signal: AbortSignal): Promise<string> 
   return res.text();
 }
 
-const isNotFound = (err: unknown): boolean => err instanceof ApiException && err.code === 404;
-const isConflict = (err: unknown): boolean => err instanceof ApiException && err.code === 409;
+const isConflict = (err: unknown): boolean => statusCode(err) === 409;
+const trainingJobs: ResourceRef = { group: GROUP, version: V1, plural: TRAININGJOB_PLURAL };
+const jobRef = (namespace: string, name: string): ObjectRef => ({ ...trainingJobs, namespace, name });
 
 export function registerTrainingJobController(opts: TrainingJobControllerOptions): void {
   const { manager, metrics, events } = opts;
   const now = (): Date => new Date(manager.clock.now());
   const scrape = opts.scrape ?? defaultScrape;
-  const custom = manager.apiClient(CustomObjectsApi);
-  const core = manager.apiClient(CoreV1Api);
-  const batch = manager.apiClient(BatchV1Api);
-  const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+  const { client } = manager;
 
   const children = { labelSelector: TRAININGJOB_LABEL };
   // Caches keep only what this file, child-drift.ts and git sync read (cache-transforms.ts).
@@ -154,7 +152,7 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       metrics.created.inc({ namespace });
     } else if (uid && job.status?.state) counted.delete(uid);
     if (needsFinalizer(job) && !job.metadata?.finalizers?.includes(CHECKPOINT_FINALIZER)) {
-      await custom.patchNamespacedCustomObject({ group: GROUP, version: V1, namespace, plural: TRAININGJOB_PLURAL, name, body: { metadata: { finalizers: [...(job.metadata?.finalizers ?? []), CHECKPOINT_FINALIZER] } } }, merge);
+      await client.patch(jobRef(namespace, name), { metadata: { finalizers: [...(job.metadata?.finalizers ?? []), CHECKPOINT_FINALIZER] } });
       return; // the update event brings us back with the finalizer in place
     }
 
@@ -162,9 +160,7 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     if (expiry !== undefined) {
       if (expiry <= 0) {
         log.info('ttlSecondsAfterFinished passed; deleting');
-        await custom.deleteNamespacedCustomObject({ group: GROUP, version: V1, namespace, plural: TRAININGJOB_PLURAL, name }).catch((err: unknown) => {
-          if (!isNotFound(err)) throw err;
-        });
+        await deleteIfPresent(jobRef(namespace, name));
         return;
       }
     }
@@ -197,7 +193,7 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       await deleteStaleWorkerJobs(job, desired.workerJob.metadata?.name ?? workerJobName(name, restarts), log);
     }
     if (isTerminal(job) && job.status?.state === 'Completed' && job.spec.checkpoint?.deleteOnCompletion && desired.checkpointPVC) {
-      await deleteIfPresent(() => core.deleteNamespacedPersistentVolumeClaim({ name: desired.checkpointPVC!.metadata!.name!, namespace }));
+      await deleteIfPresent({ ...childResources.PersistentVolumeClaim, namespace, name: desired.checkpointPVC.metadata!.name! });
     }
 
     const current = appliedJob ?? (workerJobs.get(namespace, desired.workerJob.metadata!.name!) as unknown as V1Job | undefined);
@@ -233,15 +229,16 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     if (!job.metadata?.finalizers?.includes(CHECKPOINT_FINALIZER)) return;
     const namespace = job.metadata.namespace!;
     const pvc = desiredChildren(job, childrenContext(job)).checkpointPVC;
-    if (pvc) await deleteIfPresent(() => core.deleteNamespacedPersistentVolumeClaim({ name: pvc.metadata!.name!, namespace }));
+    if (pvc) await deleteIfPresent({ ...childResources.PersistentVolumeClaim, namespace, name: pvc.metadata!.name! });
     const finalizers = job.metadata.finalizers.filter((f) => f !== CHECKPOINT_FINALIZER);
-    await custom.patchNamespacedCustomObject({ group: GROUP, version: V1, namespace, plural: TRAININGJOB_PLURAL, name: job.metadata.name!, body: { metadata: { finalizers, resourceVersion: job.metadata.resourceVersion } } }, merge);
+    await client.patch(jobRef(namespace, job.metadata.name!), { metadata: { finalizers, resourceVersion: job.metadata.resourceVersion } });
     log.info('checkpoints removed; finalizer released');
   }
 
-  async function deleteIfPresent(call: () => Promise<unknown>): Promise<void> {
+  async function deleteIfPresent(ref: ObjectRef): Promise<void> {
     try {
-      await call();
+      // Background: a deleted worker Job's pods go with it.
+      await client.delete(ref, { propagationPolicy: 'Background' });
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
@@ -263,7 +260,7 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
           log.info({ child: `${kind}/${name}`, fields: drift.fields.map((f) => f.path) }, 'child differs in fields that cannot change in place; left as is until the next restart');
           return undefined;
         }
-        await deleteIfPresent(() => batch.deleteNamespacedJob({ name, namespace, propagationPolicy: 'Background' }));
+        await deleteIfPresent({ ...childResources.Job, namespace, name });
         return undefined; // recreated from the delete event
       }
       log.info({ child: `${kind}/${name}`, fields: drift.fields.map((f) => f.path) }, 'correcting drifted child');
@@ -276,12 +273,11 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
   async function applyChild(kind: string, namespace: string, name: string, body: Child): Promise<Child | undefined> {
     const resource = childResources[kind as ChildKind];
     if (!resource) return undefined;
-    return manager.request<Child>({ method: 'PATCH', path: objectPath({ ...resource, namespace }, name), query: { fieldManager: CONTROLLER_NAME, force: true }, body, contentType: PatchStrategy.ServerSideApply });
+    return client.apply<Child>({ ...resource, namespace, name }, body, { fieldManager: CONTROLLER_NAME, force: true });
   }
 
   function patchStatus(job: TrainingJob, status: TrainingJobStatus): Promise<unknown> {
-    const path = `${objectPath({ group: GROUP, version: V1, plural: TRAININGJOB_PLURAL, namespace: job.metadata!.namespace! }, job.metadata!.name!)}/status`;
-    return manager.request({ method: 'PATCH', path, body: { status }, contentType: PatchStrategy.MergePatch });
+    return client.patchStatus(jobRef(job.metadata!.namespace!, job.metadata!.name!), { status });
   }
 
   async function deleteStaleWorkerJobs(job: TrainingJob, currentName: string, log: Logger): Promise<void> {
@@ -289,7 +285,7 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     for (const j of jobsByOwner.get(objectKey(job))) {
       if (j.metadata?.name === currentName) continue;
       log.info({ job: j.metadata?.name }, 'deleting the worker Job of an earlier generation');
-      await deleteIfPresent(() => batch.deleteNamespacedJob({ name: j.metadata!.name!, namespace, propagationPolicy: 'Background' }));
+      await deleteIfPresent({ ...childResources.Job, namespace, name: j.metadata!.name! });
     }
   }
 
@@ -342,10 +338,10 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     if (oldest?.metadata?.name !== job.metadata?.name) return;
     try {
       // The webhook re-checks quota for a job leaving the queue; a "no" leaves it queued.
-      await custom.patchNamespacedCustomObject({ group: GROUP, version: V1, namespace, plural: TRAININGJOB_PLURAL, name: job.metadata!.name!, body: { metadata: { annotations: { [QUEUED_ANNOTATION]: null } }, spec: { suspend: false } } }, merge);
+      await client.patch(jobRef(namespace, job.metadata!.name!), { metadata: { annotations: { [QUEUED_ANNOTATION]: null } }, spec: { suspend: false } });
       log.info({ gpus: gpuDemand(job) }, 'released from the queue');
     } catch (err) {
-      if (err instanceof ApiException && (err.code === 403 || err.code === 409)) return;
+      if (statusCode(err) === 403 || statusCode(err) === 409) return;
       throw err;
     }
   }

@@ -9,6 +9,7 @@ import { repoRoot } from '../../localcluster/binaries.ts';
 import { runCommand } from '../../localcluster/controlplane.ts';
 import { installCertTargets, injectedBundles, storedSecret } from '../fixtures/cert-targets.ts';
 import { ensureCerts } from '../../certs/ensure-certs.ts';
+import { createKubeClient } from '../../kube/client.ts';
 import { resolveLifetimes } from '../../certs/lifetimes.ts';
 import { DEFAULT_SECRET, serviceNames } from '../../certs/names.ts';
 
@@ -68,7 +69,7 @@ t.test('inject puts a CA file into both webhook configurations and the CRD, once
 });
 
 t.test('show prints subject, names, expiry and days left of the stored certificates, and caBundle drift', async (t) => {
-  await ensureCerts({ kubeConfig: cp.kubeConfig(), secret: DEFAULT_SECRET, names: serviceNames(), lifetimes: resolveLifetimes(), now: new Date() });
+  await ensureCerts({ client: createKubeClient({ kubeConfig: cp.kubeConfig() }), secret: DEFAULT_SECRET, names: serviceNames(), lifetimes: resolveLifetimes(), now: new Date() });
   const res = await cli('show');
   t.equal(res.code, 0, 'exit code 0', { output: res.stderr });
   t.match(res.stdout, 'Secret trainingjob-system/trainingjob-webhook-certs');

@@ -4,7 +4,6 @@ import t from 'tap';
 import fc from 'fast-check';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { CoreV1Api } from '@kubernetes/client-node';
 import { controlPlaneFor } from '../harness/tap.ts';
 import { buildApp, routes } from '../../webhook/app.ts';
 import { kubeClusterFacts } from '../../webhook/cluster-facts.ts';
@@ -12,14 +11,15 @@ import { configMapLedgerStore } from '../../webhook/ledger-store.ts';
 import { keyedLock } from '../../webhook/keyed-lock.ts';
 import { installPlatform } from '../../localcluster/platform.ts';
 import { systemClock } from '../../clock/clock.ts';
+import { createKubeClient } from '../../kube/client.ts';
 
 const cp = await controlPlaneFor(t);
 const kc = cp.kubeConfig();
-const core = kc.makeApiClient(CoreV1Api);
+const client = createKubeClient({ kubeConfig: kc });
 // CRDs, policies and the platform namespace, as in a real install; the app under test is a separate instance.
 const platform = await installPlatform({ kubeConfig: kc, examplePolicies: true });
 t.teardown(() => platform.stop());
-const app = buildApp({ deps: { facts: kubeClusterFacts(kc), ledger: configMapLedgerStore(core, 'trainingjob-system'), clock: systemClock, lock: keyedLock() } });
+const app = buildApp({ deps: { facts: kubeClusterFacts(client), ledger: configMapLedgerStore(client, 'trainingjob-system'), clock: systemClock, lock: keyedLock() } });
 t.teardown(() => app.close());
 
 const validReview = (uid = 'u-1', object: unknown = { apiVersion: 'ml.example.com/v1', kind: 'TrainingJob', metadata: { name: 'j', namespace: 'default' }, spec: { model: 'bert' } }) => ({

@@ -8,6 +8,7 @@ import { installCRDs } from '../harness/manifests.ts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInformer } from '../../kube/informer.ts';
+import { createKubeClient } from '../../kube/client.ts';
 import type { KubeObject } from '../../kube/kube-object.ts';
 import { kubeClusterFacts } from '../../webhook/cluster-facts.ts';
 import { informerJobs } from '../../webhook/informer-jobs.ts';
@@ -32,7 +33,7 @@ t.test('served from the watch once it reached the version; from the apiserver wh
   t.teardown(() => informer.stop());
   t.ok(await informer.waitForSync(), 'synced');
   const served: string[] = [];
-  const facts = kubeClusterFacts(kc);
+  const facts = kubeClusterFacts(createKubeClient({ kubeConfig: kc }));
   // The clock records each catch-up wait, so the test sees that the watch was waited for.
   const waits: number[] = [];
   const clock: Clock = { ...systemClock, setTimer: (fn, ms) => (waits.push(ms), systemClock.setTimer(fn, ms)) };

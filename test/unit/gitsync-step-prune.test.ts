@@ -1,14 +1,14 @@
 // The prune step of a git sync against fake API and cache objects: deletes what left, waits when blocked, and on a
 // refused delete reports PruneFailed with the jobs kept; the status write then sends only what changed.
 import t from 'tap';
-import { ApiException, type CustomObjectsApi } from '@kubernetes/client-node';
+import { ApiException } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import type { InventoryEntry, JobRepository, TrainingJob } from '../../api/index.ts';
 import type { InvolvedObject } from '../../controller/events.ts';
 import { pruneStep } from '../../controller/gitsync/step-prune.ts';
 import { writeStatus } from '../../controller/gitsync/sync-status.ts';
 import { createGitSyncMetrics } from '../../controller/metrics.ts';
-import type { Informer, KubeObject } from '../../kube/index.ts';
+import type { Informer, KubeClient, KubeObject, ObjectRef } from '../../kube/index.ts';
 import { systemClock } from '../../clock/clock.ts';
 
 const revision = 'c0ffee0000000000000000000000000000000000';
@@ -20,30 +20,44 @@ function fakes(refuse: Record<string, ApiException<unknown>> = {}) {
   const deleted: string[] = [];
   const recorded: string[] = [];
   const patches: unknown[] = [];
-  const custom = {
-    async deleteNamespacedCustomObject({ name }: { name: string }) {
+  const actingAs: string[] = [];
+  const client = {
+    async delete({ name }: ObjectRef) {
       if (refuse[name]) throw refuse[name];
       deleted.push(name);
     },
-    async patchNamespacedCustomObjectStatus({ body }: { body: unknown }) {
+    async patchStatus(_ref: ObjectRef, body: unknown) {
       patches.push(body);
     },
-  } as unknown as CustomObjectsApi;
+    as(user: string) {
+      actingAs.push(user);
+      return client;
+    },
+  } as unknown as KubeClient;
   const jobs = { get: (_ns: string | undefined, name: string) => ours(name), list: () => [] } as unknown as Informer<TrainingJob & KubeObject>;
   const recorder = { record: async (_o: InvolvedObject, type: string, reason: string, message: string) => void recorded.push(`${type} ${reason}: ${message}`) };
-  return { deleted, recorded, patches, custom, jobs, events: recorder, metrics: createGitSyncMetrics(new Registry()) };
+  return { deleted, recorded, patches, actingAs, client, jobs, events: recorder, metrics: createGitSyncMetrics(new Registry()) };
 }
 
 t.test('jobs that left are deleted; the inventory is the new one', async (t) => {
   const f = fakes();
-  const pruned = await pruneStep({ repo, revision, previous: inv(['a', 'b', 'c']), next: inv(['a', 'b']), custom: f.custom, jobs: f.jobs, metrics: f.metrics, events: f.events });
+  const pruned = await pruneStep({ repo, revision, previous: inv(['a', 'b', 'c']), next: inv(['a', 'b']), client: f.client, jobs: f.jobs, metrics: f.metrics, events: f.events });
   t.same(pruned, { inventory: inv(['a', 'b']), deleted: ['c'] });
   t.same(f.deleted, ['c']);
+  t.same(f.actingAs, [], 'without spec.serviceAccountName, as the controller itself');
+});
+
+t.test("with spec.serviceAccountName, a prune deletes as that ServiceAccount", async (t) => {
+  const f = fakes();
+  const withSa: JobRepository = { ...repo, spec: { ...repo.spec, serviceAccountName: 'gitops' } };
+  await pruneStep({ repo: withSa, revision, previous: inv(['a', 'b', 'c']), next: inv(['a', 'b']), client: f.client, jobs: f.jobs, metrics: f.metrics, events: f.events });
+  t.same(f.deleted, ['c']);
+  t.same(f.actingAs, ['system:serviceaccount:team-a:gitops']);
 });
 
 t.test('a mass prune waits: PruneBlocked, nothing deleted, the jobs stay listed', async (t) => {
   const f = fakes();
-  const pruned = await pruneStep({ repo, revision, previous: inv(['a', 'b', 'c', 'd']), next: inv(['a']), custom: f.custom, jobs: f.jobs, metrics: f.metrics, events: f.events });
+  const pruned = await pruneStep({ repo, revision, previous: inv(['a', 'b', 'c', 'd']), next: inv(['a']), client: f.client, jobs: f.jobs, metrics: f.metrics, events: f.events });
   t.match(pruned.blocked, { status: 'False', reason: 'PruneBlocked', message: /would delete 3 of 4 jobs/ });
   t.same(pruned.inventory, inv(['a', 'b', 'c', 'd']));
   t.same(f.deleted, []);
@@ -53,14 +67,14 @@ t.test('a mass prune waits: PruneBlocked, nothing deleted, the jobs stay listed'
 t.test('a refused delete: PruneFailed naming the job and the API message, the jobs kept, the error returned', async (t) => {
   const refused = new ApiException(403, 'Forbidden', { message: 'trainingjobs.ml.example.com "c" is forbidden' }, {});
   const f = fakes({ c: refused });
-  const pruned = await pruneStep({ repo, revision, previous: inv(['a', 'b', 'c', 'd']), next: inv(['a', 'b', 'd']), custom: f.custom, jobs: f.jobs, metrics: f.metrics, events: f.events });
+  const pruned = await pruneStep({ repo, revision, previous: inv(['a', 'b', 'c', 'd']), next: inv(['a', 'b', 'd']), client: f.client, jobs: f.jobs, metrics: f.metrics, events: f.events });
   t.same(pruned.failed?.ready, { status: 'False', reason: 'PruneFailed', message: 'c: trainingjobs.ml.example.com "c" is forbidden' });
   t.equal(pruned.failed?.error, refused, 'the error the reconcile rethrows after its status write');
   t.same(pruned.inventory, inv(['a', 'b', 'c', 'd']), 'c stays in the inventory, so the next sync deletes it again');
   t.same(f.recorded, ['Warning PruneFailed: c: trainingjobs.ml.example.com "c" is forbidden']);
 
   const gone = fakes({ c: new ApiException(404, 'Not Found', {}, {}) });
-  const quiet = await pruneStep({ repo, revision, previous: inv(['a', 'b', 'c', 'd']), next: inv(['a', 'b', 'd']), custom: gone.custom, jobs: gone.jobs, metrics: gone.metrics, events: gone.events });
+  const quiet = await pruneStep({ repo, revision, previous: inv(['a', 'b', 'c', 'd']), next: inv(['a', 'b', 'd']), client: gone.client, jobs: gone.jobs, metrics: gone.metrics, events: gone.events });
   t.same(quiet, { inventory: inv(['a', 'b', 'd']), deleted: [] }, 'already gone (404) is not a failure');
 });
 
@@ -68,10 +82,10 @@ t.test('the status write sends only what changed, and remembers what it wrote', 
   const f = fakes();
   const written = new Map<string, NonNullable<JobRepository['status']>>();
   const before: JobRepository = { ...repo, status: { lastFetchedRevision: 'old', lastAppliedRevision: 'old', inventory: ['a a.yaml'], errors: [] } };
-  await writeStatus({ custom: f.custom, clock: systemClock, written }, before, { ready: { status: 'False', reason: 'PruneFailed', message: 'c: no' }, fields: { lastFetchedRevision: revision, lastAppliedRevision: 'old' } });
+  await writeStatus({ client: f.client, clock: systemClock, written }, before, { ready: { status: 'False', reason: 'PruneFailed', message: 'c: no' }, fields: { lastFetchedRevision: revision, lastAppliedRevision: 'old' } });
   t.match(f.patches, [{ status: { lastFetchedRevision: revision, conditions: [{ type: 'Ready', status: 'False', reason: 'PruneFailed', message: 'c: no', observedGeneration: 2 }] } }]);
   t.notOk('inventory' in (f.patches[0] as { status: object }).status, 'an unchanged field is not sent');
   t.equal(written.get('u1')?.lastFetchedRevision, revision);
-  await writeStatus({ custom: f.custom, clock: systemClock, written }, { ...before, status: written.get('u1')! }, { ready: { status: 'False', reason: 'PruneFailed', message: 'c: no' }, fields: { lastFetchedRevision: revision } });
+  await writeStatus({ client: f.client, clock: systemClock, written }, { ...before, status: written.get('u1')! }, { ready: { status: 'False', reason: 'PruneFailed', message: 'c: no' }, fields: { lastFetchedRevision: revision } });
   t.equal(f.patches.length, 1, 'the same status again is not written');
 });
