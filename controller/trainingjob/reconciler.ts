@@ -4,11 +4,11 @@
 // key and the current state, so running it twice is harmless.
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { CONDITION_STALLED, CONTROLLER_NAME, GROUP, QUEUED_ANNOTATION, TRAININGJOB_KIND, TRAININGJOB_LABEL, TRAININGJOB_PLURAL, V1, isQueued, isTerminal, gpuDemand, ttlExpiry, type TrainingJob, type TrainingJobStatus } from '../../api/index.ts';
+import { CONDITION_READY, CONDITION_STALLED, CONTROLLER_NAME, GROUP, QUEUED_ANNOTATION, TRAININGJOB_KIND, TRAININGJOB_LABEL, TRAININGJOB_PLURAL, V1, isQueued, isTerminal, gpuDemand, ttlExpiry, type TrainingJob, type TrainingJobStatus } from '../../api/index.ts';
 import { deepEqual } from '../../api/json.ts';
 import type { EventRecorder } from '../events.ts';
 import { forgetJob, recordJobGauges, type ControllerMetrics } from '../metrics.ts';
-import { controllerOwnerKey, isNotFound, objectKey, splitKey, statusCode, type KubeObject, type ObjectRef } from '../../kube/index.ts';
+import { controllerOwnerKey, describeApiError, isNotFound, objectKey, splitKey, statusCode, type KubeObject, type ObjectRef } from '../../kube/index.ts';
 import { settleAll, watchOf, type Manager, type ReconcileContext, type ReconcileResult } from '../runtime/index.ts';
 import { indexBy, type DialGuard, type Informer, type ResourceRef } from '../../kube/index.ts';
 import { trimClaim, trimConfigMap, trimPod, trimService, trimTrainingJob, trimWorkerJob } from './cache-transforms.ts';
@@ -128,6 +128,8 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     } catch (err) {
       result = isConflict(err) ? 'conflict' : 'error';
       metrics.errors.inc({ controller: 'trainingjob', kind: result });
+      // A conflict only means the cache was behind; it is retried at once and says nothing to the user.
+      if (result === 'error') await reportFailure(key, err, ctx.logger);
       throw err;
     } finally {
       metrics.reconcileDuration.observe({ controller: 'trainingjob', result }, Number(process.hrtime.bigint() - started) / 1e9);
@@ -208,6 +210,21 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     if (expiry !== undefined) return { requeueAfterMs: expiry };
     if (next.state === 'Running') return { requeueAfterMs: progressIntervalMs };
     return;
+  }
+
+  /**
+   * Flux-style: a reconcile that failed says so on the job (Ready=False, ReconcileFailed, the API's words) so that
+   * `kubectl describe` shows why nothing moves; the next reconcile that succeeds writes Ready from the state again.
+   * A finished job keeps the Ready that tells how it ended.
+   */
+  async function reportFailure(key: string, err: unknown, log: Logger): Promise<void> {
+    const { namespace = '', name } = splitKey(key);
+    const job = jobs.get(namespace, name);
+    if (!job || isTerminal(job) || job.metadata?.deletionTimestamp) return;
+    const message = describeApiError(err).slice(0, 1024);
+    const conditions = setCondition(job.status?.conditions ?? [], { type: CONDITION_READY, status: 'False', reason: 'ReconcileFailed', message, observedGeneration: job.metadata?.generation }, now().toISOString());
+    if (deepEqual(conditions, job.status?.conditions ?? [])) return;
+    await patchStatus(job, { conditions }).catch((writeErr: unknown) => log.warn({ err: describeApiError(writeErr) }, 'could not write the failure to the status'));
   }
 
   async function stall(job: TrainingJob, message: string): Promise<void> {

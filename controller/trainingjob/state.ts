@@ -71,7 +71,8 @@ function verdict(job: TrainingJob, observed: Observed, workerJob: ObservedWorker
     return { state: 'Suspended', reason: 'Suspended', message: 'workers stopped by spec.suspend; resuming continues from the last checkpoint', restarts };
   }
   if (!workerJob) {
-    if (prev === 'Restarting') return { state: 'Restarting', reason: findCondition(job.status?.conditions, CONDITION_READY)?.reason ?? 'WorkerFailed', message: `waiting for ${workerJobName(job.metadata?.name ?? '', restarts)} to be created`, restarts };
+    // From Running, not Ready: a failed reconcile may have written its own reason into Ready meanwhile.
+    if (prev === 'Restarting') return { state: 'Restarting', reason: findCondition(job.status?.conditions, CONDITION_RUNNING)?.reason ?? 'WorkerFailed', message: `waiting for ${workerJobName(job.metadata?.name ?? '', restarts)} to be created`, restarts };
     return { state: 'Pending', reason: 'WorkloadPending', message: 'waiting for the worker Job to be created', restarts };
   }
   const up = runningOrDone(currentWorkers(observed.workers), workerJob);

@@ -333,10 +333,17 @@ t.test('a refused ConfigMap (ResourceQuota): the siblings it is applied with exi
   t.equal((await core.listNamespacedService(selector)).items.length, 1, 'the Service, applied beside the ConfigMap, exists');
   t.equal((await core.listNamespacedPersistentVolumeClaim(selector)).items.length, 1, 'the checkpoint PVC, applied beside the ConfigMap, exists');
   t.equal((await batch.listNamespacedJob(selector)).items.length, 0, 'no worker Job whose pods would mount a missing ConfigMap');
+  const ready = (j: TrainingJob | undefined) => j?.status?.conditions?.find((c) => c.type === 'Ready');
+  const shown = await eventually(async () => {
+    const r = ready(await getJob(namespace, name));
+    return r?.reason === 'ReconcileFailed' ? r : undefined;
+  }, 30_000, 200);
+  t.match(shown, { status: 'False', reason: 'ReconcileFailed', message: /^the Kubernetes API answered 403: .*exceeded quota: one-configmap/ }, 'kubectl describe shows why the job does not move: Ready=False with the API\'s words');
   const freedAt = Date.now();
   await core.deleteNamespacedResourceQuota({ name: 'one-configmap', namespace });
   t.equal((await waitState(namespace, name, ['Completed', 'Failed'], 120_000))?.status?.state, 'Completed', 'once the quota is gone the job runs and completes');
   t.comment(`Completed ${secondsSince(freedAt)} s after the quota was deleted`);
   await assertConverged(t, namespace, name, { state: 'Completed', workers: 2 });
+  t.match(ready(await getJob(namespace, name)), { status: 'True', reason: 'TrainingSucceeded' }, 'a reconcile that succeeds writes Ready from the state again');
   await assertAlive(t, controller);
 });

@@ -124,6 +124,9 @@ t.test('Running → Restarting: a failed Job with restarts left, resuming from t
   t.equal(waiting.status.restarts, 1, 'counted once');
   t.same(waiting.events, []);
   t.match(condition(waiting.status, 'Ready'), { reason: 'WorkerFailed', message: /resnet-workers-r1/ });
+  // The reconciler writes Ready=False ReconcileFailed when a reconcile throws; the restart's own reason must survive it.
+  const failedReconcile = after(job, { ...u, status: { ...u.status, conditions: u.status.conditions!.map((c) => (c.type === 'Ready' ? { ...c, reason: 'ReconcileFailed', message: 'the Kubernetes API answered 500' } : c)) } });
+  t.match(condition(nextStatus(failedReconcile, failedRun(0), LATER).status, 'Ready'), { reason: 'WorkerFailed' }, 'a failed reconcile does not become the reason of the restart');
 
   const next = nextStatus(after(job, waiting), observed(workerJob(1, { active: 4 }), [worker(0, 'Pending')]), LATER);
   t.equal(next.status.state, 'Initializing');
