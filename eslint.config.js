@@ -12,6 +12,11 @@ function layer(folder, forbidden) {
       'no-restricted-imports': ['error', {
         patterns: forbidden.map((f) => ({ group: [`**/${f}/**`, `../${f}/*`, `./${f}/*`], message: `${folder}/ may not import ${f}/ (see the layers in eslint.config.js)` })),
       }],
+      // no-restricted-imports does not see import(): the same layers for dynamic imports (esquery regexes cannot hold a slash).
+      'no-restricted-syntax': ['error', ...forbidden.map((f) => ({
+        selector: `ImportExpression[source.value=/(^|[^A-Za-z0-9_-])${f}[^A-Za-z0-9_-]/]`,
+        message: `${folder}/ may not import ${f}/ (see the layers in eslint.config.js)`,
+      }))],
     },
   };
 }
