@@ -22,7 +22,7 @@ export interface EventRecorder {
  * A recorder that returns at once and sends in the background, a few at a time, dropping the
  * oldest when a burst outruns it: a reconcile never waits on (or spends API tokens for) an event.
  */
-export function backgroundEvents(inner: EventRecorder, opts: { concurrency?: number; maxQueued?: number } = {}): EventRecorder & { drain(): Promise<void> } {
+export function backgroundEvents(inner: EventRecorder, opts: { concurrency?: number; maxQueued?: number } = {}): EventRecorder & { drain(timeoutMs?: number): Promise<number> } {
   const queue: Array<() => Promise<void>> = [];
   const concurrency = opts.concurrency ?? 4;
   const maxQueued = opts.maxQueued ?? 5000;
@@ -48,7 +48,23 @@ export function backgroundEvents(inner: EventRecorder, opts: { concurrency?: num
       queue.push(() => inner.record(obj, type, reason, message));
       pump();
     },
-    drain: () => (running === 0 && queue.length === 0 ? Promise.resolve() : new Promise<void>((resolve) => idle.push(resolve))),
+    /** Waits until every queued event is sent, or `timeoutMs` passes: then the unsent ones are dropped and counted. */
+    drain: (timeoutMs = Infinity) => {
+      if (running === 0 && queue.length === 0) return Promise.resolve(0);
+      return new Promise<number>((resolve) => {
+        const timer = Number.isFinite(timeoutMs)
+          ? setTimeout(() => {
+              const dropped = queue.length;
+              queue.length = 0;
+              resolve(dropped);
+            }, timeoutMs)
+          : undefined;
+        idle.push(() => {
+          clearTimeout(timer);
+          resolve(0);
+        });
+      });
+    },
   };
 }
 

@@ -18,6 +18,8 @@ import { registerTrainingJobController } from './trainingjob/reconciler.ts';
 /** Half the reconcilers' default client QPS: events are worth less to the apiserver than the writes they describe. */
 const EVENTS_QPS = 25;
 const EVENTS_BURST = 50;
+/** How long a stopping controller keeps sending queued events (the lease is already released by then). */
+const EVENTS_DRAIN_MS = 5_000;
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
@@ -141,7 +143,9 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
 
   const abort = new AbortController();
   const done = manager.start(abort.signal).finally(async () => {
-    await events.drain();
+    // Events are rate-limited, so a burst can leave a long queue: a stopping pod has a grace period to keep.
+    const dropped = await events.drain(EVENTS_DRAIN_MS);
+    if (dropped) log.warn({ dropped }, 'events still queued at shutdown were not sent');
     await Promise.all([metricsApp.close(), healthApp.close(), hooksApp.close()]);
   });
   done.catch((err: unknown) => {

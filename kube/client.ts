@@ -53,10 +53,8 @@ export interface KubeClient {
   /** A merge patch of the status subresource. */
   patchStatus<T>(ref: ObjectRef, body: unknown): Promise<T>;
   delete(ref: ObjectRef, opts?: DeleteOptions): Promise<void>;
-  /** The same client acting as `user` (e.g. `system:serviceaccount:ns:name`): the apiserver authorizes each call as that user. */
+  /** The same client acting as `user` (e.g. `system:serviceaccount:ns:name`), sharing its limiter: the apiserver authorizes each call as that user. */
   as(user: string): KubeClient;
-  /** Any other request, through the same pool, limiter and identity. */
-  request<T>(req: JsonRequest): Promise<T>;
 }
 
 export interface KubeClientOptions {
@@ -104,6 +102,5 @@ function clientActingAs(opts: KubeClientOptions, user: string | undefined): Kube
       await send({ method: 'DELETE', path: objectPath(ref, ref.name), ...(body ? { body } : {}) });
     },
     as: (next: string) => clientActingAs(opts, next),
-    request: send,
   };
 }

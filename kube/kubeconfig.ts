@@ -1,6 +1,7 @@
-// A KubeConfig whose API clients reuse their connections. client-node 2.x builds a new undici
-// dispatcher for every request of its generated clients, so each call paid a fresh TLS
-// handshake (measured 7.2 ms vs 1.0 ms on loopback); here the first one per cluster and user is kept.
+// A KubeConfig whose client-node requests reuse their connections. client-node 2.x builds a new undici
+// dispatcher for every request, so each call paid a fresh TLS handshake (measured 7.2 ms vs 1.0 ms on
+// loopback); here the first one per cluster and user is kept. The product's calls go through kube/client.ts
+// (a pool of its own); this serves what still uses client-node: the informers' Watch and the local cluster's setup.
 import { KubeConfig } from '@kubernetes/client-node';
 
 type RequestContext = Parameters<KubeConfig['applySecurityAuthentication']>[0];

@@ -24,6 +24,8 @@ import { METRICS_PORT } from './worker-env.ts';
 import { workerJobName } from './names.ts';
 
 export const CHECKPOINT_FINALIZER = `${GROUP}/checkpoint-cleanup`;
+/** A ReconcileFailed Ready with a new message is written at most this often per job. */
+const FAILURE_REWRITE_MS = 30_000;
 /** Reconciles in flight: they wait on round trips, not CPU, and the client QPS (not this) bounds the apiserver's load (BENCHMARKS.md, controller-scale). */
 export const DEFAULT_WORKERS = 16;
 
@@ -99,6 +101,8 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
   // Finished jobs (uid → namespace/name) already counted as completed or failed.
   const finished = new Map<string, string>();
   const progressIntervalMs = opts.progressIntervalMs ?? 15_000;
+  // namespace/name → when this replica last wrote a ReconcileFailed Ready for the job.
+  const failureWrittenAt = new Map<string, number>();
 
   const controller = manager.addController({
     name: 'trainingjob',
@@ -142,6 +146,7 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     if (!job) {
       forgetJob(metrics, namespace, name);
       for (const [uid, key] of finished) if (key === `${namespace}/${name}`) finished.delete(uid);
+      failureWrittenAt.delete(key);
       return;
     }
     const log = ctx.logger.child({ trainingjob: key });
@@ -215,16 +220,27 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
   /**
    * Flux-style: a reconcile that failed says so on the job (Ready=False, ReconcileFailed, the API's words) so that
    * `kubectl describe` shows why nothing moves; the next reconcile that succeeds writes Ready from the state again.
-   * A finished job keeps the Ready that tells how it ended.
+   * A finished job keeps the Ready that tells how it ended. Guarded so that it never feeds a loop: not for 409s
+   * (the cache was behind) or 429s (the apiserver asks for less), only against the version it read (a newer
+   * status wins), and a changed message at most once per FAILURE_REWRITE_MS per job (each write wakes the job at once,
+   * past the work queue's backoff).
    */
   async function reportFailure(key: string, err: unknown, log: Logger): Promise<void> {
+    const code = statusCode(err);
+    if (code === 409 || code === 429) return;
     const { namespace = '', name } = splitKey(key);
     const job = jobs.get(namespace, name);
     if (!job || isTerminal(job) || job.metadata?.deletionTimestamp) return;
     const message = describeApiError(err).slice(0, 1024);
+    const shown = job.status?.conditions?.find((c) => c.type === CONDITION_READY);
+    if (shown?.reason === 'ReconcileFailed' && (shown.message === message || manager.clock.now() - (failureWrittenAt.get(key) ?? 0) < FAILURE_REWRITE_MS)) return;
     const conditions = setCondition(job.status?.conditions ?? [], { type: CONDITION_READY, status: 'False', reason: 'ReconcileFailed', message, observedGeneration: job.metadata?.generation }, now().toISOString());
-    if (deepEqual(conditions, job.status?.conditions ?? [])) return;
-    await patchStatus(job, { conditions }).catch((writeErr: unknown) => log.warn({ err: describeApiError(writeErr) }, 'could not write the failure to the status'));
+    try {
+      await client.patchStatus(jobRef(namespace, name), { metadata: { resourceVersion: job.metadata?.resourceVersion }, status: { conditions } });
+      failureWrittenAt.set(key, manager.clock.now());
+    } catch (writeErr) {
+      if (statusCode(writeErr) !== 409) log.warn({ err: describeApiError(writeErr) }, 'could not write the failure to the status');
+    }
   }
 
   async function stall(job: TrainingJob, message: string): Promise<void> {
@@ -358,8 +374,12 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       await client.patch(jobRef(namespace, job.metadata!.name!), { metadata: { annotations: { [QUEUED_ANNOTATION]: null } }, spec: { suspend: false } });
       log.info({ gpus: gpuDemand(job) }, 'released from the queue');
     } catch (err) {
+      // 403: the webhook said no (still over quota); 409: the job changed since it was read.
       if (statusCode(err) === 403 || statusCode(err) === 409) return;
-      throw err;
+      // Anything else (the webhook down, a timeout) also leaves it queued: the job asks again in queueRetryMs. Not
+      // thrown, because the Queued status was just written and a ReconcileFailed write now would wake it at once.
+      log.warn({ err: describeApiError(err) }, 'release from the queue failed; retrying');
+      await events.record(involved(job), 'Warning', 'ReleaseFailed', `release from the queue failed, retrying: ${describeApiError(err)}`);
     }
   }
 

@@ -218,7 +218,7 @@ t.test('git sync applies and prunes as the team’s gitops ServiceAccount', asyn
 
 t.test('the happy path met no refusal: no forbidden / 403 in the webhook and controller logs', async (t) => {
   for (const p of [webhook, controller]) {
-    const lines = readFileSync(p.logPath, 'utf8').split('\n').filter((l) => /forbidden|HTTP-Code: 403|"code":403/i.test(l));
+    const lines = readFileSync(p.logPath, 'utf8').split('\n').filter((l) => /forbidden|HTTP-Code: 403|answered 403|HTTP 403|"code":403/i.test(l));
     t.same(lines, [], `${p.name}: no refused API call`);
   }
 });

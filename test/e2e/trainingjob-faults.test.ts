@@ -339,6 +339,15 @@ t.test('a refused ConfigMap (ResourceQuota): the siblings it is applied with exi
     return r?.reason === 'ReconcileFailed' ? r : undefined;
   }, 30_000, 200);
   t.match(shown, { status: 'False', reason: 'ReconcileFailed', message: /^the Kubernetes API answered 403: .*exceeded quota: one-configmap/ }, 'kubectl describe shows why the job does not move: Ready=False with the API\'s words');
+  // Written once: the retries that keep failing (with backoff) do not write it again, so they cannot wake the job at once.
+  const shownVersion = (await getJob(namespace, name)).metadata?.resourceVersion;
+  const errorsShown = await scrapeCounter(controller, /trainingjob_operator_errors_total\{controller="trainingjob",kind="error"\} (\d+)/);
+  const retried = await eventually(async () => {
+    const n = await scrapeCounter(controller, /trainingjob_operator_errors_total\{controller="trainingjob",kind="error"\} (\d+)/);
+    return n >= errorsShown + 2 ? n : undefined;
+  }, 30_000, 100);
+  t.ok(retried, `the reconcile kept failing (${(retried ?? 0) - errorsShown} more errors)`);
+  t.equal((await getJob(namespace, name)).metadata?.resourceVersion, shownVersion, 'and the job was not written again meanwhile');
   const freedAt = Date.now();
   await core.deleteNamespacedResourceQuota({ name: 'one-configmap', namespace });
   t.equal((await waitState(namespace, name, ['Completed', 'Failed'], 120_000))?.status?.state, 'Completed', 'once the quota is gone the job runs and completes');

@@ -5,7 +5,7 @@
 import t from 'tap';
 import { systemClock, type Clock } from '../../clock/clock.ts';
 import { createKubeClient, createRateLimiter, isNotFound, statusCode, type ObjectRef } from '../../kube/index.ts';
-import { controlPlaneFor } from '../harness/tap.ts';
+import { controlPlaneFor, eventually } from '../harness/tap.ts';
 
 const cp = await controlPlaneFor(t);
 const client = createKubeClient({ kubeConfig: cp.kubeConfig(), userAgent: 'kube-client-test' });
@@ -70,6 +70,14 @@ t.test('as(user): the apiserver authorizes the call as the impersonated user', a
   t.equal(statusCode(refused), 403);
   t.match((refused as { body?: { message?: string } }).body?.message, /User "system:serviceaccount:default:nobody" cannot get resource "configmaps"/, 'refused as that user, by name');
   t.ok(await client.get(cm('kc-a')), 'the client it came from still acts as itself');
+  // What RBAC grants that user, the impersonating client may do, and the apiserver records who did it.
+  const rbac = { group: 'rbac.authorization.k8s.io', version: 'v1', namespace: 'default' };
+  await client.create({ ...rbac, plural: 'roles' }, { metadata: { name: 'kc-writer' }, rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['create'] }] });
+  await client.create({ ...rbac, plural: 'rolebindings' }, { metadata: { name: 'kc-writer' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'kc-writer' }, subjects: [{ kind: 'ServiceAccount', name: 'writer', namespace: 'default' }] });
+  const asWriter = client.as('system:serviceaccount:default:writer');
+  const written = await eventually(() => asWriter.create<ConfigMap>(configMaps, { metadata: { name: 'kc-by-writer' } }), 10_000);
+  t.equal(written?.metadata.name, 'kc-by-writer', 'a granted create succeeds as that user');
+  t.equal(statusCode(await asWriter.get(cm('kc-by-writer')).catch((err: unknown) => err)), 403, 'and only what was granted (no get)');
 });
 
 t.test('every call waits for the limiter the client was given', async (t) => {
@@ -78,4 +86,12 @@ t.test('every call waits for the limiter the client was given', async (t) => {
   const limited = createKubeClient({ kubeConfig: cp.kubeConfig(), limiter: createRateLimiter({ qps: 20, burst: 1, clock }) });
   await Promise.all([0, 1, 2, 3].map(() => limited.get(cm('kc-a'))));
   t.equal(waits.filter((ms) => ms > 0 && ms <= 1000).length, 3, 'with burst 1, three of four calls waited for a token');
+  waits.length = 0;
+  // A second burst, half of it impersonating: as() shares the limiter, it does not get a bucket of its own.
+  // (Nobody may read it: the 403s still spent their tokens.)
+  const asNobody = limited.as('system:serviceaccount:default:nobody');
+  const refused = () => asNobody.find(cm('kc-a')).catch((err: unknown) => statusCode(err));
+  const answers = await Promise.all([limited.find(cm('kc-a')), refused(), refused(), limited.find(cm('kc-a'))]);
+  t.same([answers[1], answers[2]], [403, 403], 'the impersonating calls reached the apiserver as that user');
+  t.ok(waits.filter((ms) => ms > 0 && ms <= 1000).length >= 3, `the impersonating calls waited for the same tokens (${waits.length} waits)`);
 });

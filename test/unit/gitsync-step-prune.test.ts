@@ -20,23 +20,24 @@ function fakes(refuse: Record<string, ApiException<unknown>> = {}) {
   const deleted: string[] = [];
   const recorded: string[] = [];
   const patches: unknown[] = [];
-  const actingAs: string[] = [];
-  const client = {
-    async delete({ name }: ObjectRef) {
-      if (refuse[name]) throw refuse[name];
-      deleted.push(name);
-    },
-    async patchStatus(_ref: ObjectRef, body: unknown) {
-      patches.push(body);
-    },
-    as(user: string) {
-      actingAs.push(user);
-      return client;
-    },
-  } as unknown as KubeClient;
+  // Each delete is recorded with the identity it was sent as: the controller's own, or the one as() gave.
+  const deletes: Array<{ ref: ObjectRef; as: string }> = [];
+  const clientAs = (user: string): KubeClient =>
+    ({
+      async delete(ref: ObjectRef) {
+        deletes.push({ ref, as: user });
+        if (refuse[ref.name]) throw refuse[ref.name];
+        deleted.push(ref.name);
+      },
+      async patchStatus(_ref: ObjectRef, body: unknown) {
+        patches.push(body);
+      },
+      as: (next: string) => clientAs(next),
+    }) as unknown as KubeClient;
+  const client = clientAs('controller');
   const jobs = { get: (_ns: string | undefined, name: string) => ours(name), list: () => [] } as unknown as Informer<TrainingJob & KubeObject>;
   const recorder = { record: async (_o: InvolvedObject, type: string, reason: string, message: string) => void recorded.push(`${type} ${reason}: ${message}`) };
-  return { deleted, recorded, patches, actingAs, client, jobs, events: recorder, metrics: createGitSyncMetrics(new Registry()) };
+  return { deleted, deletes, recorded, patches, client, jobs, events: recorder, metrics: createGitSyncMetrics(new Registry()) };
 }
 
 t.test('jobs that left are deleted; the inventory is the new one', async (t) => {
@@ -44,7 +45,7 @@ t.test('jobs that left are deleted; the inventory is the new one', async (t) => 
   const pruned = await pruneStep({ repo, revision, previous: inv(['a', 'b', 'c']), next: inv(['a', 'b']), client: f.client, jobs: f.jobs, metrics: f.metrics, events: f.events });
   t.same(pruned, { inventory: inv(['a', 'b']), deleted: ['c'] });
   t.same(f.deleted, ['c']);
-  t.same(f.actingAs, [], 'without spec.serviceAccountName, as the controller itself');
+  t.same(f.deletes, [{ ref: { group: 'ml.example.com', version: 'v1', namespace: 'team-a', plural: 'trainingjobs', name: 'c' }, as: 'controller' }], 'the TrainingJob in the repository\'s namespace, as the controller itself without spec.serviceAccountName');
 });
 
 t.test("with spec.serviceAccountName, a prune deletes as that ServiceAccount", async (t) => {
@@ -52,7 +53,7 @@ t.test("with spec.serviceAccountName, a prune deletes as that ServiceAccount", a
   const withSa: JobRepository = { ...repo, spec: { ...repo.spec, serviceAccountName: 'gitops' } };
   await pruneStep({ repo: withSa, revision, previous: inv(['a', 'b', 'c']), next: inv(['a', 'b']), client: f.client, jobs: f.jobs, metrics: f.metrics, events: f.events });
   t.same(f.deleted, ['c']);
-  t.same(f.actingAs, ['system:serviceaccount:team-a:gitops']);
+  t.same(f.deletes.map((d) => d.as), ['system:serviceaccount:team-a:gitops'], 'sent through the impersonating client');
 });
 
 t.test('a mass prune waits: PruneBlocked, nothing deleted, the jobs stay listed', async (t) => {
