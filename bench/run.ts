@@ -10,6 +10,7 @@ import { gitsyncSuite } from './gitsync.bench.ts';
 import { conversionSuite } from './conversion.bench.ts';
 import { leaderElectionSuite } from './leader-election.bench.ts';
 import { validateSuite } from './validate.bench.ts';
+import { badInputSuite } from './bad-input.bench.ts';
 
 export interface Suite {
   name: string;
@@ -18,7 +19,7 @@ export interface Suite {
   run(): Promise<string>;
 }
 
-const suites: Suite[] = [controlPlaneSuite, conversionSuite, admissionSuite, apiserverCreateSuite, controllerScaleSuite, gitsyncSuite, leaderElectionSuite, validateSuite, coldBuildSuite];
+const suites: Suite[] = [controlPlaneSuite, conversionSuite, admissionSuite, apiserverCreateSuite, controllerScaleSuite, gitsyncSuite, leaderElectionSuite, validateSuite, badInputSuite, coldBuildSuite];
 const asked = process.argv.slice(2);
 const chosen = asked.length ? suites.filter((s) => asked.includes(s.name)) : suites.filter((s) => !s.explicitOnly);
 if (asked.length && chosen.length !== asked.length) {

@@ -1,10 +1,10 @@
 // Hostile or broken input straight to the webhook: always a well-formed AdmissionReview or a 4xx,
 // never a crash or a 5xx, and memory stays flat. Facts come from the real apiserver.
 import t from 'tap';
-import fc from 'fast-check';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { controlPlaneFor } from '../harness/tap.ts';
+import { fuzzedReviews } from '../../bench/fuzzed-reviews.ts';
 import { buildApp, routes } from '../../webhook/app.ts';
 import { kubeClusterFacts } from '../../webhook/cluster-facts.ts';
 import { configMapLedgerStore } from '../../webhook/ledger-store.ts';
@@ -94,33 +94,13 @@ t.test('wrong content type, a 10 MB body and deep nesting are 4xx', async (t) =>
 t.test('thousands of fuzzed reviews: never a 5xx, uid always echoed (heap growth reported)', async (t) => {
   setFlagsFromString('--expose_gc');
   const gc = runInNewContext('gc') as () => void;
-  const jsonish = fc.jsonValue({ maxDepth: 4 });
-  const spec = fc.record({
-    model: fc.option(fc.string(), { nil: undefined }),
-    image: fc.option(fc.oneof(fc.string(), fc.constant('pytorch/pytorch:2.3.1')), { nil: undefined }),
-    numWorkers: fc.oneof(fc.integer({ min: -5, max: 50 }), jsonish),
-    gpusPerWorker: fc.oneof(fc.integer({ min: -1, max: 12 }), jsonish),
-    hyperparameters: fc.option(fc.dictionary(fc.string(), jsonish), { nil: undefined }),
-    resources: fc.option(jsonish, { nil: undefined }),
-  }, { requiredKeys: [] });
-  const review = fc.record({
-    uid: fc.oneof(fc.uuid(), fc.string()),
-    operation: fc.constantFrom('CREATE', 'UPDATE', 'DELETE', 'CONNECT', 'PATCH', ''),
-    namespace: fc.oneof(fc.constant('default'), fc.string()),
-    kind: fc.oneof(fc.constant({ group: 'ml.example.com', version: 'v1', kind: 'TrainingJob' }), jsonish),
-    object: fc.oneof(fc.record({ apiVersion: fc.constant('ml.example.com/v1'), kind: fc.constant('TrainingJob'), metadata: fc.record({ name: fc.string() }), spec }), jsonish),
-    oldObject: fc.option(jsonish, { nil: undefined }),
-    dryRun: fc.boolean(),
-  });
-  const route = fc.constantFrom(routes.mutateTrainingJob, routes.validateTrainingJob, routes.validateTrainingPolicy, routes.convert);
-  const samples = fc.sample(fc.tuple(route, review, fc.boolean()), { numRuns: 3000, seed: 20261123 });
+  const samples = fuzzedReviews(3000);
   const run = async (from: number, to: number): Promise<string[]> => {
     const bad: string[] = [];
-    for (const [url, req, envelopeOk] of samples.slice(from, to)) {
-      const body = envelopeOk ? { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: req } : req;
-      const res = await post(url, JSON.stringify(body));
+    for (const { url, uid, body } of samples.slice(from, to)) {
+      const res = await post(url, body);
       const isConvert = url === routes.convert;
-      if (isConvert ? res.statusCode >= 500 : !wellFormed(res, res.statusCode === 200 ? req.uid : undefined)) bad.push(`${url} ${res.statusCode} ${res.body.slice(0, 200)}`);
+      if (isConvert ? res.statusCode >= 500 : !wellFormed(res, res.statusCode === 200 ? uid : undefined)) bad.push(`${url} ${res.statusCode} ${res.body.slice(0, 200)}`);
     }
     return bad;
   };
@@ -132,6 +112,6 @@ t.test('thousands of fuzzed reviews: never a 5xx, uid always echoed (heap growth
   const grownMb = (process.memoryUsage().heapUsed - before) / 2 ** 20;
   const bad = [...firstBad, ...restBad];
   t.same(bad.slice(0, 5), [], `all ${samples.length} answered well-formed or 4xx`);
-  // Memory is a benchmark, not an assertion; the figure is reported for the reader.
+  // Memory is a benchmark (bench/bad-input.bench.ts), not an assertion; the figure is reported for the reader.
   t.comment(`heap grew ${grownMb.toFixed(1)} MB over ${samples.length - 500} reviews`);
 });
