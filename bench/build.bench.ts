@@ -3,7 +3,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { binaryDir, binarySpecs, ensureBinaries } from '../localcluster/binaries.ts';
+import { binariesFor, binaryDir, ensureBinaries } from '../localcluster/binaries.ts';
 import type { Suite } from './run.ts';
 
 export const coldBuildSuite: Suite = {
@@ -17,9 +17,9 @@ export const coldBuildSuite: Suite = {
     const rows: string[] = [];
     try {
       const t0 = performance.now();
-      await ensureBinaries({ progress: (l) => process.stderr.write(`${l}\n`) });
+      await ensureBinaries({ scope: 'tests', progress: (l) => process.stderr.write(`${l}\n`) });
       const total = (performance.now() - t0) / 1000;
-      for (const spec of binarySpecs.filter((b) => !b.benchOnly)) {
+      for (const spec of binariesFor('tests')) {
         const info = JSON.parse(readFileSync(join(binaryDir(spec), 'BUILD_INFO'), 'utf8')) as { seconds: number };
         rows.push(`| ${spec.name} ${spec.version} | ${info.seconds} s |`);
       }

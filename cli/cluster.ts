@@ -66,7 +66,8 @@ const help = `usage: trainingjob cluster <up|down|status|build> [options]
            --no-platform  the bare control plane only
   down     stop every process of the local cluster and remove its data
   status   print the cluster's state; exit 0 when the apiserver is ready
-  build    build the control-plane binaries into the machine-wide cache (done by up when needed)
+  build    build the local cluster's binaries into the machine-wide cache (done by up when needed)
+           --for tests  also what only the tests run (the argocd CLI), as npm test's setup does
 
 The cluster lives in ${clusterDir()} (TRAININGJOB_CLUSTER_DIR overrides).`;
 
@@ -80,8 +81,7 @@ export async function clusterCommand(args: string[]): Promise<number> {
     case 'status':
       return status();
     case 'build':
-      await ensureBinaries();
-      return 0;
+      return build(rest);
     case 'serve':
       return serve(rest);
     case undefined:
@@ -92,6 +92,14 @@ export async function clusterCommand(args: string[]): Promise<number> {
     default:
       throw new UsageError(`unknown action "${action}"\n${help}`);
   }
+}
+
+async function build(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { for: { type: 'string' } }, strict: true });
+  const scope = values.for ?? 'cluster';
+  if (scope !== 'cluster' && scope !== 'tests') throw new UsageError(`--for takes "tests" (or "cluster", the default), got "${scope}"`);
+  await ensureBinaries({ scope });
+  return 0;
 }
 
 function positiveInt(value: string | undefined, flag: string, fallback: number): number {

@@ -19,8 +19,11 @@ export interface BinarySpec {
   /** Release the binary reports; part of the cache key. */
   version: string;
   ldflags?: string[];
-  /** Only the benchmarks use it: built only when named in `ensureBinaries({ only })`, never by a plain `ensureBinaries()` (`cluster build`, CI). */
-  benchOnly?: boolean;
+  /**
+   * Who needs it: the local cluster (`cluster up`, the demo and every test tier), the tests alone (built by the
+   * setup phase of `npm test` and CI, never for the demo), or one benchmark (built only when named in `only`).
+   */
+  neededBy: 'cluster' | 'tests' | 'bench';
 }
 
 const kubeVersion = 'v1.34.4';
@@ -37,18 +40,19 @@ const kubeLdflags = [
 ];
 
 export const binarySpecs: readonly BinarySpec[] = [
-  { name: 'etcd', module: 'etcd', pkg: '.', version: 'v3.5.24' },
-  { name: 'kube-apiserver', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kube-apiserver', version: kubeVersion, ldflags: kubeLdflags },
-  { name: 'kubectl', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kubectl', version: kubeVersion, ldflags: kubeLdflags },
-  { name: 'kube-controller-manager', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kube-controller-manager', version: kubeVersion, ldflags: kubeLdflags },
-  { name: 'kube-scheduler', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kube-scheduler', version: kubeVersion, ldflags: kubeLdflags },
-  { name: 'kwok', module: 'kwok', pkg: 'sigs.k8s.io/kwok/cmd/kwok', version: 'v0.7.0' },
+  { name: 'etcd', module: 'etcd', pkg: '.', version: 'v3.5.24', neededBy: 'cluster' },
+  { name: 'kube-apiserver', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kube-apiserver', version: kubeVersion, ldflags: kubeLdflags, neededBy: 'cluster' },
+  // The demo runs it to show what a user types.
+  { name: 'kubectl', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kubectl', version: kubeVersion, ldflags: kubeLdflags, neededBy: 'cluster' },
+  { name: 'kube-controller-manager', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kube-controller-manager', version: kubeVersion, ldflags: kubeLdflags, neededBy: 'cluster' },
+  { name: 'kube-scheduler', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kube-scheduler', version: kubeVersion, ldflags: kubeLdflags, neededBy: 'cluster' },
+  { name: 'kwok', module: 'kwok', pkg: 'sigs.k8s.io/kwok/cmd/kwok', version: 'v0.7.0', neededBy: 'cluster' },
   // Argo CD's multi-call binary; named `argocd` it is the CLI, which the tests run on our Lua health checks and actions (argocd/).
-  { name: 'argocd', module: 'argocd', pkg: 'github.com/argoproj/argo-cd/v3/cmd', version: 'v3.2.11', ldflags: ['-X github.com/argoproj/argo-cd/v3/common.version=3.2.11', '-X github.com/argoproj/argo-cd/v3/common.kubectlVersion=v0.34.0'] },
+  { name: 'argocd', module: 'argocd', pkg: 'github.com/argoproj/argo-cd/v3/cmd', version: 'v3.2.11', ldflags: ['-X github.com/argoproj/argo-cd/v3/common.version=3.2.11', '-X github.com/argoproj/argo-cd/v3/common.kubectlVersion=v0.34.0'], neededBy: 'tests' },
   // Open Policy Agent, for the side-by-side admission benchmark (bench/admission.bench.ts).
-  { name: 'opa', module: 'opa', pkg: '.', version: 'v1.22.2', benchOnly: true },
+  { name: 'opa', module: 'opa', pkg: '.', version: 'v1.22.2', neededBy: 'bench' },
   // vegeta, the admission benchmark's open-loop load generator: a Go pacer that keeps the schedule whatever the server does.
-  { name: 'vegeta', module: 'vegeta', pkg: 'github.com/tsenart/vegeta/v12', version: 'v12.13.0', benchOnly: true },
+  { name: 'vegeta', module: 'vegeta', pkg: 'github.com/tsenart/vegeta/v12', version: 'v12.13.0', neededBy: 'bench' },
 ];
 
 export function cacheRoot(): string {
@@ -81,20 +85,28 @@ function goVersion(): string {
 
 export type Progress = (line: string) => void;
 
+/** What a plain build covers: the local cluster's binaries (`cluster up`, the demo), or those plus the tests' own. */
+export type BuildScope = 'cluster' | 'tests';
+
 export interface EnsureOptions {
-  /** Build just these; without it, every spec that is not `benchOnly`. */
+  /** Build just these, whatever they are needed by; without it, what `scope` needs. */
   only?: readonly string[];
+  /** Default 'cluster': the demo never waits for a binary only the tests run. */
+  scope?: BuildScope;
   progress?: Progress;
+}
+
+/** The binaries a scope needs: the cluster's, and for 'tests' the tests' own too; a benchmark's only when named. */
+export function binariesFor(scope: BuildScope): readonly BinarySpec[] {
+  return binarySpecs.filter((s) => s.neededBy === 'cluster' || (scope === 'tests' && s.neededBy === 'tests'));
 }
 
 /** Returns name → absolute path, building whatever the cache lacks (one at a time, with progress). */
 export async function ensureBinaries(opts: EnsureOptions = {}): Promise<Record<string, string>> {
   const progress = opts.progress ?? ((l: string) => process.stderr.write(`${l}\n`));
   const out: Record<string, string> = {};
-  for (const spec of binarySpecs) {
-    if (opts.only ? !opts.only.includes(spec.name) : spec.benchOnly) continue;
-    out[spec.name] = await ensureBinary(spec, progress);
-  }
+  const specs = opts.only ? binarySpecs.filter((s) => opts.only!.includes(s.name)) : binariesFor(opts.scope ?? 'cluster');
+  for (const spec of specs) out[spec.name] = await ensureBinary(spec, progress);
   return out;
 }
 

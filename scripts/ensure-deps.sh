@@ -1,10 +1,22 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a bare machine, idempotently: Debian packages, npm
 # packages (including Node 24), and the control-plane binaries built from Go modules.
+# `--for demo` installs only what the demo uses; the default (`--for tests`, npm test and CI) adds what
+# only the tests run: promtool, the argocd CLI, and the upstream modules whose files the tests read.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(git prometheus iproute2) # prometheus: promtool, for the alert rule tests; iproute2: lo in CI's network namespace
+for_what=tests
+case "${1:-}" in
+  --for) for_what="${2:-}" ;;
+  "") ;;
+  *) echo "usage: ensure-deps.sh [--for demo|tests]" >&2; exit 2 ;;
+esac
+case "$for_what" in demo|tests) ;; *) echo "ensure-deps.sh: --for takes demo or tests, got '$for_what'" >&2; exit 2 ;; esac
+
+apt_packages=(git) # git: the git server and pushes of the demo and the git sync tests
+# prometheus: promtool, for the alert rule tests; iproute2: lo in CI's network namespace
+[ "$for_what" = tests ] && apt_packages+=(prometheus iproute2)
 missing=()
 for p in "${apt_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -23,6 +35,10 @@ fi
 node_modules/.bin/node --version >/dev/null
 
 if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then export PATH="/usr/local/go/bin:$PATH"; fi
-node_modules/.bin/node bin/trainingjob.js cluster build
+if [ "$for_what" = demo ]; then
+  node_modules/.bin/node bin/trainingjob.js cluster build
+  exit 0
+fi
+node_modules/.bin/node bin/trainingjob.js cluster build --for tests
 # Upstream modules whose CRDs and rules the tests read: fetched now, read offline by the tests.
 node_modules/.bin/node scripts/download-go-modules.ts
