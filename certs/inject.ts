@@ -1,6 +1,6 @@
 // Puts the CA bundle into every webhook entry of the webhook configurations and into CRD conversion webhooks.
 import type { V1CustomResourceDefinition } from '@kubernetes/client-node';
-import { statusCode, type KubeClient, type ResourceRef } from '../kube/index.ts';
+import { isNotFound, statusCode, type KubeClient, type ResourceRef } from '../kube/index.ts';
 import { apiFailure } from './errors.ts';
 import type { InjectionTargets } from './names.ts';
 
@@ -78,7 +78,7 @@ async function injectOne(client: KubeClient, t: Target, dryRun: boolean): Promis
     try {
       ops = t.plan(await client.get(ref));
     } catch (err) {
-      if (statusCode(err) === 404) return result('missing');
+      if (isNotFound(err)) return result('missing');
       return result('failed', apiFailure(`reading ${t.kind} ${t.name}`, err).message);
     }
     if (ops === undefined) return result('no-webhook');

@@ -52,6 +52,7 @@ export function backgroundEvents(inner: EventRecorder, opts: { concurrency?: num
     drain: (timeoutMs = Infinity) => {
       if (running === 0 && queue.length === 0) return Promise.resolve(0);
       return new Promise<number>((resolve) => {
+        // A plain timer, not the clock's: those are unref'd, and this one must hold a stopping process until it fires.
         const timer = Number.isFinite(timeoutMs)
           ? setTimeout(() => {
               const dropped = queue.length;

@@ -8,9 +8,8 @@ import { CONDITION_READY, CONDITION_STALLED, CONTROLLER_NAME, GROUP, QUEUED_ANNO
 import { deepEqual } from '../../api/json.ts';
 import type { EventRecorder } from '../events.ts';
 import { forgetJob, recordJobGauges, type ControllerMetrics } from '../metrics.ts';
-import { controllerOwnerKey, describeApiError, isNotFound, objectKey, splitKey, statusCode, type KubeObject, type ObjectRef } from '../../kube/index.ts';
+import { controllerOwnerKey, describeApiError, indexBy, isNotFound, objectKey, splitKey, statusCode, type DialGuard, type Informer, type KubeObject, type ObjectRef, type ResourceRef } from '../../kube/index.ts';
 import { settleAll, watchOf, type Manager, type ReconcileContext, type ReconcileResult } from '../runtime/index.ts';
-import { indexBy, type DialGuard, type Informer, type ResourceRef } from '../../kube/index.ts';
 import { trimClaim, trimConfigMap, trimPod, trimService, trimTrainingJob, trimWorkerJob } from './cache-transforms.ts';
 import { childDrift } from './child-drift.ts';
 import { setCondition } from './conditions.ts';
@@ -378,8 +377,9 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       if (statusCode(err) === 403 || statusCode(err) === 409) return;
       // Anything else (the webhook down, a timeout) also leaves it queued: the job asks again in queueRetryMs. Not
       // thrown, because the Queued status was just written and a ReconcileFailed write now would wake it at once.
-      log.warn({ err: describeApiError(err) }, 'release from the queue failed; retrying');
-      await events.record(involved(job), 'Warning', 'ReleaseFailed', `release from the queue failed, retrying: ${describeApiError(err)}`);
+      const why = describeApiError(err);
+      log.warn({ err: why }, 'release from the queue failed; retrying');
+      await events.record(involved(job), 'Warning', 'ReleaseFailed', `release from the queue failed, retrying: ${why}`);
     }
   }
 
