@@ -11,6 +11,9 @@ import { getText } from '../localcluster/http.ts';
 import { killRecorded, type RunRecord } from '../localcluster/runs.ts';
 import { installPlatform, type Platform } from '../localcluster/platform.ts';
 import { createVolumePool } from '../localcluster/volumes.ts';
+import { ensureNodeImages } from '../localcluster/realnode/images.ts';
+import { applyPlatformOverlay } from '../localcluster/realnode/platform.ts';
+import { realNodeUnsupported } from '../localcluster/realnode/support.ts';
 import { startGitServer, type GitServer } from '../localcluster/git-server.ts';
 import { startController, type RunningController } from '../controller/start.ts';
 import type { NonLoopbackDialError } from '../kube/index.ts';
@@ -37,7 +40,11 @@ export interface ClusterState {
   controllerHooks?: string;
   /** A local smart-HTTP git server: <gitServer>/<name>.git for bare repositories in <dir>/git. */
   gitServer?: string;
+  /** kwok's fake GPU nodes, or one real node (the cluster inside its own network namespace). */
+  node?: NodeKind;
 }
+
+export type NodeKind = 'kwok' | 'real';
 
 /** A cluster whose apiserver answered; its connection fields are set. */
 export type ReadyCluster = ClusterState & { kubeconfig: string; binDir: string; server: string };
@@ -64,9 +71,15 @@ const help = `usage: trainingjob cluster <up|down|status|build> [options]
            prints shell lines to eval:  eval "$(npx trainingjob cluster up)"
            --nodes N (default 2)  --gpus-per-node N (default 8)  --timeout SECONDS (default 300)
            --no-platform  the bare control plane only
+           --node real  one real node instead (containerd, kubelet, kube-proxy, CoreDNS; Linux and root):
+                    the whole cluster runs in a network namespace with no route out, our image is built
+                    from the Dockerfile, and the platform is installed as users install it
+                    (kubectl apply --server-side -k manifests/overlays/default); where the machine does
+                    not allow it, up says why and starts kwok's fake nodes instead
   down     stop every process of the local cluster and remove its data
   status   print the cluster's state; exit 0 when the apiserver is ready
   build    build the local cluster's binaries into the machine-wide cache (done by up when needed)
+           --for node   also the real node's binaries and images
            --for tests  also what only the tests run (the argocd CLI), as npm test's setup does
 
 The cluster lives in ${clusterDir()} (TRAININGJOB_CLUSTER_DIR overrides).`;
@@ -97,8 +110,10 @@ export async function clusterCommand(args: string[]): Promise<number> {
 async function build(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { for: { type: 'string' } }, strict: true });
   const scope = values.for ?? 'cluster';
-  if (scope !== 'cluster' && scope !== 'tests') throw new UsageError(`--for takes "tests" (or "cluster", the default), got "${scope}"`);
+  if (scope !== 'cluster' && scope !== 'node' && scope !== 'tests') throw new UsageError(`--for takes "node" or "tests" (or "cluster", the default), got "${scope}"`);
   await ensureBinaries({ scope });
+  // The real node's images too, wherever it can run: built while package registries are reachable.
+  if (scope !== 'cluster' && !realNodeUnsupported()) await ensureNodeImages({});
   return 0;
 }
 
@@ -146,8 +161,9 @@ async function apiserverReady(state: ClusterState): Promise<boolean> {
 }
 
 async function up(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { nodes: { type: 'string' }, 'gpus-per-node': { type: 'string' }, timeout: { type: 'string' }, 'no-platform': { type: 'boolean' } }, strict: true });
+  const { values } = parseArgs({ args, options: { nodes: { type: 'string' }, 'gpus-per-node': { type: 'string' }, timeout: { type: 'string' }, 'no-platform': { type: 'boolean' }, node: { type: 'string' } }, strict: true });
   const state = await ensureClusterUp({
+    node: nodeKind(values.node),
     platform: !values['no-platform'],
     nodes: positiveInt(values.nodes, '--nodes', 2),
     gpusPerNode: positiveInt(values['gpus-per-node'], '--gpus-per-node', 8),
@@ -157,7 +173,20 @@ async function up(args: string[]): Promise<number> {
   return 0;
 }
 
+function nodeKind(value: string | undefined): NodeKind {
+  if (value === undefined || value === 'kwok') return 'kwok';
+  if (value === 'real') {
+    const why = realNodeUnsupported();
+    if (!why) return 'real';
+    process.stderr.write(`--node real is not possible here (${why}); starting kwok's fake GPU nodes instead\n`);
+    return 'kwok';
+  }
+  throw new UsageError(`--node takes "real" or "kwok", got "${value}"`);
+}
+
 export interface UpOptions {
+  /** kwok's fake GPU nodes (default) or one real node. */
+  node?: NodeKind;
   /** Install CRDs, example policies and the webhook (default true). */
   platform?: boolean;
   nodes?: number;
@@ -170,18 +199,20 @@ export async function ensureClusterUp(opts: UpOptions = {}): Promise<ReadyCluste
   const timeoutMs = opts.timeoutMs ?? 300_000;
   const dir = clusterDir();
   const existing = readClusterState(dir);
-  if (existing?.status === 'ready' && pidAlive(existing.supervisorPid) && (await apiserverReady(existing))) {
+  const node = opts.node ?? 'kwok';
+  if (existing?.status === 'ready' && (existing.node ?? 'kwok') === node && pidAlive(existing.supervisorPid) && (await apiserverReady(existing))) {
     process.stderr.write(`local cluster already running at ${existing.server}\n`);
     return existing as ReadyCluster;
   }
   if (existing) await teardown(dir, existing);
 
   // Build in the foreground so the user sees build progress directly.
-  await ensureBinaries();
+  await ensureBinaries({ scope: node === 'real' ? 'node' : 'cluster' });
+  if (node === 'real') await ensureNodeImages({});
   mkdirSync(dir, { recursive: true });
   const logPath = join(dir, 'supervisor.log');
   const fd = openSync(logPath, 'w');
-  const serveArgs = ['cluster', 'serve', '--nodes', String(opts.nodes ?? 2), '--gpus-per-node', String(opts.gpusPerNode ?? 8), ...(opts.platform === false ? ['--no-platform'] : [])];
+  const serveArgs = ['cluster', 'serve', '--node', node, '--nodes', String(opts.nodes ?? 2), '--gpus-per-node', String(opts.gpusPerNode ?? 8), ...(opts.platform === false ? ['--no-platform'] : [])];
   const child = spawn(process.execPath, [join(repoRoot, 'bin', 'trainingjob.js'), ...serveArgs], {
     detached: true,
     stdio: ['ignore', fd, fd],
@@ -238,7 +269,8 @@ function echoProgress(logPath: string, from: number): number {
 }
 
 async function serve(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { nodes: { type: 'string' }, 'gpus-per-node': { type: 'string' }, 'no-platform': { type: 'boolean' } }, strict: true });
+  const { values } = parseArgs({ args, options: { nodes: { type: 'string' }, 'gpus-per-node': { type: 'string' }, 'no-platform': { type: 'boolean' }, node: { type: 'string' } }, strict: true });
+  const node: NodeKind = values.node === 'real' ? 'real' : 'kwok';
   const dir = clusterDir();
   const log = createLogger('cluster');
   const write = (s: ClusterState): void => writeFileSync(statePath(dir), JSON.stringify(s, null, 2));
@@ -260,14 +292,19 @@ async function serve(args: string[]): Promise<number> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
   try {
+    const progress = (msg: string) => log.info({ progress: true }, msg);
     cp = await startControlPlane({
       dir,
       keepDir: true,
-      workloads: { nodes: positiveInt(values.nodes, '--nodes', 2), gpusPerNode: positiveInt(values['gpus-per-node'], '--gpus-per-node', 8) },
-      progress: (msg) => log.info({ progress: true }, msg),
+      ...(node === 'real'
+        ? { realNode: { gpus: positiveInt(values['gpus-per-node'], '--gpus-per-node', 8) } }
+        : { workloads: { nodes: positiveInt(values.nodes, '--nodes', 2), gpusPerNode: positiveInt(values['gpus-per-node'], '--gpus-per-node', 8) } }),
+      progress,
     });
-    if (!values['no-platform']) {
-      const progress = (msg: string) => log.info({ progress: true }, msg);
+    if (node === 'real' && !values['no-platform']) {
+      // Users' way: the webhook and controller run as pods from our image, in the cluster.
+      await applyPlatformOverlay(cp, { progress });
+    } else if (!values['no-platform']) {
       platform = await installPlatform({ kubeConfig: cp.kubeConfig(), examplePolicies: true, logger: log, progress });
       // No storage provisioner here: checkpoint PVCs bind to these.
       await createVolumePool(cp.kubeConfig().makeApiClient(CoreV1Api), 20);
@@ -287,7 +324,7 @@ async function serve(args: string[]): Promise<number> {
     return 1;
   }
   const pids = Object.fromEntries(cp.processes.map((p) => [String(p.pid), p.name]));
-  write({ status: 'ready', supervisorPid: process.pid, startedAt, server: cp.server, kubeconfig: cp.kubeconfigPath, binDir: cp.binDir, pids, ...(platform ? { webhook: platform.url } : {}), ...(controller ? { controllerMetrics: controller.metricsUrl, controllerHealth: controller.healthUrl, controllerHooks: controller.hooksUrl } : {}), ...(gitServer ? { gitServer: `http://127.0.0.1:${gitServer.port}` } : {}) });
+  write({ status: 'ready', node, supervisorPid: process.pid, startedAt, server: cp.server, kubeconfig: cp.kubeconfigPath, binDir: cp.binDir, pids, ...(platform ? { webhook: platform.url } : {}), ...(controller ? { controllerMetrics: controller.metricsUrl, controllerHealth: controller.healthUrl, controllerHooks: controller.hooksUrl } : {}), ...(gitServer ? { gitServer: `http://127.0.0.1:${gitServer.port}` } : {}) });
   log.info({ progress: true, server: cp.server }, 'local cluster ready');
   for (const p of cp.processes) {
     void p.exited.then((code) => {
@@ -340,7 +377,7 @@ async function status(): Promise<number> {
   }
   const supervisor = pidAlive(state.supervisorPid);
   const ready = supervisor && (await apiserverReady(state));
-  const lines = [`local cluster: ${ready ? 'ready' : state.status === 'ready' ? 'not responding' : state.status}`, `  supervisor pid ${state.supervisorPid}${supervisor ? '' : ' (gone)'}`];
+  const lines = [`local cluster: ${ready ? 'ready' : state.status === 'ready' ? 'not responding' : state.status}${state.node === 'real' ? ' (real node)' : ''}`, `  supervisor pid ${state.supervisorPid}${supervisor ? '' : ' (gone)'}`];
   if (state.server) lines.push(`  apiserver  ${state.server}`, `  kubeconfig ${state.kubeconfig}`);
   if (state.webhook) lines.push(`  webhook    ${state.webhook} (in the supervisor process)`);
   if (state.gitServer) lines.push(`  git server ${state.gitServer}/<name>.git (bare repositories in ${join(clusterDir(), 'git')})`);

@@ -19,11 +19,16 @@ export interface BinarySpec {
   /** Release the binary reports; part of the cache key. */
   version: string;
   ldflags?: string[];
+  /** Go build tags; part of the cache key. */
+  tags?: string[];
+  /** Static, without cgo (containerd's own release builds are). */
+  noCgo?: boolean;
   /**
-   * Who needs it: the local cluster (`cluster up`, the demo and every test tier), the tests alone (built by the
-   * setup phase of `npm test` and CI, never for the demo), or one benchmark (built only when named in `only`).
+   * Who needs it: the local cluster (`cluster up`, the demo and every test tier), the real node (`cluster up --node real`
+   * and its test tier), the tests alone (built by the setup phase of `npm test` and CI, never for the demo), or one
+   * benchmark (built only when named in `only`).
    */
-  neededBy: 'cluster' | 'tests' | 'bench';
+  neededBy: 'cluster' | 'node' | 'tests' | 'bench';
 }
 
 const kubeVersion = 'v1.34.4';
@@ -39,6 +44,8 @@ const kubeLdflags = [
   '-X k8s.io/client-go/pkg/version.gitMinor=34',
 ];
 
+const containerdVersion = 'v2.2.9';
+
 export const binarySpecs: readonly BinarySpec[] = [
   { name: 'etcd', module: 'etcd', pkg: '.', version: 'v3.5.24', neededBy: 'cluster' },
   { name: 'kube-apiserver', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kube-apiserver', version: kubeVersion, ldflags: kubeLdflags, neededBy: 'cluster' },
@@ -46,6 +53,14 @@ export const binarySpecs: readonly BinarySpec[] = [
   { name: 'kubectl', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kubectl', version: kubeVersion, ldflags: kubeLdflags, neededBy: 'cluster' },
   { name: 'kube-controller-manager', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kube-controller-manager', version: kubeVersion, ldflags: kubeLdflags, neededBy: 'cluster' },
   { name: 'kube-scheduler', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kube-scheduler', version: kubeVersion, ldflags: kubeLdflags, neededBy: 'cluster' },
+  { name: 'kubelet', module: 'kubernetes-node', pkg: 'k8s.io/kubernetes/cmd/kubelet', version: kubeVersion, ldflags: kubeLdflags, neededBy: 'node' },
+  { name: 'kube-proxy', module: 'kubernetes-node', pkg: 'k8s.io/kubernetes/cmd/kube-proxy', version: kubeVersion, ldflags: kubeLdflags, neededBy: 'node' },
+  // containerd 2.x: Debian's 1.6 is below the floor containerd itself supports for current kubelets.
+  ...(['containerd', 'containerd-shim-runc-v2', 'ctr'] as const).map((name): BinarySpec => ({
+    name, module: 'containerd', pkg: `github.com/containerd/containerd/v2/cmd/${name}`, version: containerdVersion, neededBy: 'node',
+    ldflags: [`-X github.com/containerd/containerd/v2/version.Version=${containerdVersion.slice(1)}`], tags: ['no_btrfs', 'no_devmapper', 'no_zfs'], noCgo: true,
+  })),
+  { name: 'coredns', module: 'coredns', pkg: '.', version: 'v1.15.0', neededBy: 'node' },
   { name: 'kwok', module: 'kwok', pkg: 'sigs.k8s.io/kwok/cmd/kwok', version: 'v0.7.0', neededBy: 'cluster' },
   // Argo CD's multi-call binary; named `argocd` it is the CLI, which the tests run on our Lua health checks and actions (argocd/).
   { name: 'argocd', module: 'argocd', pkg: 'github.com/argoproj/argo-cd/v3/cmd', version: 'v3.2.11', ldflags: ['-X github.com/argoproj/argo-cd/v3/common.version=3.2.11', '-X github.com/argoproj/argo-cd/v3/common.kubectlVersion=v0.34.0'], neededBy: 'tests' },
@@ -66,6 +81,7 @@ export function binaryDir(spec: BinarySpec): string {
   const hash = createHash('sha256');
   for (const f of readdirSync(moduleDir).sort()) hash.update(f).update(readFileSync(join(moduleDir, f)));
   hash.update(JSON.stringify(spec.ldflags ?? [])).update(goVersion());
+  if (spec.tags?.length || spec.noCgo) hash.update(JSON.stringify({ tags: spec.tags ?? [], noCgo: spec.noCgo ?? false }));
   return join(cacheRoot(), `${spec.name}-${spec.version}-${hash.digest('hex').slice(0, 12)}`);
 }
 
@@ -85,8 +101,8 @@ function goVersion(): string {
 
 export type Progress = (line: string) => void;
 
-/** What a plain build covers: the local cluster's binaries (`cluster up`, the demo), or those plus the tests' own. */
-export type BuildScope = 'cluster' | 'tests';
+/** What a plain build covers: the local cluster's binaries (`cluster up`, the demo), those plus the real node's, or all those plus the tests' own. */
+export type BuildScope = 'cluster' | 'node' | 'tests';
 
 export interface EnsureOptions {
   /** Build just these, whatever they are needed by; without it, what `scope` needs. */
@@ -96,9 +112,15 @@ export interface EnsureOptions {
   progress?: Progress;
 }
 
-/** The binaries a scope needs: the cluster's, and for 'tests' the tests' own too; a benchmark's only when named. */
+const scopeCovers: Record<BuildScope, readonly BinarySpec['neededBy'][]> = {
+  cluster: ['cluster'],
+  node: ['cluster', 'node'],
+  tests: ['cluster', 'node', 'tests'],
+};
+
+/** The binaries a scope needs: the cluster's, the real node's for 'node', and for 'tests' the tests' own too; a benchmark's only when named. */
 export function binariesFor(scope: BuildScope): readonly BinarySpec[] {
-  return binarySpecs.filter((s) => s.neededBy === 'cluster' || (scope === 'tests' && s.neededBy === 'tests'));
+  return binarySpecs.filter((s) => scopeCovers[scope].includes(s.neededBy));
 }
 
 /** Returns name → absolute path, building whatever the cache lacks (one at a time, with progress). */
@@ -133,12 +155,13 @@ async function goBuild(spec: BinarySpec, dir: string, progress: Progress): Promi
   const logPath = `${dir}.build.log`;
   const args = ['build', '-trimpath', '-o', join(staging, spec.name)];
   if (spec.ldflags?.length) args.push(`-ldflags=${spec.ldflags.join(' ')}`);
+  if (spec.tags?.length) args.push(`-tags=${spec.tags.join(',')}`);
   args.push(spec.pkg);
   const started = Date.now();
   progress(`building ${spec.name} ${spec.version} from Go modules (first time on this machine; may take several minutes) — log: ${logPath}`);
   const log = createWriteStream(logPath);
   // The Go on PATH builds, or the build fails saying which version the module needs: no toolchain download.
-  const child = spawn('go', args, { cwd: moduleDir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GOTOOLCHAIN: 'local' } });
+  const child = spawn('go', args, { cwd: moduleDir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GOTOOLCHAIN: 'local', ...(spec.noCgo ? { CGO_ENABLED: '0' } : {}) } });
   child.stdout.pipe(log);
   child.stderr.pipe(log);
   const ticker = setInterval(() => progress(`  … still building ${spec.name}: ${Math.round((Date.now() - started) / 1000)}s`), 30_000);
@@ -161,7 +184,7 @@ async function goBuild(spec: BinarySpec, dir: string, progress: Progress): Promi
 }
 
 // mkdir is atomic, so it serves as a cross-process lock; a lock whose owner died is taken over.
-async function acquireLock(lock: string, name: string, progress: Progress): Promise<void> {
+export async function acquireLock(lock: string, name: string, progress: Progress): Promise<void> {
   let announced = false;
   for (;;) {
     try {

@@ -9,21 +9,42 @@ export interface ApiserverArgsInput {
   pki: { caCert: string; serverCert: string; serverKey: string; saKey: string; saPub: string };
 }
 
-export function apiserverArgs({ etcdUrl, port, certDir, pki }: ApiserverArgsInput): string[] {
+/** What changes when the cluster runs inside the real node's namespace (addresses there are the node's own). */
+export interface RealNodeApiserver {
+  advertiseAddress: string;
+  serviceCidr: string;
+  kubeletClientCert: string;
+  kubeletClientKey: string;
+}
+
+export function apiserverArgs({ etcdUrl, port, certDir, pki }: ApiserverArgsInput, realNode?: RealNodeApiserver): string[] {
+  const placement = realNode
+    ? [
+      // Inside the node's namespace, which has no route out: pods reach the apiserver through the `kubernetes` Service.
+      '--bind-address=0.0.0.0', `--advertise-address=${realNode.advertiseAddress}`,
+      `--service-cluster-ip-range=${realNode.serviceCidr}`,
+      `--kubelet-client-certificate=${realNode.kubeletClientCert}`, `--kubelet-client-key=${realNode.kubeletClientKey}`,
+      `--kubelet-certificate-authority=${pki.caCert}`,
+      '--authorization-mode=Node,RBAC',
+    ]
+    : [
+      '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1',
+      `--service-cluster-ip-range=${SERVICE_CIDR}`,
+      // Endpoints refuse loopback addresses: the apiserver's own `kubernetes` Endpoints would only fail.
+      '--endpoint-reconciler-type=none',
+      '--authorization-mode=RBAC',
+    ];
   return [
     `--etcd-servers=${etcdUrl}`,
-    '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', `--secure-port=${port}`,
+    ...placement,
+    `--secure-port=${port}`,
     `--cert-dir=${certDir}`,
     `--tls-cert-file=${pki.serverCert}`, `--tls-private-key-file=${pki.serverKey}`,
     `--client-ca-file=${pki.caCert}`,
     `--service-account-key-file=${pki.saPub}`, `--service-account-signing-key-file=${pki.saKey}`,
     '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-    `--service-cluster-ip-range=${SERVICE_CIDR}`,
-    // Endpoints refuse loopback addresses: the apiserver's own `kubernetes` Endpoints would only fail.
-    '--endpoint-reconciler-type=none',
-    // Logs, exec and port-forward dial the node's InternalIP (kwok's server), never a looked-up host name.
+    // Logs, exec and port-forward dial the node's InternalIP (kwok's server, or the real kubelet), never a looked-up host name.
     '--kubelet-preferred-address-types=InternalIP',
-    '--authorization-mode=RBAC',
     '--allow-privileged=true',
     '--profiling=false',
     '--v=1',
@@ -35,16 +56,17 @@ export interface ComponentArgsInput {
   port: number;
 }
 
-export function controllerManagerArgs({ kubeconfigPath, port, pki }: ComponentArgsInput & { pki: { caCert: string; caKey: string; saKey: string } }): string[] {
+export function controllerManagerArgs({ kubeconfigPath, port, pki }: ComponentArgsInput & { pki: { caCert: string; caKey: string; saKey: string } }, realNode = false): string[] {
   return [
     ...componentKubeconfig(kubeconfigPath),
     '--bind-address=127.0.0.1', `--secure-port=${port}`, '--leader-elect=false',
     `--service-account-private-key-file=${pki.saKey}`, `--root-ca-file=${pki.caCert}`,
     `--cluster-signing-cert-file=${pki.caCert}`, `--cluster-signing-key-file=${pki.caKey}`,
     '--use-service-account-credentials=true',
-    // No cloud and no CNI here: controllers that manage them only add noise. Endpoints and
-    // EndpointSlices refuse the loopback pod IPs, so their writers could only fail.
-    '--controllers=*,-nodeipam,-service-lb-controller,-cloud-node-lifecycle-controller,-node-route-controller,-endpoints-controller,-endpointslice-controller,-endpointslice-mirroring-controller',
+    // No cloud, and pod IPs come from kwok or the CNI's own IPAM: controllers that manage them only add noise.
+    // On kwok, Endpoints and EndpointSlices refuse the loopback pod IPs, so their writers could only fail;
+    // the real node's pod IPs are real, and kube-proxy and CoreDNS read its EndpointSlices.
+    `--controllers=*,-nodeipam,-service-lb-controller,-cloud-node-lifecycle-controller,-node-route-controller${realNode ? '' : ',-endpoints-controller,-endpointslice-controller,-endpointslice-mirroring-controller'}`,
     '--v=1',
   ];
 }

@@ -1,5 +1,7 @@
 // A real local control plane on loopback: etcd + kube-apiserver, and for workloads also
-// kube-controller-manager, kube-scheduler and kwok with fake GPU nodes.
+// kube-controller-manager, kube-scheduler and either kwok with fake GPU nodes or one real node
+// (containerd, kubelet, kube-proxy, CoreDNS) whose whole cluster runs in a network namespace with no
+// route out, reached from host loopback through a bridge of UNIX sockets.
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { loadKubeConfig } from '../kube/kubeconfig.ts';
-import { createCA, createSigningKey, issueCertificate } from '../certs/pki.ts';
+import { createCA, createSigningKey, issueCertificate, type CertificateAuthority } from '../certs/pki.ts';
 import { ensureBinaries, type Progress } from './binaries.ts';
 import { LocalClusterError, tailFile } from './errors.ts';
 import { getText, type TlsClient } from './http.ts';
@@ -18,6 +20,11 @@ import { reapStaleRuns, removeRun, writeRun, killRecorded, type RunRecord } from
 import { fakeGpuNode, type FakeNodeSpec } from './nodes.ts';
 import { apiserverArgs, apiserverCertificateIps, controllerManagerArgs, kwokArgs, schedulerArgs } from './component-args.ts';
 import { KWOK_NODE_IP } from './network.ts';
+import { NODE_IP, NODE_KUBERNETES_SERVICE_IP, NODE_PORTS, NODE_SERVICE_CIDR } from './realnode/addresses.ts';
+import { createNodeNamespaces, destroyNodeNamespaces, type NodeNamespaces } from './realnode/namespaces.ts';
+import { ensureNodeImages } from './realnode/images.ts';
+import { startRealNode, type RealNode } from './realnode/node.ts';
+import { startLoopbackBridge } from './realnode/bridge.ts';
 
 export interface WorkloadOptions {
   nodes?: number;
@@ -31,6 +38,8 @@ export interface ControlPlaneOptions {
   keepDir?: boolean;
   /** Add kube-controller-manager, kube-scheduler and kwok with fake GPU nodes. */
   workloads?: boolean | WorkloadOptions;
+  /** Instead of kwok: one real node, the whole cluster inside its own network namespace (Linux, root). */
+  realNode?: boolean | { gpus?: number };
   /** A fixed apiserver port; checked before start. */
   apiserverPort?: number;
   progress?: Progress;
@@ -57,6 +66,8 @@ export interface ControlPlane {
   binDir: string;
   processes: ManagedProcess[];
   nodes: FakeNodeSpec[];
+  /** The real node, when the cluster has one. */
+  realNode?: RealNode & { namespace: NodeNamespaces };
   kubeConfig(): KubeConfig;
   kubectl(args: string[], opts?: { input?: string; kubeconfig?: string }): Promise<CommandResult>;
   /** Every process's log tail, for a failing test's output. */
@@ -72,9 +83,16 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const progress = opts.progress ?? (() => {});
   reapStaleRuns();
   if (opts.apiserverPort !== undefined) await assertPortFree(opts.apiserverPort, 'kube-apiserver');
-  const workloads = opts.workloads === true ? {} : opts.workloads || undefined;
-  const names = ['etcd', 'kube-apiserver', 'kubectl', ...(workloads ? ['kube-controller-manager', 'kube-scheduler', 'kwok'] : [])];
+  const realNode = opts.realNode ? { gpus: (opts.realNode === true ? undefined : opts.realNode.gpus) ?? 4 } : undefined;
+  const workloads = realNode ? undefined : opts.workloads === true ? {} : opts.workloads || undefined;
+  const names = [
+    'etcd', 'kube-apiserver', 'kubectl',
+    ...(workloads || realNode ? ['kube-controller-manager', 'kube-scheduler'] : []),
+    ...(workloads ? ['kwok'] : []),
+    ...(realNode ? ['containerd', 'containerd-shim-runc-v2', 'ctr', 'kubelet', 'kube-proxy', 'coredns'] : []),
+  ];
   const binaries = await ensureBinaries({ only: names, progress });
+  const images = realNode ? await ensureNodeImages({ progress }) : undefined;
 
   const id = randomUUID().slice(0, 8);
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'trainingjob-cp-'));
@@ -88,11 +106,13 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     return p;
   };
   let stopped = false;
+  let ns: NodeNamespaces | undefined;
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
     for (const p of [...processes].reverse()) await p.stop();
     killRecorded(record);
+    if (record.node) destroyNodeNamespaces(record.node);
     removeRun(id);
     if (!opts.keepDir) rmSync(dir, { recursive: true, force: true });
   };
@@ -103,43 +123,65 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     for (const [name, path] of Object.entries(binaries)) {
       if (!existsSync(join(binDir, name))) symlinkSync(path, join(binDir, name));
     }
-    const pki = writePki(dir);
+    const pki = writePki(dir, realNode ? [NODE_IP, NODE_KUBERNETES_SERVICE_IP] : []);
     const timeout = opts.startTimeoutMs ?? defaultStartTimeoutMs;
+
+    // Where each component listens (`inner`) and where this process reaches it (`outer`): the same loopback
+    // port on the host, or a fixed port in the node's namespace and a host port bridged to it.
+    let portFor = async (_inner: number): Promise<{ inner: number; outer: number }> => {
+      const port = await freePort();
+      return { inner: port, outer: port };
+    };
+    let place = (s: StartOptions): StartOptions => s;
+    if (realNode) {
+      progress('creating the node\'s network namespace (no route out), mount namespace and cgroups');
+      const nodeNs = ns = createNodeNamespaces(id, dir);
+      record.node = { netns: nodeNs.netns, mountDir: nodeNs.mountDir, cgroup: nodeNs.cgroup };
+      writeRun(id, record);
+      place = (s) => ({ ...s, ...nodeNs.enter(s.command, s.args) });
+      const bridged = await startLoopbackBridge(dir, nodeNs, opts.apiserverPort, track, timeout);
+      portFor = async (inner) => ({ inner, outer: bridged(inner) });
+    }
 
     progress('starting etcd');
     const etcd = await startWithPortRetry(async () => {
-      const client = await freePort();
-      const peer = await freePort();
+      const client = await portFor(NODE_PORTS.etcdClient);
+      const peer = (await portFor(NODE_PORTS.etcdPeer)).inner;
       const data = join(dir, 'etcd');
       rmSync(data, { recursive: true, force: true });
-      const p = track(startProcess({
+      const p = track(startProcess(place({
         name: 'etcd',
         command: binaries.etcd!,
         logPath: join(dir, 'etcd.log'),
         args: [
           '--name=default', `--data-dir=${data}`,
-          `--listen-client-urls=http://127.0.0.1:${client}`, `--advertise-client-urls=http://127.0.0.1:${client}`,
+          `--listen-client-urls=http://127.0.0.1:${client.inner}`, `--advertise-client-urls=http://127.0.0.1:${client.inner}`,
           `--listen-peer-urls=http://127.0.0.1:${peer}`, `--initial-advertise-peer-urls=http://127.0.0.1:${peer}`,
           `--initial-cluster=default=http://127.0.0.1:${peer}`,
           // Throwaway test data: skipping fsync makes etcd several times faster on a small disk.
           '--unsafe-no-fsync', '--log-level=warn',
         ],
-      }), binaries.etcd!);
-      await waitUntil(p, 'healthy', async () => (await getText(`http://127.0.0.1:${client}/health`)).body.includes('"health":"true"'), timeout);
-      return { p, url: `http://127.0.0.1:${client}` };
+      })), binaries.etcd!);
+      await waitUntil(p, 'healthy', async () => (await getText(`http://127.0.0.1:${client.outer}/health`)).body.includes('"health":"true"'), timeout);
+      return { p, url: `http://127.0.0.1:${client.inner}` };
     });
 
     progress('starting kube-apiserver');
     let apiserverStart: StartOptions | undefined;
+    let nodeServer = '';
     const api = await startWithPortRetry(async () => {
-      const port = opts.apiserverPort ?? (await freePort());
-      const p = track(startProcess(apiserverStart = {
+      const port = realNode ? await portFor(NODE_PORTS.apiserver) : { inner: opts.apiserverPort ?? (await freePort()), outer: opts.apiserverPort ?? 0 };
+      if (!realNode) port.outer = port.inner;
+      const p = track(startProcess(apiserverStart = place({
         name: 'kube-apiserver',
         command: binaries['kube-apiserver']!,
         logPath: join(dir, 'kube-apiserver.log'),
-        args: apiserverArgs({ etcdUrl: etcd.url, port, certDir: join(dir, 'apiserver-certs'), pki }),
-      }), binaries['kube-apiserver']!);
-      const server = `https://127.0.0.1:${port}`;
+        args: apiserverArgs({ etcdUrl: etcd.url, port: port.inner, certDir: join(dir, 'apiserver-certs'), pki }, realNode && pki.kubeletClient ? {
+          advertiseAddress: NODE_IP, serviceCidr: NODE_SERVICE_CIDR, kubeletClientCert: pki.kubeletClient.cert, kubeletClientKey: pki.kubeletClient.key,
+        } : undefined),
+      })), binaries['kube-apiserver']!);
+      const server = `https://127.0.0.1:${port.outer}`;
+      nodeServer = `https://127.0.0.1:${port.inner}`;
       await waitUntil(p, 'ready', async () => (await getText(`${server}/readyz`, pki.admin)).status === 200, timeout);
       return { p, server };
     });
@@ -160,6 +202,9 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
 
     const kubeconfigPath = join(dir, 'kubeconfig');
     writeFileSync(kubeconfigPath, renderKubeconfig({ server: api.server, caPem: pki.admin.caPem, user: 'admin', certPem: pki.admin.certPem, keyPem: pki.admin.keyPem }), { mode: 0o600 });
+    // Components inside the node's namespace reach the apiserver on that namespace's loopback.
+    const componentKubeconfigPath = realNode ? join(dir, 'kubeconfig.node') : kubeconfigPath;
+    if (realNode) writeFileSync(componentKubeconfigPath, renderKubeconfig({ server: nodeServer, caPem: pki.admin.caPem, user: 'admin', certPem: pki.admin.certPem, keyPem: pki.admin.keyPem }), { mode: 0o600 });
 
     const kubeConfig = (): KubeConfig => {
       return loadKubeConfig(kubeconfigPath);
@@ -168,31 +213,43 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       runCommand(binaries.kubectl!, args, { ...process.env, KUBECONFIG: o.kubeconfig ?? kubeconfigPath }, o.input);
 
     const nodes: FakeNodeSpec[] = [];
-    if (workloads) {
+    if (workloads || realNode) {
       progress('starting kube-controller-manager');
       await startWithPortRetry(async () => {
-        const port = await freePort();
-        const p = track(startProcess({
+        const port = await portFor(NODE_PORTS.controllerManager);
+        const p = track(startProcess(place({
           name: 'kube-controller-manager',
           command: binaries['kube-controller-manager']!,
           logPath: join(dir, 'kube-controller-manager.log'),
-          args: controllerManagerArgs({ kubeconfigPath, port, pki }),
-        }), binaries['kube-controller-manager']!);
-        await waitUntil(p, 'healthy', async () => (await getText(`https://127.0.0.1:${port}/healthz`, { insecure: true })).status === 200, timeout);
+          args: controllerManagerArgs({ kubeconfigPath: componentKubeconfigPath, port: port.inner, pki }, Boolean(realNode)),
+        })), binaries['kube-controller-manager']!);
+        await waitUntil(p, 'healthy', async () => (await getText(`https://127.0.0.1:${port.outer}/healthz`, { insecure: true })).status === 200, timeout);
         return { p };
       });
       progress('starting kube-scheduler');
       await startWithPortRetry(async () => {
-        const port = await freePort();
-        const p = track(startProcess({
+        const port = await portFor(NODE_PORTS.scheduler);
+        const p = track(startProcess(place({
           name: 'kube-scheduler',
           command: binaries['kube-scheduler']!,
           logPath: join(dir, 'kube-scheduler.log'),
-          args: schedulerArgs({ kubeconfigPath, port }),
-        }), binaries['kube-scheduler']!);
-        await waitUntil(p, 'healthy', async () => (await getText(`https://127.0.0.1:${port}/healthz`, { insecure: true })).status === 200, timeout);
+          args: schedulerArgs({ kubeconfigPath: componentKubeconfigPath, port: port.inner }),
+        })), binaries['kube-scheduler']!);
+        await waitUntil(p, 'healthy', async () => (await getText(`https://127.0.0.1:${port.outer}/healthz`, { insecure: true })).status === 200, timeout);
         return { p };
       });
+    }
+    let node: (RealNode & { namespace: NodeNamespaces }) | undefined;
+    if (realNode && ns && images && pki.ca) {
+      const dnsReady = await portFor(NODE_PORTS.dnsReady);
+      const started = await startRealNode({
+        dir, ns, binaries, binDir, ca: pki.ca, caCertPath: pki.caCert, images, nodeServer, kubeConfig: kubeConfig(), gpus: realNode.gpus, volumes: 16,
+        dnsReadyUrl: `http://127.0.0.1:${dnsReady.outer}/ready`, track, progress, timeoutMs: timeout,
+      });
+      node = { ...started, namespace: ns };
+      nodes.push({ name: started.name, gpus: started.gpus });
+    }
+    if (workloads) {
       progress('starting kwok');
       const kwok = await startWithPortRetry(async () => {
         const port = await freePort();
@@ -221,7 +278,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     }
 
     return {
-      id, dir, server: api.server, kubeconfigPath, caPem: pki.admin.caPem, admin: pki.admin, binaries, binDir, processes, nodes,
+      id, dir, server: api.server, kubeconfigPath, caPem: pki.admin.caPem, admin: pki.admin, binaries, binDir, processes, nodes, ...(node ? { realNode: node } : {}),
       kubeConfig, kubectl,
       logTails: (lines = 30) => processes.map((p) => `--- ${p.name} (${p.logPath}) ---\n${tailFile(p.logPath, lines)}`).join('\n'),
       restartProcess,
@@ -254,6 +311,10 @@ function readFileSafe(p: string): string {
 }
 
 interface PkiFiles {
+  /** The CA itself, which issues the real node's certificates. */
+  ca?: CertificateAuthority;
+  /** The apiserver's client certificate for kubelets (real node only). */
+  kubeletClient?: { cert: string; key: string };
   caCert: string;
   caKey: string;
   serverCert: string;
@@ -263,7 +324,7 @@ interface PkiFiles {
   admin: { caPem: string; certPem: string; keyPem: string };
 }
 
-function writePki(dir: string): PkiFiles {
+function writePki(dir: string, nodeIps: readonly string[]): PkiFiles {
   const pkiDir = join(dir, 'pki');
   mkdirSync(pkiDir, { recursive: true, mode: 0o700 });
   const ca = createCA('trainingjob-local-ca', 365);
@@ -272,7 +333,7 @@ function writePki(dir: string): PkiFiles {
     usage: 'server',
     validDays: 365,
     dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
-    ipAddresses: apiserverCertificateIps,
+    ipAddresses: [...apiserverCertificateIps, ...nodeIps],
   });
   const admin = issueCertificate(ca, { commonName: 'trainingjob-admin', organization: ['system:masters'], usage: 'client', validDays: 365 });
   const sa = createSigningKey();
@@ -280,8 +341,15 @@ function writePki(dir: string): PkiFiles {
     'ca.crt': ca.certPem, 'ca.key': ca.keyPem, 'apiserver.crt': server.certPem, 'apiserver.key': server.keyPem,
     'sa.key': sa.privateKeyPem, 'sa.pub': sa.publicKeyPem, 'admin.crt': admin.certPem, 'admin.key': admin.keyPem,
   };
+  if (nodeIps.length) {
+    const kubeletClient = issueCertificate(ca, { commonName: 'kube-apiserver-kubelet-client', organization: ['system:masters'], usage: 'client', validDays: 365 });
+    files['kubelet-client.crt'] = kubeletClient.certPem;
+    files['kubelet-client.key'] = kubeletClient.keyPem;
+  }
   for (const [f, content] of Object.entries(files)) writeFileSync(join(pkiDir, f), content, { mode: 0o600 });
   return {
+    ca,
+    ...(nodeIps.length ? { kubeletClient: { cert: join(pkiDir, 'kubelet-client.crt'), key: join(pkiDir, 'kubelet-client.key') } } : {}),
     caCert: join(pkiDir, 'ca.crt'), caKey: join(pkiDir, 'ca.key'), serverCert: join(pkiDir, 'apiserver.crt'), serverKey: join(pkiDir, 'apiserver.key'),
     saKey: join(pkiDir, 'sa.key'), saPub: join(pkiDir, 'sa.pub'),
     admin: { caPem: ca.certPem, certPem: admin.certPem, keyPem: admin.keyPem },

@@ -1,7 +1,8 @@
 // One error class for the local cluster, with a stable code, so callers and tests can tell causes apart.
 import { readFileSync } from 'node:fs';
 
-export type LocalClusterErrorCode = 'GoMissing' | 'BuildFailed' | 'PortInUse' | 'ProcessExited' | 'StartTimeout' | 'NotRunning' | 'ModuleDownloadFailed' | 'ModuleFileMissing';
+export type LocalClusterErrorCode = 'GoMissing' | 'BuildFailed' | 'PortInUse' | 'ProcessExited' | 'StartTimeout' | 'NotRunning' | 'ModuleDownloadFailed' | 'ModuleFileMissing'
+  | 'NodeSetupFailed' | 'NodeUnsupported' | 'ImageBuildFailed' | 'ImageImportFailed';
 
 export class LocalClusterError extends Error {
   readonly code: LocalClusterErrorCode;

@@ -2,6 +2,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { cacheRoot, pidAlive } from './binaries.ts';
+import { destroyNodeNamespaces, type NodeNamespaceRecord } from './realnode/namespaces.ts';
 
 export interface RunRecord {
   /** The Node process that owns the control plane; when it is gone, the run is stale. */
@@ -10,6 +11,8 @@ export interface RunRecord {
   /** pid → executable path, checked before a kill so a reused pid is never hit. */
   pids: Record<string, string>;
   keepDir?: boolean;
+  /** The real node's namespaces and cgroups, removed with the run. */
+  node?: NodeNamespaceRecord;
 }
 
 function runsDir(): string {
@@ -61,6 +64,7 @@ export function reapStaleRuns(): number {
     }
     if (pidAlive(rec.ownerPid)) continue;
     killRecorded(rec);
+    if (rec.node) destroyNodeNamespaces(rec.node);
     if (!rec.keepDir) rmSync(rec.dir, { recursive: true, force: true });
     removeRun(id);
     reaped++;

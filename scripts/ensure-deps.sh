@@ -17,6 +17,11 @@ case "$for_what" in demo|tests) ;; *) echo "ensure-deps.sh: --for takes demo or 
 apt_packages=(git) # git: the git server and pushes of the demo and the git sync tests
 # prometheus: promtool, for the alert rule tests; iproute2: lo in CI's network namespace
 [ "$for_what" = tests ] && apt_packages+=(prometheus iproute2)
+# The real-node tier (Linux, root): runc and the CNI plugins run pods; iptables and conntrack serve kube-proxy;
+# mmdebstrap, buildah and a static-linking gcc build its images with no registry (localcluster/realnode/).
+if [ "$for_what" = tests ] && [ "$(id -u)" = 0 ] && [ "$(uname -s)" = Linux ]; then
+  apt_packages+=(runc containernetworking-plugins iptables conntrack util-linux mmdebstrap buildah gcc libc6-dev)
+fi
 missing=()
 for p in "${apt_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

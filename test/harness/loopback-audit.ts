@@ -35,11 +35,15 @@ export interface ClusterAddresses {
 
 const where = (kind: string, m?: Meta): string => `${kind} ${m?.namespace ? `${m.namespace}/` : ''}${m?.name ?? '?'}`;
 
-/** Every address in the snapshot outside loopback, each as "<Kind> <ns/name> <field>: <value>". */
-export function nonLoopbackAddresses(c: ClusterAddresses): string[] {
+/**
+ * Every address in the snapshot outside loopback, each as "<Kind> <ns/name> <field>: <value>". `contained`
+ * names the ranges of a real node's namespace, which exist only there (that namespace has no route out).
+ */
+export function nonLoopbackAddresses(c: ClusterAddresses, contained: readonly string[] = []): string[] {
   const out: string[] = [];
+  const ok = (value: string): boolean => isLoopbackHost(value) || contained.some((cidr) => inIpv4Cidr(value, cidr));
   const ip = (owner: string, field: string, value: string | undefined): void => {
-    if (value && !isLoopbackHost(value)) out.push(`${owner} ${field}: ${value}`);
+    if (value && !ok(value)) out.push(`${owner} ${field}: ${value}`);
   };
   const host = (owner: string, field: string, url: string | undefined): void => {
     if (!url) return;
@@ -82,7 +86,7 @@ export function nonLoopbackAddresses(c: ClusterAddresses): string[] {
     }
   }
   for (const s of c.serviceCidrs) {
-    for (const cidr of s.spec?.cidrs ?? []) if (!isLoopbackCidr(cidr)) out.push(`${where('ServiceCIDR', s.metadata)} spec.cidrs: ${cidr}`);
+    for (const cidr of s.spec?.cidrs ?? []) if (!isLoopbackCidr(cidr) && !contained.includes(cidr)) out.push(`${where('ServiceCIDR', s.metadata)} spec.cidrs: ${cidr}`);
   }
   for (const e of c.endpointSlices) {
     for (const x of e.endpoints ?? []) for (const a of x.addresses ?? []) ip(where('EndpointSlice', e.metadata), 'endpoints.addresses', a);
@@ -99,6 +103,21 @@ export function nonLoopbackAddresses(c: ClusterAddresses): string[] {
   }
   for (const r of c.jobRepositories) host(where('JobRepository', r.metadata), 'spec.url', r.spec?.url);
   return out;
+}
+
+/** True when `ip` is an IPv4 address inside `cidr` (a.b.c.d/n). */
+export function inIpv4Cidr(ip: string, cidr: string): boolean {
+  const [base, bits] = cidr.split('/');
+  const n = Number(bits);
+  const toInt = (a: string): number | undefined => {
+    const parts = a.split('.').map(Number);
+    return parts.length === 4 && parts.every((x) => Number.isInteger(x) && x >= 0 && x <= 255) ? parts.reduce((acc, x) => acc * 256 + x, 0) : undefined;
+  };
+  const a = toInt(ip);
+  const b = base ? toInt(base) : undefined;
+  if (a === undefined || b === undefined || !Number.isInteger(n) || n < 0 || n > 32) return false;
+  const size = 2 ** (32 - n);
+  return Math.floor(a / size) === Math.floor(b / size);
 }
 
 /** Reads the snapshot from the cluster; a resource the cluster does not serve (no CRD yet) reads as empty. */

@@ -2,6 +2,8 @@
 import type { Test } from 'tap';
 import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from '../../localcluster/controlplane.ts';
 import { nonLoopbackAddresses, readClusterAddresses } from './loopback-audit.ts';
+import { NODE_PRIVATE_RANGES } from '../../localcluster/realnode/addresses.ts';
+import { netnsSnapshot } from '../../localcluster/realnode/namespaces.ts';
 
 export async function controlPlaneFor(t: Test, opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const cp = await startControlPlane({ progress: (l) => t.comment(l), ...opts });
@@ -25,11 +27,22 @@ async function auditLoopback(t: Test, cp: ControlPlane): Promise<void> {
   }
   let found: string[];
   try {
-    found = nonLoopbackAddresses(await readClusterAddresses(cp.server, cp.admin));
+    found = nonLoopbackAddresses(await readClusterAddresses(cp.server, cp.admin), cp.realNode ? NODE_PRIVATE_RANGES : []);
+    // A real node's private addresses are contained only while its namespace has no way out.
+    if (cp.realNode) found.push(...routesOut(cp.realNode.namespace.netns));
   } catch (err) {
     throw new Error(`loopback audit could not read the cluster: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
   if (found.length > 0) throw new Error(`loopback audit: addresses outside 127.0.0.0/8 and ::1 in the test cluster:\n  ${found.join('\n  ')}`);
+}
+
+/** What in the node's namespace could carry traffic off the machine: a link but lo, the bridge and veths, or any default route. */
+export function routesOut(netns: string): string[] {
+  const { links, routes } = netnsSnapshot(netns);
+  return [
+    ...links.filter((l) => l !== 'lo' && l !== 'cni0' && !l.startsWith('veth')).map((l) => `node namespace ${netns}: link ${l}`),
+    ...routes.filter((r) => /^default\b/.test(r)).map((r) => `node namespace ${netns}: route ${r}`),
+  ];
 }
 
 /**

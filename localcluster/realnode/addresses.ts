@@ -1,0 +1,33 @@
+// The real node's addresses. They are private-range, so they exist only inside the node's own network
+// namespace, which has no route out (only lo, the CNI bridge and veths); the host blackholes the same
+// ranges in CI's guide as a second guard. Every component listens on fixed ports there: the namespace is
+// the node's alone, so nothing else can hold them.
+
+/** Pod IPs handed out by the CNI bridge's host-local IPAM; the bridge (pods' gateway) takes the first. */
+export const NODE_POD_CIDR = '10.244.0.0/24';
+/** The node's InternalIP, on the namespace's lo (this VM has no dummy links): kubelet, kube-proxy and CoreDNS answer there. */
+export const NODE_IP = '10.244.255.1';
+/** Service ClusterIPs, which kube-proxy's iptables rules serve inside the namespace. */
+export const NODE_SERVICE_CIDR = '10.0.0.0/24';
+/** The `kubernetes` Service, named in the apiserver's certificate. */
+export const NODE_KUBERNETES_SERVICE_IP = '10.0.0.1';
+/** Pods' nameserver: CoreDNS runs on the node itself, so no Service is needed to reach it. */
+export const CLUSTER_DNS_IP = NODE_IP;
+/** Every range a pod or Service address may take, for kube-proxy's cluster CIDR and the containment test. */
+export const NODE_PRIVATE_RANGES = ['10.244.0.0/16', NODE_SERVICE_CIDR] as const;
+
+/** Ports inside the namespace. */
+export const NODE_PORTS = {
+  etcdClient: 2379,
+  etcdPeer: 2380,
+  apiserver: 6443,
+  controllerManager: 10257,
+  scheduler: 10259,
+  kubelet: 10250,
+  kubeletHealthz: 10248,
+  kubeProxyHealthz: 10256,
+  kubeProxyMetrics: 10249,
+  dns: 53,
+  dnsHealth: 8080,
+  dnsReady: 8181,
+} as const;
