@@ -11,6 +11,7 @@ import { conversionSuite } from './conversion.bench.ts';
 import { leaderElectionSuite } from './leader-election.bench.ts';
 import { validateSuite } from './validate.bench.ts';
 import { badInputSuite } from './bad-input.bench.ts';
+import { realNodeSuite } from './realnode.bench.ts';
 
 export interface Suite {
   name: string;
@@ -19,7 +20,7 @@ export interface Suite {
   run(): Promise<string>;
 }
 
-const suites: Suite[] = [controlPlaneSuite, conversionSuite, admissionSuite, apiserverCreateSuite, controllerScaleSuite, gitsyncSuite, leaderElectionSuite, validateSuite, badInputSuite, coldBuildSuite];
+const suites: Suite[] = [controlPlaneSuite, conversionSuite, admissionSuite, apiserverCreateSuite, controllerScaleSuite, gitsyncSuite, leaderElectionSuite, validateSuite, badInputSuite, realNodeSuite, coldBuildSuite];
 const asked = process.argv.slice(2);
 const chosen = asked.length ? suites.filter((s) => asked.includes(s.name)) : suites.filter((s) => !s.explicitOnly);
 if (asked.length && chosen.length !== asked.length) {

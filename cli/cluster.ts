@@ -8,11 +8,11 @@ import { ensureBinaries, pidAlive, repoRoot } from '../localcluster/binaries.ts'
 import { startControlPlane, type ControlPlane } from '../localcluster/controlplane.ts';
 import { LocalClusterError, tailFile } from '../localcluster/errors.ts';
 import { getText } from '../localcluster/http.ts';
-import { killRecorded, type RunRecord } from '../localcluster/runs.ts';
+import { killRecorded, reapStaleRuns, type RunRecord } from '../localcluster/runs.ts';
 import { installPlatform, type Platform } from '../localcluster/platform.ts';
 import { createVolumePool } from '../localcluster/volumes.ts';
 import { ensureNodeImages } from '../localcluster/realnode/images.ts';
-import { applyPlatformOverlay } from '../localcluster/realnode/platform.ts';
+import { applyPlatformOverlay } from '../localcluster/realnode/overlay-install.ts';
 import { realNodeUnsupported } from '../localcluster/realnode/support.ts';
 import { startGitServer, type GitServer } from '../localcluster/git-server.ts';
 import { startController, type RunningController } from '../controller/start.ts';
@@ -346,6 +346,8 @@ async function teardown(dir: string, state: ClusterState | undefined): Promise<v
   }
   // Whatever the supervisor left (it may have been killed) is found through the run records.
   if (state?.pids) killRecorded({ ownerPid: state.supervisorPid, dir, pids: Object.fromEntries(Object.keys(state.pids).map((pid) => [pid, exeOf(pid)])) });
+  // A killed supervisor's real node (containers, namespaces, mounts in this folder) goes with its run record.
+  reapStaleRuns();
   rmSync(dir, { recursive: true, force: true });
 }
 

@@ -26,6 +26,8 @@ export function apiserverArgs({ etcdUrl, port, certDir, pki }: ApiserverArgsInpu
       `--kubelet-client-certificate=${realNode.kubeletClientCert}`, `--kubelet-client-key=${realNode.kubeletClientKey}`,
       `--kubelet-certificate-authority=${pki.caCert}`,
       '--authorization-mode=Node,RBAC',
+      // kubelet and containerd share the host's PID namespace: a privileged hostPID pod could nsenter out.
+      '--allow-privileged=false',
     ]
     : [
       '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1',
@@ -33,6 +35,7 @@ export function apiserverArgs({ etcdUrl, port, certDir, pki }: ApiserverArgsInpu
       // Endpoints refuse loopback addresses: the apiserver's own `kubernetes` Endpoints would only fail.
       '--endpoint-reconciler-type=none',
       '--authorization-mode=RBAC',
+      '--allow-privileged=true',
     ];
   return [
     `--etcd-servers=${etcdUrl}`,
@@ -45,7 +48,6 @@ export function apiserverArgs({ etcdUrl, port, certDir, pki }: ApiserverArgsInpu
     '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
     // Logs, exec and port-forward dial the node's InternalIP (kwok's server, or the real kubelet), never a looked-up host name.
     '--kubelet-preferred-address-types=InternalIP',
-    '--allow-privileged=true',
     '--profiling=false',
     '--v=1',
   ];

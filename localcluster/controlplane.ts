@@ -6,7 +6,6 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { spawn } from 'node:child_process';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { loadKubeConfig } from '../kube/kubeconfig.ts';
 import { createCA, createSigningKey, issueCertificate, type CertificateAuthority } from '../certs/pki.ts';
@@ -15,7 +14,7 @@ import { LocalClusterError, tailFile } from './errors.ts';
 import { getText, type TlsClient } from './http.ts';
 import { renderKubeconfig } from './kubeconfig.ts';
 import { assertPortFree, freePort } from './ports.ts';
-import { startProcess, waitUntil, type ManagedProcess, type StartOptions } from './process.ts';
+import { runCommand, startProcess, waitUntil, type CommandResult, type ManagedProcess, type StartOptions } from './process.ts';
 import { reapStaleRuns, removeRun, writeRun, killRecorded, type RunRecord } from './runs.ts';
 import { fakeGpuNode, type FakeNodeSpec } from './nodes.ts';
 import { apiserverArgs, apiserverCertificateIps, controllerManagerArgs, kwokArgs, schedulerArgs } from './component-args.ts';
@@ -24,7 +23,7 @@ import { NODE_IP, NODE_KUBERNETES_SERVICE_IP, NODE_PORTS, NODE_SERVICE_CIDR } fr
 import { createNodeNamespaces, destroyNodeNamespaces, type NodeNamespaces } from './realnode/namespaces.ts';
 import { ensureNodeImages } from './realnode/images.ts';
 import { startRealNode, type RealNode } from './realnode/node.ts';
-import { startLoopbackBridge } from './realnode/bridge.ts';
+import { startLoopbackBridge } from './realnode/start-loopback-bridge.ts';
 
 export interface WorkloadOptions {
   nodes?: number;
@@ -48,11 +47,7 @@ export interface ControlPlaneOptions {
   ownerPid?: number;
 }
 
-export interface CommandResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export { runCommand, type CommandResult } from './process.ts';
 
 export interface ControlPlane {
   id: string;
@@ -92,7 +87,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     ...(realNode ? ['containerd', 'containerd-shim-runc-v2', 'ctr', 'kubelet', 'kube-proxy', 'coredns'] : []),
   ];
   const binaries = await ensureBinaries({ only: names, progress });
-  const images = realNode ? await ensureNodeImages({ progress }) : undefined;
+  const images = realNode ? await ensureNodeImages({ progress, networkBuilds: false }) : undefined;
 
   const id = randomUUID().slice(0, 8);
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'trainingjob-cp-'));
@@ -112,7 +107,15 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     stopped = true;
     for (const p of [...processes].reverse()) await p.stop();
     killRecorded(record);
-    if (record.node) destroyNodeNamespaces(record.node);
+    if (record.node) {
+      const left = await destroyUntilGone(record.node);
+      if (left.length) {
+        // Kept on record: the stale-run reaper of a later run (this owner gone by then) tries again.
+        progress(`the real node could not be removed completely: ${left.join('; ')}`);
+        writeRun(id, { ...record, pids: {} });
+        return; // the folder stays too: what is left may still be mounted in it
+      }
+    }
     removeRun(id);
     if (!opts.keepDir) rmSync(dir, { recursive: true, force: true });
   };
@@ -136,9 +139,10 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     if (realNode) {
       progress('creating the node\'s network namespace (no route out), mount namespace and cgroups');
       const nodeNs = ns = createNodeNamespaces(id, dir);
-      record.node = { netns: nodeNs.netns, mountDir: nodeNs.mountDir, cgroup: nodeNs.cgroup };
+      record.node = { netns: nodeNs.netns, mountDir: nodeNs.mountDir, cgroup: nodeNs.cgroup, hostDirs: nodeNs.hostDirs ?? [] };
       writeRun(id, record);
-      place = (s) => ({ ...s, ...nodeNs.enter(s.command, s.args) });
+      // A minimal environment: nothing of this shell (a proxy variable, say) reaches the node's components.
+      place = (s) => ({ ...s, ...nodeNs.enter(s.command, s.args), env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', HOME: dir } });
       const bridged = await startLoopbackBridge(dir, nodeNs, opts.apiserverPort, track, timeout);
       portFor = async (inner) => ({ inner, outer: bridged(inner) });
     }
@@ -146,7 +150,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     progress('starting etcd');
     const etcd = await startWithPortRetry(async () => {
       const client = await portFor(NODE_PORTS.etcdClient);
-      const peer = (await portFor(NODE_PORTS.etcdPeer)).inner;
+      // The peer port is never reached from the host: inside the node it is fixed, on the host any free one.
+      const peer = realNode ? NODE_PORTS.etcdPeer : await freePort();
       const data = join(dir, 'etcd');
       rmSync(data, { recursive: true, force: true });
       const p = track(startProcess(place({
@@ -176,8 +181,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         name: 'kube-apiserver',
         command: binaries['kube-apiserver']!,
         logPath: join(dir, 'kube-apiserver.log'),
-        args: apiserverArgs({ etcdUrl: etcd.url, port: port.inner, certDir: join(dir, 'apiserver-certs'), pki }, realNode && pki.kubeletClient ? {
-          advertiseAddress: NODE_IP, serviceCidr: NODE_SERVICE_CIDR, kubeletClientCert: pki.kubeletClient.cert, kubeletClientKey: pki.kubeletClient.key,
+        args: apiserverArgs({ etcdUrl: etcd.url, port: port.inner, certDir: join(dir, 'apiserver-certs'), pki }, realNode ? {
+          advertiseAddress: NODE_IP, serviceCidr: NODE_SERVICE_CIDR, kubeletClientCert: required(pki.kubeletClient).cert, kubeletClientKey: required(pki.kubeletClient).key,
         } : undefined),
       })), binaries['kube-apiserver']!);
       const server = `https://127.0.0.1:${port.outer}`;
@@ -195,7 +200,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       if (o.downMs) await new Promise((r) => setTimeout(r, o.downMs));
       const p = startProcess(apiserverStart);
       processes[i] = p;
-      record.pids[p.pid] = apiserverStart.command;
+      record.pids[p.pid] = binaries['kube-apiserver']!; // the recorded exe is what runs after enter.sh's exec
       writeRun(id, record);
       await waitUntil(p, 'ready', async () => (await getText(`${api.server}/readyz`, pki.admin)).status === 200, timeout);
     };
@@ -240,13 +245,13 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       });
     }
     let node: (RealNode & { namespace: NodeNamespaces }) | undefined;
-    if (realNode && ns && images && pki.ca) {
+    if (realNode) {
       const dnsReady = await portFor(NODE_PORTS.dnsReady);
       const started = await startRealNode({
-        dir, ns, binaries, binDir, ca: pki.ca, caCertPath: pki.caCert, images, nodeServer, kubeConfig: kubeConfig(), gpus: realNode.gpus, volumes: 16,
+        dir, ns: required(ns), binaries, binDir, ca: required(pki.ca), caCertPath: pki.caCert, images: required(images), nodeServer, kubeConfig: kubeConfig(), gpus: realNode.gpus, volumes: 16,
         dnsReadyUrl: `http://127.0.0.1:${dnsReady.outer}/ready`, track, progress, timeoutMs: timeout,
       });
-      node = { ...started, namespace: ns };
+      node = { ...started, namespace: required(ns) };
       nodes.push({ name: started.name, gpus: started.gpus });
     }
     if (workloads) {
@@ -288,6 +293,21 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     await stop();
     throw err;
   }
+}
+
+function required<T>(v: T | undefined): T {
+  if (v === undefined) throw new Error('real node: a piece set up before this step is missing');
+  return v;
+}
+
+/** Destroys the node's namespaces, retrying a few times for processes that are still exiting; returns what is left. */
+async function destroyUntilGone(node: NonNullable<RunRecord['node']>): Promise<string[]> {
+  let left = destroyNodeNamespaces(node);
+  for (let i = 0; i < 5 && left.length; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    left = destroyNodeNamespaces(node);
+  }
+  return left;
 }
 
 /** Retries a start whose freshly picked port was taken in the meantime by another process. */
@@ -354,17 +374,4 @@ function writePki(dir: string, nodeIps: readonly string[]): PkiFiles {
     saKey: join(pkiDir, 'sa.key'), saPub: join(pkiDir, 'sa.pub'),
     admin: { caPem: ca.certPem, certPem: admin.certPem, keyPem: admin.keyPem },
   };
-}
-
-export async function runCommand(command: string, args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<CommandResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
 }

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 
 export type LocalClusterErrorCode = 'GoMissing' | 'BuildFailed' | 'PortInUse' | 'ProcessExited' | 'StartTimeout' | 'NotRunning' | 'ModuleDownloadFailed' | 'ModuleFileMissing'
-  | 'NodeSetupFailed' | 'NodeUnsupported' | 'ImageBuildFailed' | 'ImageImportFailed';
+  | 'NodeSetupFailed' | 'ImageBuildFailed' | 'ImageImportFailed';
 
 export class LocalClusterError extends Error {
   readonly code: LocalClusterErrorCode;

@@ -88,3 +88,23 @@ export async function waitUntil(proc: ManagedProcess, what: string, check: () =>
   }
   throw new LocalClusterError('StartTimeout', `${proc.name} did not become ${what} within ${Math.round(timeoutMs / 1000)}s; log: ${proc.logPath}\n${tailFile(proc.logPath, 25)}`, { name: proc.name, log: proc.logPath });
 }
+
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to its end, feeding `input` on stdin, and returns its exit code and output. */
+export async function runCommand(command: string, args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(input ?? '');
+  });
+}

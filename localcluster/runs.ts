@@ -64,7 +64,8 @@ export function reapStaleRuns(): number {
     }
     if (pidAlive(rec.ownerPid)) continue;
     killRecorded(rec);
-    if (rec.node) destroyNodeNamespaces(rec.node);
+    // What could not be removed stays on record (and its folder on disk) for the next reaper.
+    if (rec.node && destroyNodeNamespaces(rec.node).length) continue;
     if (!rec.keepDir) rmSync(rec.dir, { recursive: true, force: true });
     removeRun(id);
     reaped++;

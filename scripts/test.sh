@@ -19,6 +19,7 @@ reporter=()
 [ -t 1 ] || reporter=(--reporter=tap)
 tap "${reporter[@]}" "$@"
 tap_code=$?
+node scripts/reap-stale-runs.ts
 
 node scripts/count-results.ts "${checks[@]}"
 count_code=$?

@@ -1,7 +1,6 @@
 // The real node's addresses. They are private-range, so they exist only inside the node's own network
-// namespace, which has no route out (only lo, the CNI bridge and veths); the host blackholes the same
-// ranges in CI's guide as a second guard. Every component listens on fixed ports there: the namespace is
-// the node's alone, so nothing else can hold them.
+// namespace, which has no route out (only lo, the CNI bridge and veths). They lie in the ranges the
+// developers' guide has people blackhole on their machines, a second guard should a host client ever dial one.
 
 /** Pod IPs handed out by the CNI bridge's host-local IPAM; the bridge (pods' gateway) takes the first. */
 export const NODE_POD_CIDR = '10.244.0.0/24';
@@ -16,7 +15,7 @@ export const CLUSTER_DNS_IP = NODE_IP;
 /** Every range a pod or Service address may take, for kube-proxy's cluster CIDR and the containment test. */
 export const NODE_PRIVATE_RANGES = ['10.244.0.0/16', NODE_SERVICE_CIDR] as const;
 
-/** Ports inside the namespace. */
+/** Fixed ports: the namespace is the node's alone, so nothing else can hold them, and its config files stay pure. */
 export const NODE_PORTS = {
   etcdClient: 2379,
   etcdPeer: 2380,

@@ -59,8 +59,10 @@ export function dependentKeys(keys: { worker: string; context: string }, baseIma
 }
 
 /** Returns the four images' archives, building (once per machine) whatever the cache lacks; the base comes first. */
-export async function ensureNodeImages(opts: { progress?: Progress } = {}): Promise<NodeImages> {
+export async function ensureNodeImages(opts: { progress?: Progress; networkBuilds?: boolean } = {}): Promise<NodeImages> {
   const progress = opts.progress ?? ((l: string) => process.stderr.write(`${l}\n`));
+  // Clusters started by tests and benchmarks never build what needs a registry: the setup phase does.
+  const network = opts.networkBuilds ?? true;
   const keys = sourceKeys();
   const appRef = `ghcr.io/example/trainingjob:${(JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version}`;
   const cached = (name: string, key: string): boolean => existsSync(archivePath(imagesDir(), name, key));
@@ -70,19 +72,19 @@ export async function ensureNodeImages(opts: { progress?: Progress } = {}): Prom
   const cachedPause = cached('pause', keys.pause);
   if (!cachedBase || !cachedDependents || !cachedPause) requireTools({ base: !cachedBase, pause: !cachedPause });
 
-  const base = await ensureImage({ name: 'base', ref: BASE_IMAGE, key: keys.base, network: true, progress }, (s) => buildBase(s, nodeDistribution(repoRoot)));
+  const base = await ensureImage({ name: 'base', ref: BASE_IMAGE, key: keys.base, network: true, allowNetwork: network, progress }, (s) => buildBase(s, nodeDistribution(repoRoot)));
   const baseId = archiveImageId(base.archive);
   const dependent = dependentKeys(keys, baseId);
-  const app = await ensureImage({ name: 'app', ref: appRef, key: dependent.app, network: true, progress }, async (s) => {
+  const app = await ensureImage({ name: 'app', ref: appRef, key: dependent.app, network: true, allowNetwork: network, progress }, async (s) => {
     await restoreBase(s.buildah, base, baseId);
     await buildApp(s, repoRoot);
   });
   const workerRef = `${WORKER_IMAGE_NAME}:${dependent.worker.slice(0, 12)}`;
-  const worker = await ensureImage({ name: 'worker', ref: workerRef, key: dependent.worker, network: false, progress }, async (s) => {
+  const worker = await ensureImage({ name: 'worker', ref: workerRef, key: dependent.worker, network: false, allowNetwork: network, progress }, async (s) => {
     await restoreBase(s.buildah, base, baseId);
     await buildWorker(s);
   });
-  const pause = await ensureImage({ name: 'pause', ref: PAUSE_IMAGE, key: keys.pause, network: false, progress }, buildPause);
+  const pause = await ensureImage({ name: 'pause', ref: PAUSE_IMAGE, key: keys.pause, network: false, allowNetwork: network, progress }, buildPause);
   return { pause, app, worker, base };
 }
 
@@ -99,6 +101,8 @@ interface ImageSpec {
   key: string;
   /** Downloads packages while building: only the setup phase can build it. */
   network: boolean;
+  /** False: an image that needs the network and is missing is an error, never a download. */
+  allowNetwork: boolean;
   progress: Progress;
 }
 
@@ -106,6 +110,9 @@ async function ensureImage(spec: ImageSpec, build: (s: BuildStep) => Promise<voi
   const { ref, progress } = spec;
   const archive = archivePath(imagesDir(), spec.name, spec.key);
   if (existsSync(archive)) return { ref, archive };
+  if (spec.network && !spec.allowNetwork) {
+    throw new LocalClusterError('ImageBuildFailed', `image ${ref} is not built for this source tree yet, and building it downloads packages; build it while package registries are reachable: npx trainingjob cluster build --for node (scripts/ensure-deps.sh does)`, { image: ref });
+  }
   mkdirSync(imagesDir(), { recursive: true });
   const lock = `${archive}.lock`;
   await acquireLock(lock, `image ${ref}`, progress);

@@ -3,16 +3,18 @@
 // loopback; on the host, a listener on 127.0.0.1 passes each connection to that socket. Run as a script:
 //   loopback-bridge.ts agent SOCKET                        (inside the node's network namespace)
 //   loopback-bridge.ts listen SOCKET HOSTPORT=NODEPORT...  (on the host)
-import { createConnection, createServer, type Socket } from 'node:net';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { rmSync } from 'node:fs';
 
 const HEADER_MAX = 64;
+const HEADER_TIMEOUT_MS = 5000;
 
-/** Agent side: the first line of each connection names the node-loopback port to dial. */
-export function serveAgent(socketPath: string): Promise<void> {
+/** Agent side: the first line of each connection names the port to dial on the node's own loopback. */
+export function serveAgent(socketPath: string): Promise<Server> {
   rmSync(socketPath, { force: true });
-  const server = createServer((client) => {
+  const server = createServer({ allowHalfOpen: true }, (client) => {
     let head = Buffer.alloc(0);
+    client.setTimeout(HEADER_TIMEOUT_MS, () => client.destroy());
     const onData = (chunk: Buffer): void => {
       head = Buffer.concat([head, chunk]);
       const nl = head.indexOf(10);
@@ -22,55 +24,63 @@ export function serveAgent(socketPath: string): Promise<void> {
       }
       client.off('data', onData);
       client.pause();
+      client.setTimeout(0);
       const port = Number(head.subarray(0, nl).toString('ascii'));
-      // Only the node's own loopback: the agent is a door into one namespace, not a relay.
       if (!Number.isInteger(port) || port <= 0 || port > 65535) {
         client.destroy();
         return;
       }
-      const upstream = createConnection({ host: '127.0.0.1', port });
-      pipeBoth(client, upstream, head.subarray(nl + 1));
+      // Only the node's own loopback: the agent is a door into this namespace, not a relay elsewhere.
+      const upstream = createConnection({ host: '127.0.0.1', port, allowHalfOpen: true });
+      join2(client, upstream, head.subarray(nl + 1));
     };
     client.on('data', onData);
     client.on('error', () => client.destroy());
   });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(socketPath, () => resolve());
-  });
+  return listening(server, (s, done) => s.listen(socketPath, done));
 }
 
 /** Host side: each host-loopback port forwards to one node-loopback port through the agent. */
-export async function serveListeners(socketPath: string, pairs: readonly { hostPort: number; nodePort: number }[]): Promise<void> {
+export async function serveListeners(socketPath: string, pairs: readonly { hostPort: number; nodePort: number }[]): Promise<Server[]> {
+  const servers: Server[] = [];
   for (const { hostPort, nodePort } of pairs) {
-    const server = createServer((client) => {
+    const server = createServer({ allowHalfOpen: true }, (client) => {
       client.pause();
-      const upstream = createConnection(socketPath);
+      const upstream = createConnection({ path: socketPath, allowHalfOpen: true });
       upstream.write(`${nodePort}\n`);
-      pipeBoth(client, upstream, Buffer.alloc(0));
+      join2(client, upstream, Buffer.alloc(0));
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(hostPort, '127.0.0.1', () => resolve());
-    });
+    servers.push(await listening(server, (s, done) => s.listen(hostPort, '127.0.0.1', done)));
   }
+  return servers;
 }
 
-function pipeBoth(client: Socket, upstream: Socket, early: Buffer): void {
-  const close = (): void => {
+function listening(server: Server, listen: (s: Server, done: () => void) => void): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    listen(server, () => {
+      server.off('error', reject);
+      // Out of file descriptors and such: this connection is refused, the bridge stays up.
+      server.on('error', (err) => process.stderr.write(`loopback bridge: ${String(err)}\n`));
+      resolve(server);
+    });
+  });
+}
+
+/** Joins two sockets both ways: an end travels as an end (half-close), only an error tears both down. */
+function join2(client: Socket, upstream: Socket, early: Buffer): void {
+  const fail = (): void => {
     client.destroy();
     upstream.destroy();
   };
-  upstream.on('error', close);
-  client.on('error', close);
+  upstream.on('error', fail);
+  client.on('error', fail);
   upstream.once('connect', () => {
     if (early.length) upstream.write(early);
     client.pipe(upstream);
     upstream.pipe(client);
     client.resume();
   });
-  client.on('close', close);
-  upstream.on('close', close);
 }
 
 export function parsePairs(args: readonly string[]): { hostPort: number; nodePort: number }[] {

@@ -13,11 +13,11 @@ export interface NodeNamespaceRecord {
   mountDir: string;
   /** cgroup path relative to each hierarchy's root. */
   cgroup: string;
+  /** Empty mount points this node had to create on the host, removed again with it. */
+  hostDirs?: string[];
 }
 
 export interface NodeNamespaces extends NodeNamespaceRecord {
-  netnsPath: string;
-  mountFile: string;
   /** Command line that runs `command` inside the node (cgroup, network and mount namespaces). */
   enter(command: string, args: string[]): { command: string; args: string[] };
 }
@@ -38,7 +38,7 @@ export const kubeletSysctls: Readonly<Record<string, string>> = {
 const cgroupRoot = '/sys/fs/cgroup';
 
 export function createNodeNamespaces(id: string, dir: string): NodeNamespaces {
-  const rec: NodeNamespaceRecord = { netns: `trainingjob-${id}`, mountDir: join(dir, 'mountns'), cgroup: `trainingjob-${id}` };
+  const rec: NodeNamespaceRecord = { netns: `trainingjob-${id}`, mountDir: join(dir, 'mountns'), cgroup: `trainingjob-${id}`, hostDirs: [] };
   const netnsPath = `/run/netns/${rec.netns}`;
   const mountFile = join(rec.mountDir, 'mnt');
   try {
@@ -59,7 +59,11 @@ export function createNodeNamespaces(id: string, dir: string): NodeNamespaces {
     for (const p of privatePaths) {
       const own = join(dir, 'node-root', p.replace(/^\//, '').replace(/\//g, '_'));
       mkdirSync(own, { recursive: true });
-      mkdirSync(p, { recursive: true }); // an empty mount point on the host; its content lives in `own`
+      // An empty mount point on the host (its content lives in `own`), removed with the node if it made it.
+      if (!existsSync(p)) {
+        mkdirSync(p, { recursive: true });
+        rec.hostDirs!.push(p);
+      }
       inMounts(['mount', '--bind', own, p]);
     }
     const sysctlDir = join(dir, 'sysctl');
@@ -84,26 +88,54 @@ export function createNodeNamespaces(id: string, dir: string): NodeNamespaces {
   }
   const enterScript = join(import.meta.dirname, 'enter.sh');
   return {
-    ...rec, netnsPath, mountFile,
+    ...rec,
     enter: (command, args) => ({ command: enterScript, args: [`${rec.cgroup}/system`, netnsPath, mountFile, command, ...args] }),
   };
 }
 
-/** Kills every process left in the node's cgroups, then removes cgroups, mount namespace and network namespace; safe to repeat. */
-export function destroyNodeNamespaces(rec: NodeNamespaceRecord): void {
-  killCgroupTree(rec.cgroup);
-  for (const h of hierarchies()) removeTree(join(cgroupRoot, h, rec.cgroup));
+/**
+ * Kills every process left in the node's cgroups, then removes cgroups, mount namespace, network namespace
+ * and the host mount points it made; safe to repeat. Returns what is still there (empty when all is gone).
+ */
+export function destroyNodeNamespaces(rec: NodeNamespaceRecord): string[] {
+  const left: string[] = [];
+  const survivors = killCgroupTree(rec.cgroup);
+  if (survivors.length) left.push(`processes ${survivors.join(', ')} in cgroup ${rec.cgroup}`);
+  for (const h of hierarchies()) if (!removeTree(join(cgroupRoot, h, rec.cgroup))) left.push(`cgroup ${h}/${rec.cgroup}`);
   const mountFile = join(rec.mountDir, 'mnt');
-  if (existsSync(mountFile)) spawnSync('umount', [mountFile]);
-  if (existsSync(rec.mountDir)) spawnSync('umount', [rec.mountDir]);
-  if (existsSync(`/run/netns/${rec.netns}`)) spawnSync('ip', ['netns', 'del', rec.netns]);
+  for (const m of [mountFile, rec.mountDir]) if (isMounted(m) && spawnSync('umount', [m]).status !== 0) left.push(`mount ${m}`);
+  if (existsSync(`/run/netns/${rec.netns}`) && spawnSync('ip', ['netns', 'del', rec.netns]).status !== 0) left.push(`network namespace ${rec.netns}`);
+  for (const d of [...(rec.hostDirs ?? [])].reverse()) {
+    try {
+      rmdirSync(d);
+    } catch {
+      // not empty or already gone: something else uses it now
+    }
+  }
+  return left;
 }
 
-/** What the namespace holds, for the containment check: its links and its routes. */
+/** What the namespace holds, for the containment check: its links and its IPv4 and IPv6 routes. */
 export function netnsSnapshot(netns: string): { links: string[]; routes: string[] } {
   const links = run('ip', ['-n', netns, '-o', 'link', 'show']).split('\n').filter(Boolean).map((l) => l.split(':')[1]!.trim().split('@')[0]!);
-  const routes = run('ip', ['-n', netns, 'route', 'show', 'table', 'all']).split('\n').filter(Boolean);
+  const routes = ['-4', '-6'].flatMap((family) => run('ip', [family, '-n', netns, 'route', 'show', 'table', 'all']).split('\n').filter(Boolean));
   return { links, routes };
+}
+
+/** Links of the calling process's namespace whose peer lives in `netns` (a veth pair would be a way out). */
+export function linksInto(netns: string): string[] {
+  const peerId = run('ip', ['netns', 'list-id']).split('\n').find((l) => l.includes(` ${netns}`) || l.endsWith(netns));
+  const id = peerId ? /nsid (\d+)/.exec(peerId)?.[1] : undefined;
+  if (id === undefined) return [];
+  return run('ip', ['-o', 'link', 'show']).split('\n').filter((l) => new RegExp(`link-netnsid ${id}\\b`).test(l)).map((l) => l.split(':')[1]!.trim());
+}
+
+function isMounted(path: string): boolean {
+  try {
+    return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === path);
+  } catch {
+    return false;
+  }
 }
 
 function hierarchies(): string[] {
@@ -111,11 +143,12 @@ function hierarchies(): string[] {
   return readdirSync(cgroupRoot, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
 }
 
-function killCgroupTree(cgroup: string): void {
+/** SIGKILLs the tree until it is empty (up to ~5 s); returns the pids still there. */
+function killCgroupTree(cgroup: string): number[] {
   const pidsRoot = join(cgroupRoot, 'pids', cgroup);
   for (let round = 0; round < 50 && existsSync(pidsRoot); round++) {
     const pids = collectPids(pidsRoot);
-    if (pids.length === 0) return;
+    if (pids.length === 0) return [];
     for (const pid of pids) {
       try {
         process.kill(pid, 'SIGKILL');
@@ -125,6 +158,7 @@ function killCgroupTree(cgroup: string): void {
     }
     spawnSync('sleep', ['0.1']);
   }
+  return existsSync(pidsRoot) ? collectPids(pidsRoot) : [];
 }
 
 function collectPids(dir: string): number[] {
@@ -138,14 +172,17 @@ function collectPids(dir: string): number[] {
   return pids;
 }
 
-function removeTree(dir: string): void {
-  if (!existsSync(dir)) return;
-  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) removeTree(join(dir, e.name));
+/** Removes a cgroup and its children depth-first; false when one is still busy (a task still exiting). */
+function removeTree(dir: string): boolean {
+  if (!existsSync(dir)) return true;
+  let ok = true;
+  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) ok = removeTree(join(dir, e.name)) && ok;
   try {
     rmdirSync(dir);
   } catch {
-    // a cgroup whose last task is still exiting; the stale-run reaper retries
+    return false;
   }
+  return ok;
 }
 
 function run(command: string, args: string[]): string {

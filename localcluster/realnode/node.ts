@@ -9,9 +9,9 @@ import { createKubeClient } from '../../kube/client.ts';
 import { LocalClusterError } from '../errors.ts';
 import { renderKubeconfig } from '../kubeconfig.ts';
 import { startProcess, waitUntil, type ManagedProcess } from '../process.ts';
-import { runCommand } from '../controlplane.ts';
+import { runCommand } from '../process.ts';
 import { createVolumePool } from '../volumes.ts';
-import { CLUSTER_DNS_IP, NODE_IP } from './addresses.ts';
+import { CLUSTER_DNS_IP, NODE_IP, NODE_PRIVATE_RANGES } from './addresses.ts';
 import { containerdConfig, containerdSocket, cniConflist, corefile, kubeletConfig, kubeProxyArgs } from './node-config.ts';
 import type { NodeNamespaces } from './namespaces.ts';
 import type { NodeImages } from './images.ts';
@@ -97,14 +97,14 @@ export async function startRealNode(i: RealNodeInput): Promise<RealNode> {
   writeFileSync(resolvConf, `nameserver ${CLUSTER_DNS_IP}\n`);
   const kubeletConf = join(base, 'kubelet.yaml');
   writeFileSync(kubeletConf, kubeletConfig({ cgroupRoot: `/${i.ns.cgroup}`, clientCaFile: i.caCertPath, tlsCertFile: serving.cert, tlsKeyFile: serving.key, resolvConf }));
-  start('kubelet', i.binaries.kubelet!, [
+  const kubelet = start('kubelet', i.binaries.kubelet!, [
     `--config=${kubeletConf}`, `--kubeconfig=${kubeletKubeconfig}`, `--container-runtime-endpoint=unix://${socket}`,
     `--node-ip=${NODE_IP}`, `--hostname-override=${REAL_NODE_NAME}`, '--node-labels=trainingjob.local/node=real,nvidia.com/gpu.present=true',
   ]);
 
   i.progress('starting kube-proxy');
   const proxyKubeconfig = kubeconfigFor('kube-proxy', 'kube-proxy', { commonName: 'system:kube-proxy', usage: 'client', validDays: 365 });
-  start('kube-proxy', i.binaries['kube-proxy']!, kubeProxyArgs(proxyKubeconfig, REAL_NODE_NAME, '10.244.0.0/16'));
+  start('kube-proxy', i.binaries['kube-proxy']!, kubeProxyArgs(proxyKubeconfig, REAL_NODE_NAME, NODE_PRIVATE_RANGES[0]));
 
   i.progress('starting CoreDNS');
   // CoreDNS reads Services, EndpointSlices, Namespaces and Pods cluster-wide: the built-in view role is not enough, so it uses the admin identity of the harness.
@@ -115,23 +115,13 @@ export async function startRealNode(i: RealNodeInput): Promise<RealNode> {
 
   const client = createKubeClient({ kubeConfig: i.kubeConfig });
   const nodeRef = { version: 'v1', plural: 'nodes', name: REAL_NODE_NAME };
+  const nodeNow = (): Promise<V1Node | undefined> => client.find<V1Node>(nodeRef);
   i.progress('waiting for the real node to be Ready');
-  const deadline = Date.now() + i.timeoutMs;
-  for (;;) {
-    const node = await client.find<V1Node>(nodeRef).catch(() => undefined);
-    if (node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) break;
-    if (Date.now() > deadline) throw new LocalClusterError('StartTimeout', `node ${REAL_NODE_NAME} did not become Ready within ${Math.round(i.timeoutMs / 1000)}s; log: ${join(i.dir, 'kubelet.log')}`, { log: join(i.dir, 'kubelet.log') });
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await waitUntil(kubelet, 'Ready', async () => Boolean((await nodeNow())?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')), i.timeoutMs);
   if (i.gpus > 0) {
     await client.patchStatus(nodeRef, { status: { capacity: { 'nvidia.com/gpu': String(i.gpus) } } });
     // kubelet derives allocatable from capacity at its next status update.
-    for (;;) {
-      const node = await client.get<V1Node>(nodeRef);
-      if (node.status?.allocatable?.['nvidia.com/gpu'] === String(i.gpus)) break;
-      if (Date.now() > deadline) throw new LocalClusterError('StartTimeout', `node ${REAL_NODE_NAME} did not show ${i.gpus} allocatable GPUs within ${Math.round(i.timeoutMs / 1000)}s`, {});
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await waitUntil(kubelet, `showing ${i.gpus} allocatable GPUs`, async () => (await nodeNow())?.status?.allocatable?.['nvidia.com/gpu'] === String(i.gpus), i.timeoutMs);
   }
   await waitUntil(dns, 'ready', async () => (await fetch(i.dnsReadyUrl)).ok, i.timeoutMs);
   // No storage provisioner: checkpoint PVCs bind to these (the PV controller's binder), on the node's disk.

@@ -3,9 +3,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-/** Debian packages the real node uses at run time; scripts/ensure-deps.sh installs them. */
-export const realNodePackages = ['runc', 'containernetworking-plugins', 'iptables', 'conntrack', 'iproute2', 'util-linux'] as const;
-
 const tools: readonly [string, string][] = [
   ['/usr/sbin/runc', 'runc'], ['/usr/lib/cni/bridge', 'containernetworking-plugins'], ['/usr/lib/cni/host-local', 'containernetworking-plugins'],
   ['/usr/lib/cni/portmap', 'containernetworking-plugins'], ['/usr/sbin/iptables', 'iptables'], ['/usr/sbin/conntrack', 'conntrack'],

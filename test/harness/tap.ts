@@ -2,8 +2,8 @@
 import type { Test } from 'tap';
 import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from '../../localcluster/controlplane.ts';
 import { nonLoopbackAddresses, readClusterAddresses } from './loopback-audit.ts';
-import { NODE_PRIVATE_RANGES } from '../../localcluster/realnode/addresses.ts';
-import { netnsSnapshot } from '../../localcluster/realnode/namespaces.ts';
+import { NODE_POD_CIDR, NODE_PRIVATE_RANGES, NODE_SERVICE_CIDR } from '../../localcluster/realnode/addresses.ts';
+import { linksInto, netnsSnapshot } from '../../localcluster/realnode/namespaces.ts';
 
 export async function controlPlaneFor(t: Test, opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const cp = await startControlPlane({ progress: (l) => t.comment(l), ...opts });
@@ -36,12 +36,22 @@ async function auditLoopback(t: Test, cp: ControlPlane): Promise<void> {
   if (found.length > 0) throw new Error(`loopback audit: addresses outside 127.0.0.0/8 and ::1 in the test cluster:\n  ${found.join('\n  ')}`);
 }
 
-/** What in the node's namespace could carry traffic off the machine: a link but lo, the bridge and veths, or any default route. */
+/**
+ * What could carry traffic out of the node's namespace: a link but lo, the bridge and veths; a host link
+ * whose peer is in it; any route but the local table's, the pod subnet on the bridge, the Service range
+ * on lo and IPv6 link-local ones.
+ */
 export function routesOut(netns: string): string[] {
   const { links, routes } = netnsSnapshot(netns);
+  const allowedRoute = (r: string): boolean =>
+    /^(local|broadcast|multicast|anycast) /.test(r) ||
+    r.startsWith(`${NODE_POD_CIDR} dev cni0 `) ||
+    r.startsWith(`${NODE_SERVICE_CIDR} dev lo `) ||
+    /^fe80::\/64 dev (cni0|veth\S+) /.test(r);
   return [
     ...links.filter((l) => l !== 'lo' && l !== 'cni0' && !l.startsWith('veth')).map((l) => `node namespace ${netns}: link ${l}`),
-    ...routes.filter((r) => /^default\b/.test(r)).map((r) => `node namespace ${netns}: route ${r}`),
+    ...linksInto(netns).map((l) => `host link ${l} has its peer in node namespace ${netns}`),
+    ...routes.filter((r) => !allowedRoute(r)).map((r) => `node namespace ${netns}: route ${r}`),
   ];
 }
 

@@ -2,11 +2,10 @@
 // installed with `kubectl apply --server-side -k manifests/overlays/default`), running in real pods on a
 // real kubelet, with the whole cluster inside a network namespace that has no route out.
 import t from 'tap';
-import { join } from 'node:path';
-import { repoRoot } from '../../localcluster/binaries.ts';
 import { REAL_NODE_NAME } from '../../localcluster/realnode/node.ts';
 import { netnsSnapshot } from '../../localcluster/realnode/namespaces.ts';
 import { realNodeUnsupported } from '../../localcluster/realnode/support.ts';
+import { applyPlatformOverlay, PLATFORM_DEPLOYMENTS, PLATFORM_NAMESPACE } from '../../localcluster/realnode/overlay-install.ts';
 import { controlPlaneFor, eventually, routesOut } from '../harness/tap.ts';
 import { createKubeClient } from '../../kube/client.ts';
 import { runCommand } from '../../localcluster/controlplane.ts';
@@ -67,10 +66,10 @@ async function realNodeTier(): Promise<void> {
   });
 
   t.test('the platform installs with kubectl apply --server-side -k manifests/overlays/default', async (t) => {
-    await kubectl(['apply', '--server-side', '-k', join(repoRoot, 'manifests', 'overlays', 'default')]);
-    for (const d of ['webhook', 'controller-manager']) {
-      const out = await kubectl(['-n', 'trainingjob-system', 'wait', '--for=condition=Available', `deployment/${d}`, '--timeout=180s']);
-      t.match(out, /condition met/, `${d} Available`);
+    await applyPlatformOverlay(cp, { progress: (l) => t.comment(l) });
+    for (const d of PLATFORM_DEPLOYMENTS) {
+      const status = JSON.parse(await kubectl(['-n', PLATFORM_NAMESPACE, 'get', `deployment/${d}`, '-o', 'json'])) as { spec: { replicas: number }; status: { availableReplicas?: number } };
+      t.equal(status.status.availableReplicas, status.spec.replicas, `${d}: ${status.spec.replicas} replica(s) Available`);
     }
   });
 
@@ -145,6 +144,8 @@ async function realNodeTier(): Promise<void> {
       return p && p.name !== first.name ? p : undefined;
     }, 120_000, 500);
     t.ok(second, 'the Job replaced the evicted pod');
+    // The controller has seen the eviction by now; give it time to (wrongly) count it before looking.
+    await new Promise((r) => setTimeout(r, 5000));
     let job = await client.get<TrainingJobStatus>(jobRef('hold'));
     t.equal(job.status?.restarts ?? 0, 0, 'eviction (DisruptionTarget) is ignored: no restart counted');
     const workerJob = JSON.parse(await kubectl(['get', 'job', 'hold-workers', '-o', 'json'])) as { status: { failed?: number } };
@@ -198,6 +199,12 @@ async function realNodeTier(): Promise<void> {
     t.equal(answers.filter((a) => a === 'admitted').length, 8, 'exactly quota / demand admitted');
     const list = JSON.parse(await kubectl(['-n', 'roll', 'get', 'trainingjobs', '-o', 'json'])) as { items: { spec: { numWorkers: number; gpusPerWorker: number } }[] };
     t.equal(list.items.reduce((s, j) => s + j.spec.numWorkers * j.spec.gpusPerWorker, 0), 16, 'GPUs held never exceed the quota');
+  });
+
+  t.test('after pods have run, the node namespace still has no way out', async (t) => {
+    const { links } = netnsSnapshot(cp.realNode!.namespace.netns);
+    t.ok(links.includes('cni0') && links.some((l) => l.startsWith('veth')), `the bridge and pods' veths are there to be checked: ${links.join(', ')}`);
+    t.same(routesOut(cp.realNode!.namespace.netns), [], 'no default or unexpected route (IPv4 or IPv6), no host link into it');
   });
 }
 
