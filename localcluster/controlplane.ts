@@ -131,15 +131,15 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
 
     // Where each component listens (`inner`) and where this process reaches it (`outer`): the same loopback
     // port on the host, or a fixed port in the node's namespace and a host port bridged to it.
-    let portFor = async (_inner: number): Promise<{ inner: number; outer: number }> => {
-      const port = await freePort();
+    let portFor = async (_inner: number, hostPort?: number): Promise<{ inner: number; outer: number }> => {
+      const port = hostPort ?? (await freePort());
       return { inner: port, outer: port };
     };
     let place = (s: StartOptions): StartOptions => s;
     if (realNode) {
       progress('creating the node\'s network namespace (no route out), mount namespace and cgroups');
       const nodeNs = ns = createNodeNamespaces(id, dir);
-      record.node = { netns: nodeNs.netns, mountDir: nodeNs.mountDir, cgroup: nodeNs.cgroup, hostDirs: nodeNs.hostDirs ?? [] };
+      record.node = nodeNs; // its record fields; the run file's JSON drops `enter`
       writeRun(id, record);
       // A minimal environment: nothing of this shell (a proxy variable, say) reaches the node's components.
       place = (s) => ({ ...s, ...nodeNs.enter(s.command, s.args), env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', HOME: dir } });
@@ -175,8 +175,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     let apiserverStart: StartOptions | undefined;
     let nodeServer = '';
     const api = await startWithPortRetry(async () => {
-      const port = realNode ? await portFor(NODE_PORTS.apiserver) : { inner: opts.apiserverPort ?? (await freePort()), outer: opts.apiserverPort ?? 0 };
-      if (!realNode) port.outer = port.inner;
+      // On the real node the bridge already holds opts.apiserverPort on the host side.
+      const port = await portFor(NODE_PORTS.apiserver, opts.apiserverPort);
       const p = track(startProcess(apiserverStart = place({
         name: 'kube-apiserver',
         command: binaries['kube-apiserver']!,

@@ -8,8 +8,8 @@ import { issueCertificate, type CertificateAuthority } from '../../certs/pki.ts'
 import { createKubeClient } from '../../kube/client.ts';
 import { LocalClusterError } from '../errors.ts';
 import { renderKubeconfig } from '../kubeconfig.ts';
-import { startProcess, waitUntil, type ManagedProcess } from '../process.ts';
-import { runCommand } from '../process.ts';
+import { runCommand, startProcess, waitUntil, type CommandResult, type ManagedProcess } from '../process.ts';
+import { realNodeUnsupported } from './support.ts';
 import { createVolumePool } from '../volumes.ts';
 import { CLUSTER_DNS_IP, NODE_IP, NODE_PRIVATE_RANGES } from './addresses.ts';
 import { containerdConfig, containerdSocket, cniConflist, corefile, kubeletConfig, kubeProxyArgs } from './node-config.ts';
@@ -51,9 +51,8 @@ export async function startRealNode(i: RealNodeInput): Promise<RealNode> {
   const base = join(i.dir, 'node');
   const paths = { containerdDir: join(base, 'containerd'), cniConfDir: join(base, 'cni'), runc: '/usr/sbin/runc', cniBinDir: '/usr/lib/cni' };
   for (const d of [base, paths.containerdDir, paths.cniConfDir]) mkdirSync(d, { recursive: true });
-  for (const bin of [paths.runc, join(paths.cniBinDir, 'bridge'), join(paths.cniBinDir, 'host-local'), join(paths.cniBinDir, 'portmap')]) {
-    if (!existsSync(bin)) throw new LocalClusterError('NodeSetupFailed', `${bin} is missing: the real node needs Debian's runc and containernetworking-plugins (scripts/ensure-deps.sh installs them)`, { bin });
-  }
+  const unsupported = realNodeUnsupported();
+  if (unsupported) throw new LocalClusterError('NodeSetupFailed', unsupported, {});
   const env = { PATH: `${i.binDir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`, HOME: base };
   const start = (name: string, exe: string, args: string[]): ManagedProcess => {
     const { command, args: full } = i.ns.enter(exe, args);
@@ -66,7 +65,7 @@ export async function startRealNode(i: RealNodeInput): Promise<RealNode> {
   writeFileSync(containerdConf, containerdConfig(paths, i.images.pause.ref));
   const socket = containerdSocket(paths);
   const containerd = start('containerd', i.binaries.containerd!, ['--config', containerdConf, '--log-level', 'warn']);
-  const ctr = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => runCommand(i.binaries.ctr!, ['--address', socket, '--namespace', 'k8s.io', ...args], env);
+  const ctr = (args: string[]): Promise<CommandResult> => runCommand(i.binaries.ctr!, ['--address', socket, '--namespace', 'k8s.io', ...args], env);
   await waitUntil(containerd, 'serving', async () => existsSync(socket) && (await ctr(['version'])).code === 0, i.timeoutMs);
 
   for (const image of [i.images.pause, i.images.app, i.images.worker]) {
