@@ -13,6 +13,7 @@ import { installPlatform, type Platform } from '../localcluster/platform.ts';
 import { createVolumePool } from '../localcluster/volumes.ts';
 import { ensureNodeImages } from '../localcluster/realnode/images.ts';
 import { applyPlatformOverlay } from '../localcluster/realnode/overlay-install.ts';
+import { applyRealNodePolicies } from '../localcluster/realnode/node-policies.ts';
 import { realNodeUnsupported } from '../localcluster/realnode/support.ts';
 import { startGitServer, type GitServer } from '../localcluster/git-server.ts';
 import { startController, type RunningController } from '../controller/start.ts';
@@ -40,6 +41,10 @@ export interface ClusterState {
   controllerHooks?: string;
   /** A local smart-HTTP git server: <gitServer>/<name>.git for bare repositories in <dir>/git. */
   gitServer?: string;
+  /** The same git server as the in-cluster controller reaches it (the real node's address), when that differs. */
+  gitServerInCluster?: string;
+  /** The real node's worker image, every framework's default there. */
+  workerImage?: string;
   /** kwok's fake GPU nodes, or one real node (the cluster inside its own network namespace). */
   node?: NodeKind;
 }
@@ -74,8 +79,9 @@ const help = `usage: trainingjob cluster <up|down|status|build> [options]
            --node real  one real node instead (containerd, kubelet, kube-proxy, CoreDNS; Linux and root):
                     the whole cluster runs in a network namespace with no route out, our image is built
                     from the Dockerfile, and the platform is installed as users install it
-                    (kubectl apply --server-side -k manifests/overlays/default); where the machine does
-                    not allow it, up says why and starts kwok's fake nodes instead
+                    (kubectl apply --server-side -k manifests/overlays/default), with a git server the
+                    in-cluster controller reaches; where the machine does not allow it, up says why and
+                    starts kwok's fake nodes instead
   down     stop every process of the local cluster and remove its data
   status   print the cluster's state; exit 0 when the apiserver is ready
   build    build the local cluster's binaries into the machine-wide cache (done by up when needed)
@@ -173,12 +179,12 @@ async function up(args: string[]): Promise<number> {
   return 0;
 }
 
-function nodeKind(value: string | undefined): NodeKind {
+export function nodeKind(value: string | undefined): NodeKind {
   if (value === undefined || value === 'kwok') return 'kwok';
   if (value === 'real') {
     const why = realNodeUnsupported();
     if (!why) return 'real';
-    process.stderr.write(`--node real is not possible here (${why}); starting kwok's fake GPU nodes instead\n`);
+    process.stderr.write(`a real node is not possible here (${why}); starting kwok's fake GPU nodes instead\n`);
     return 'kwok';
   }
   throw new UsageError(`--node takes "real" or "kwok", got "${value}"`);
@@ -208,7 +214,8 @@ export async function ensureClusterUp(opts: UpOptions = {}): Promise<ReadyCluste
 
   // Build in the foreground so the user sees build progress directly.
   await ensureBinaries({ scope: node === 'real' ? 'node' : 'cluster' });
-  if (node === 'real') await ensureNodeImages({});
+  // TRAININGJOB_OFFLINE=1 (tests): a missing image is an error naming the build command, never a download.
+  if (node === 'real') await ensureNodeImages({ networkBuilds: process.env.TRAININGJOB_OFFLINE !== '1' });
   mkdirSync(dir, { recursive: true });
   const logPath = join(dir, 'supervisor.log');
   const fd = openSync(logPath, 'w');
@@ -297,13 +304,15 @@ async function serve(args: string[]): Promise<number> {
       dir,
       keepDir: true,
       ...(node === 'real'
-        ? { realNode: { gpus: positiveInt(values['gpus-per-node'], '--gpus-per-node', 8) } }
+        ? { realNode: { gpus: positiveInt(values['gpus-per-node'], '--gpus-per-node', 8), ...(values['no-platform'] ? {} : { gitRoot: join(dir, 'git') }) } }
         : { workloads: { nodes: positiveInt(values.nodes, '--nodes', 2), gpusPerNode: positiveInt(values['gpus-per-node'], '--gpus-per-node', 8) } }),
       progress,
     });
     if (node === 'real' && !values['no-platform']) {
       // Users' way: the webhook and controller run as pods from our image, in the cluster.
       await applyPlatformOverlay(cp, { progress });
+      progress('creating the example TrainingPolicies (the node\'s worker image as every framework\'s default)');
+      await applyRealNodePolicies(cp, cp.realNode!.images.worker.ref);
     } else if (!values['no-platform']) {
       platform = await installPlatform({ kubeConfig: cp.kubeConfig(), examplePolicies: true, logger: log, progress });
       // No storage provisioner here: checkpoint PVCs bind to these.
@@ -324,7 +333,7 @@ async function serve(args: string[]): Promise<number> {
     return 1;
   }
   const pids = Object.fromEntries(cp.processes.map((p) => [String(p.pid), p.name]));
-  write({ status: 'ready', node, supervisorPid: process.pid, startedAt, server: cp.server, kubeconfig: cp.kubeconfigPath, binDir: cp.binDir, pids, ...(platform ? { webhook: platform.url } : {}), ...(controller ? { controllerMetrics: controller.metricsUrl, controllerHealth: controller.healthUrl, controllerHooks: controller.hooksUrl } : {}), ...(gitServer ? { gitServer: `http://127.0.0.1:${gitServer.port}` } : {}) });
+  write({ status: 'ready', node, supervisorPid: process.pid, startedAt, server: cp.server, kubeconfig: cp.kubeconfigPath, binDir: cp.binDir, pids, ...(platform ? { webhook: platform.url } : {}), ...(controller ? { controllerMetrics: controller.metricsUrl, controllerHealth: controller.healthUrl, controllerHooks: controller.hooksUrl } : {}), ...(gitServer ? { gitServer: `http://127.0.0.1:${gitServer.port}` } : {}), ...realNodeState(cp) });
   log.info({ progress: true, server: cp.server }, 'local cluster ready');
   for (const p of cp.processes) {
     void p.exited.then((code) => {
@@ -335,6 +344,12 @@ async function serve(args: string[]): Promise<number> {
   // Stay alive until signalled; the processes are our children.
   await new Promise(() => {});
   return 0;
+}
+
+function realNodeState(cp: ControlPlane): Partial<ClusterState> {
+  const node = cp.realNode;
+  if (!node) return {};
+  return { workerImage: node.images.worker.ref, ...(node.gitHostUrl && node.gitUrl ? { gitServer: node.gitHostUrl, gitServerInCluster: node.gitUrl } : {}) };
 }
 
 async function teardown(dir: string, state: ClusterState | undefined): Promise<void> {
@@ -382,7 +397,8 @@ async function status(): Promise<number> {
   const lines = [`local cluster: ${ready ? 'ready' : state.status === 'ready' ? 'not responding' : state.status}${state.node === 'real' ? ' (real node)' : ''}`, `  supervisor pid ${state.supervisorPid}${supervisor ? '' : ' (gone)'}`];
   if (state.server) lines.push(`  apiserver  ${state.server}`, `  kubeconfig ${state.kubeconfig}`);
   if (state.webhook) lines.push(`  webhook    ${state.webhook} (in the supervisor process)`);
-  if (state.gitServer) lines.push(`  git server ${state.gitServer}/<name>.git (bare repositories in ${join(clusterDir(), 'git')})`);
+  if (state.gitServer) lines.push(`  git server ${state.gitServer}/<name>.git (bare repositories in ${join(clusterDir(), 'git')})${state.gitServerInCluster ? `; in the cluster ${state.gitServerInCluster}/<name>.git` : ''}`);
+  if (state.workerImage) lines.push(`  worker image ${state.workerImage} (loaded in the node; every framework's default)`);
   if (state.controllerMetrics) lines.push(`  controller metrics ${state.controllerMetrics}/metrics, health ${state.controllerHealth}/healthz`);
   for (const [pid, name] of Object.entries(state.pids ?? {})) lines.push(`  ${name.padEnd(24)} pid ${pid} ${pidAlive(Number(pid)) ? 'running' : 'exited'}`);
   if (state.error) lines.push(`  error: ${state.error}`);

@@ -37,8 +37,9 @@ export interface ControlPlaneOptions {
   keepDir?: boolean;
   /** Add kube-controller-manager, kube-scheduler and kwok with fake GPU nodes. */
   workloads?: boolean | WorkloadOptions;
-  /** Instead of kwok: one real node, the whole cluster inside its own network namespace (Linux, root). */
-  realNode?: boolean | { gpus?: number };
+  /** Instead of kwok: one real node, the whole cluster inside its own network namespace (Linux, root);
+   *  `gitRoot` adds a git server there for the bare repositories in that folder. */
+  realNode?: boolean | { gpus?: number; gitRoot?: string };
   /** A fixed apiserver port; checked before start. */
   apiserverPort?: number;
   progress?: Progress;
@@ -61,8 +62,8 @@ export interface ControlPlane {
   binDir: string;
   processes: ManagedProcess[];
   nodes: FakeNodeSpec[];
-  /** The real node, when the cluster has one. */
-  realNode?: RealNode & { namespace: NodeNamespaces };
+  /** The real node, when the cluster has one; `gitHostUrl` is its git server (gitUrl) bridged to host loopback. */
+  realNode?: RealNode & { namespace: NodeNamespaces; gitHostUrl?: string };
   kubeConfig(): KubeConfig;
   kubectl(args: string[], opts?: { input?: string; kubeconfig?: string }): Promise<CommandResult>;
   /** Every process's log tail, for a failing test's output. */
@@ -78,7 +79,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const progress = opts.progress ?? (() => {});
   reapStaleRuns();
   if (opts.apiserverPort !== undefined) await assertPortFree(opts.apiserverPort, 'kube-apiserver');
-  const realNode = opts.realNode ? { gpus: (opts.realNode === true ? undefined : opts.realNode.gpus) ?? 4 } : undefined;
+  const realNodeOpts = opts.realNode === true ? {} : opts.realNode || undefined;
+  const realNode = realNodeOpts ? { gpus: realNodeOpts.gpus ?? 4, gitRoot: realNodeOpts.gitRoot } : undefined;
   const workloads = realNode ? undefined : opts.workloads === true ? {} : opts.workloads || undefined;
   const names = [
     'etcd', 'kube-apiserver', 'kubectl',
@@ -244,14 +246,15 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         return { p };
       });
     }
-    let node: (RealNode & { namespace: NodeNamespaces }) | undefined;
+    let node: ControlPlane['realNode'];
     if (realNode) {
       const dnsReady = await portFor(NODE_PORTS.dnsReady);
       const started = await startRealNode({
         dir, ns: required(ns), binaries, binDir, ca: required(pki.ca), caCertPath: pki.caCert, images: required(images), nodeServer, kubeConfig: kubeConfig(), gpus: realNode.gpus, volumes: 16,
-        dnsReadyUrl: `http://127.0.0.1:${dnsReady.outer}/ready`, track, progress, timeoutMs: timeout,
+        dnsReadyUrl: `http://127.0.0.1:${dnsReady.outer}/ready`, track, progress, timeoutMs: timeout, ...(realNode.gitRoot ? { gitRoot: realNode.gitRoot } : {}),
       });
-      node = { ...started, namespace: required(ns) };
+      const git = started.gitUrl ? { gitHostUrl: `http://127.0.0.1:${(await portFor(NODE_PORTS.git)).outer}` } : {};
+      node = { ...started, ...git, namespace: required(ns) };
       nodes.push({ name: started.name, gpus: started.gpus });
     }
     if (workloads) {

@@ -34,6 +34,10 @@ export interface GitServerOptions {
   auth?: GitServerAuth;
   /** Defaults to a new temp folder, removed by stop(). */
   root?: string;
+  /** Address to listen on (default 127.0.0.1); the real node's server listens inside its own namespace. */
+  host?: string;
+  /** Port to listen on (default: any free one). */
+  port?: number;
 }
 
 const BACKEND = join(execFileSync('git', ['--exec-path'], { encoding: 'utf8' }).trim(), 'git-http-backend');
@@ -136,7 +140,7 @@ export async function startGitServer(opts: GitServerOptions = {}): Promise<GitSe
         socket.on('close', () => sockets.delete(socket));
       });
       s.once('error', reject);
-      s.listen(port, '127.0.0.1', () => {
+      s.listen(port, opts.host ?? '127.0.0.1', () => {
         server = s;
         const addr = s.address();
         resolve(typeof addr === 'object' && addr ? addr.port : port);
@@ -151,7 +155,7 @@ export async function startGitServer(opts: GitServerOptions = {}): Promise<GitSe
     await new Promise<void>((resolve) => s.close(() => resolve()));
   };
 
-  const port = await listen(0);
+  const port = await listen(opts.port ?? 0);
   return {
     port,
     root,

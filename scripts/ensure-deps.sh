@@ -17,9 +17,11 @@ case "$for_what" in demo|tests) ;; *) echo "ensure-deps.sh: --for takes demo or 
 apt_packages=(git) # git: the git server and pushes of the demo and the git sync tests
 # prometheus: promtool, for the alert rule tests; iproute2: lo in CI's network namespace
 [ "$for_what" = tests ] && apt_packages+=(prometheus iproute2)
-# The real-node tier (Linux, root): runc and the CNI plugins run pods; iptables and conntrack serve kube-proxy;
-# mmdebstrap, buildah and a static-linking gcc build its images with no registry (localcluster/realnode/).
-if [ "$for_what" = tests ] && [ "$(id -u)" = 0 ] && [ "$(uname -s)" = Linux ]; then
+# The real node (Linux, root; the demo's default and a test tier): runc and the CNI plugins run pods; iptables and
+# conntrack serve kube-proxy; mmdebstrap, buildah and a static-linking gcc build its images with no registry (localcluster/realnode/).
+real_node=no
+if [ "$(id -u)" = 0 ] && [ "$(uname -s)" = Linux ]; then
+  real_node=yes
   apt_packages+=(runc containernetworking-plugins iptables conntrack util-linux mmdebstrap buildah gcc libc6-dev)
 fi
 missing=()
@@ -41,7 +43,9 @@ node_modules/.bin/node --version >/dev/null
 
 if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then export PATH="/usr/local/go/bin:$PATH"; fi
 if [ "$for_what" = demo ]; then
-  node_modules/.bin/node bin/trainingjob.js cluster build
+  # The demo runs on the real node where it can: its binaries and images too, while registries are reachable.
+  if [ "$real_node" = yes ]; then node_modules/.bin/node bin/trainingjob.js cluster build --for node
+  else node_modules/.bin/node bin/trainingjob.js cluster build; fi
   exit 0
 fi
 node_modules/.bin/node bin/trainingjob.js cluster build --for tests

@@ -29,4 +29,6 @@ export const NODE_PORTS = {
   dns: 53,
   dnsHealth: 8080,
   dnsReady: 8181,
+  /** The cluster's git server (cluster up --node real), for the in-cluster controller and, bridged, for pushes. */
+  git: 8929,
 } as const;

@@ -1,7 +1,7 @@
 // Starts the real node inside its namespaces, after the control plane: containerd (with our locally built
 // images imported), kubelet, kube-proxy and CoreDNS; then advertises GPU capacity the documented way
 // (a node-status patch for an extended resource) so scheduling and quota arithmetic stay real.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api, type KubeConfig, type V1Node } from '@kubernetes/client-node';
 import { issueCertificate, type CertificateAuthority } from '../../certs/pki.ts';
@@ -11,7 +11,7 @@ import { renderKubeconfig } from '../kubeconfig.ts';
 import { runCommand, startProcess, waitUntil, type CommandResult, type ManagedProcess } from '../process.ts';
 import { realNodeUnsupported } from './support.ts';
 import { createVolumePool } from '../volumes.ts';
-import { CLUSTER_DNS_IP, NODE_IP, NODE_PRIVATE_RANGES } from './addresses.ts';
+import { CLUSTER_DNS_IP, NODE_IP, NODE_PORTS, NODE_PRIVATE_RANGES } from './addresses.ts';
 import { containerdConfig, containerdSocket, cniConflist, corefile, kubeletConfig, kubeProxyArgs } from './node-config.ts';
 import type { NodeNamespaces } from './namespaces.ts';
 import type { NodeImages } from './images.ts';
@@ -35,6 +35,8 @@ export interface RealNodeInput {
   volumes: number;
   /** Host port forwarded to CoreDNS's readiness endpoint. */
   dnsReadyUrl: string;
+  /** Serve the bare repositories in this folder over smart HTTP on NODE_IP:NODE_PORTS.git (the CLI's cluster). */
+  gitRoot?: string;
   track(p: ManagedProcess, exe: string): ManagedProcess;
   progress(line: string): void;
   timeoutMs: number;
@@ -45,6 +47,8 @@ export interface RealNode {
   gpus: number;
   images: NodeImages;
   containerdSocket: string;
+  /** The git server as pods see it (http://NODE_IP:port), when asked for. */
+  gitUrl?: string;
 }
 
 export async function startRealNode(i: RealNodeInput): Promise<RealNode> {
@@ -125,5 +129,15 @@ export async function startRealNode(i: RealNodeInput): Promise<RealNode> {
   await waitUntil(dns, 'ready', async () => (await fetch(i.dnsReadyUrl)).ok, i.timeoutMs);
   // No storage provisioner: checkpoint PVCs bind to these (the PV controller's binder), on the node's disk.
   await createVolumePool(i.kubeConfig.makeApiClient(CoreV1Api), i.volumes, { hostRoot: join(base, 'volumes') });
-  return { name: REAL_NODE_NAME, gpus: i.gpus, images: i.images, containerdSocket: socket };
+  const gitUrl = i.gitRoot ? await startGitServer(i.gitRoot, start, i.dir, i.timeoutMs) : undefined;
+  return { name: REAL_NODE_NAME, gpus: i.gpus, images: i.images, containerdSocket: socket, ...(gitUrl ? { gitUrl } : {}) };
+}
+
+async function startGitServer(root: string, start: (name: string, exe: string, args: string[]) => ManagedProcess, dir: string, timeoutMs: number): Promise<string> {
+  mkdirSync(root, { recursive: true });
+  // A kept cluster folder may hold the last run's log: its "ready" line must not pass for this run's.
+  rmSync(join(dir, 'git-server.log'), { force: true });
+  const git = start('git-server', process.execPath, [join(import.meta.dirname, 'node-git-server.ts'), root, String(NODE_PORTS.git)]);
+  await waitUntil(git, 'listening', async () => existsSync(git.logPath) && readFileSync(git.logPath, 'utf8').includes('ready '), timeoutMs);
+  return `http://${NODE_IP}:${NODE_PORTS.git}`;
 }

@@ -9,8 +9,8 @@ import type { NodeNamespaces } from './namespaces.ts';
 
 const script = join(import.meta.dirname, 'loopback-bridge.ts');
 
-/** Node ports the host reaches: the control plane's health and API ports, and CoreDNS's readiness. */
-const bridgedPorts = [NODE_PORTS.etcdClient, NODE_PORTS.apiserver, NODE_PORTS.controllerManager, NODE_PORTS.scheduler, NODE_PORTS.dnsReady];
+/** Node ports the host reaches: the control plane's health and API ports, CoreDNS's readiness, the git server. */
+const bridgedPorts = [NODE_PORTS.etcdClient, NODE_PORTS.apiserver, NODE_PORTS.controllerManager, NODE_PORTS.scheduler, NODE_PORTS.dnsReady, NODE_PORTS.git];
 
 /** Returns the host port bridged to each node port; `apiserverPort` fixes the apiserver's host port. */
 export async function startLoopbackBridge(
