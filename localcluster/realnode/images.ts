@@ -8,7 +8,7 @@ import { acquireLock, cacheRoot, repoRoot, type Progress } from '../binaries.ts'
 import { LocalClusterError, tailFile } from '../errors.ts';
 import { buildahFor, type Buildah } from './images/buildah.ts';
 import {
-  aptSourceFiles, buildApp, buildBase, buildPause, buildWorker, COREPACK_VERSION, MMDEBSTRAP_OPTIONS, nodeDistribution, NPM_VERSION, sourceDir, YARN_VERSION,
+  aptSourceFiles, buildApp, buildBase, buildPause, buildTrainer, buildWorker, TRAINER_PACKAGES, COREPACK_VERSION, MMDEBSTRAP_OPTIONS, nodeDistribution, NPM_VERSION, sourceDir, YARN_VERSION,
   type BuildStep,
 } from './images/builders.ts';
 import { archiveImageId, archivePath, noteImageId, pruneArchives } from './images/archives.ts';
@@ -26,6 +26,8 @@ export interface NodeImages {
   app: NodeImage;
   worker: NodeImage;
   base: NodeImage;
+  /** examples/trainer (PyTorch DDP on CPU); 1.2 GB, so imported into a node only when asked for. */
+  trainer: NodeImage;
 }
 
 /** What the Dockerfile's FROM names; the stand-in carries that name in buildah's store. */
@@ -34,13 +36,15 @@ export const BASE_IMAGE = 'docker.io/library/node:24-bookworm-slim';
 export const PAUSE_IMAGE = 'trainingjob.local/pause:3.10';
 /** Tagged with a hash of its content, so a node never runs a stale worker under the same name. */
 export const WORKER_IMAGE_NAME = 'trainingjob.local/smoke-worker';
+export const TRAINER_IMAGE_NAME = 'trainingjob.local/trainer';
+const trainerDir = (root: string): string => join(root, 'examples', 'trainer');
 
 export function imagesDir(): string {
   return join(dirname(cacheRoot()), 'images');
 }
 
 /** The sources' hashes, without the base image id the app's and worker's keys add. */
-export function sourceKeys(root = repoRoot): { base: string; pause: string; worker: string; context: string } {
+export function sourceKeys(root = repoRoot): { base: string; pause: string; worker: string; trainer: string; context: string } {
   const node = nodeDistribution(root);
   return {
     base: hashParts([
@@ -49,6 +53,7 @@ export function sourceKeys(root = repoRoot): { base: string; pause: string; work
     ]),
     pause: hashParts(['pause', readFileSync(join(sourceDir, 'pause.c'))]),
     worker: hashParts(['worker', ...readdirSync(join(sourceDir, 'worker')).sort().flatMap((f) => [f, readFileSync(join(sourceDir, 'worker', f))])]),
+    trainer: hashParts(['trainer', readFileSync(join(trainerDir(root), 'train.py')), ...TRAINER_PACKAGES, ...MMDEBSTRAP_OPTIONS, ...aptSourceFiles().map((f) => readFileSync(f)), process.arch]),
     context: contextDigest(root),
   };
 }
@@ -70,7 +75,8 @@ export async function ensureNodeImages(opts: { progress?: Progress; networkBuild
   // A new base gets a new id, so without a cached base the app and worker are rebuilt too.
   const cachedDependents = cachedBase && Object.entries(dependentKeys(keys, archiveImageId(archivePath(imagesDir(), 'base', keys.base)))).every(([n, k]) => cached(n, k));
   const cachedPause = cached('pause', keys.pause);
-  if (!cachedBase || !cachedDependents || !cachedPause) requireTools({ base: !cachedBase, pause: !cachedPause });
+  const cachedTrainer = cached('trainer', keys.trainer);
+  if (!cachedBase || !cachedDependents || !cachedPause || !cachedTrainer) requireTools({ base: !cachedBase || !cachedTrainer, pause: !cachedPause });
 
   const base = await ensureImage({ name: 'base', ref: BASE_IMAGE, key: keys.base, network: true, allowNetwork: network, progress }, (s) => buildBase(s, nodeDistribution(repoRoot)));
   const baseId = archiveImageId(base.archive);
@@ -85,7 +91,8 @@ export async function ensureNodeImages(opts: { progress?: Progress; networkBuild
     await buildWorker(s);
   });
   const pause = await ensureImage({ name: 'pause', ref: PAUSE_IMAGE, key: keys.pause, network: false, allowNetwork: network, progress }, buildPause);
-  return { pause, app, worker, base };
+  const trainer = await ensureImage({ name: 'trainer', ref: `${TRAINER_IMAGE_NAME}:${keys.trainer.slice(0, 12)}`, key: keys.trainer, network: true, allowNetwork: network, progress }, (s) => buildTrainer(s, trainerDir(repoRoot)));
+  return { pause, app, worker, base, trainer };
 }
 
 /** The setup phase's entry point: builds what is missing while registries are reachable, then lists the archives. */

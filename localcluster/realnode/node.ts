@@ -14,7 +14,7 @@ import { createVolumePool } from '../volumes.ts';
 import { CLUSTER_DNS_IP, NODE_IP, NODE_PORTS, NODE_PRIVATE_RANGES } from './addresses.ts';
 import { containerdConfig, containerdSocket, cniConflist, corefile, kubeletConfig, kubeProxyArgs } from './node-config.ts';
 import type { NodeNamespaces } from './namespaces.ts';
-import type { NodeImages } from './images.ts';
+import type { NodeImage, NodeImages } from './images.ts';
 
 export const REAL_NODE_NAME = 'trainingjob-node';
 
@@ -49,6 +49,8 @@ export interface RealNode {
   containerdSocket: string;
   /** The git server as pods see it (http://NODE_IP:port), when asked for. */
   gitUrl?: string;
+  /** Loads one more image into the node's containerd (pods then run it with imagePullPolicy IfNotPresent). */
+  importImage(image: NodeImage, progress?: (line: string) => void): Promise<void>;
 }
 
 export async function startRealNode(i: RealNodeInput): Promise<RealNode> {
@@ -72,11 +74,13 @@ export async function startRealNode(i: RealNodeInput): Promise<RealNode> {
   const ctr = (args: string[]): Promise<CommandResult> => runCommand(i.binaries.ctr!, ['--address', socket, '--namespace', 'k8s.io', ...args], env);
   await waitUntil(containerd, 'serving', async () => existsSync(socket) && (await ctr(['version'])).code === 0, i.timeoutMs);
 
-  for (const image of [i.images.pause, i.images.app, i.images.worker]) {
-    i.progress(`importing ${image.ref} into the node`);
+  const importImage = async (image: NodeImage, progress = i.progress): Promise<void> => {
+    progress(`importing ${image.ref} into the node`);
     const r = await ctr(['images', 'import', '--no-unpack=false', image.archive]);
     if (r.code !== 0) throw new LocalClusterError('ImageImportFailed', `ctr images import ${image.archive} failed: ${r.stderr.trim()}`, { image: image.ref });
-  }
+  };
+  // The trainer is large and only some runs use it: importImage(images.trainer) brings it in then.
+  for (const image of [i.images.pause, i.images.app, i.images.worker]) await importImage(image);
 
   i.progress('starting kubelet');
   const pkiDir = join(base, 'pki');
@@ -130,7 +134,7 @@ export async function startRealNode(i: RealNodeInput): Promise<RealNode> {
   // No storage provisioner: checkpoint PVCs bind to these (the PV controller's binder), on the node's disk.
   await createVolumePool(i.kubeConfig.makeApiClient(CoreV1Api), i.volumes, { hostRoot: join(base, 'volumes') });
   const gitUrl = i.gitRoot ? await startGitServer(i.gitRoot, start, i.dir, i.timeoutMs) : undefined;
-  return { name: REAL_NODE_NAME, gpus: i.gpus, images: i.images, containerdSocket: socket, ...(gitUrl ? { gitUrl } : {}) };
+  return { name: REAL_NODE_NAME, gpus: i.gpus, images: i.images, containerdSocket: socket, importImage, ...(gitUrl ? { gitUrl } : {}) };
 }
 
 async function startGitServer(root: string, start: (name: string, exe: string, args: string[]) => ManagedProcess, dir: string, timeoutMs: number): Promise<string> {

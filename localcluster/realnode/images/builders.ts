@@ -101,6 +101,32 @@ export async function buildWorker(s: BuildStep): Promise<void> {
   await s.buildah.run(['bud', '--pull-never', '--network', 'none', '--layers', '--force-rm', '-q', '-f', join(context, 'Containerfile'), '-t', s.ref, context]);
 }
 
+/** Debian's packages the reference trainer (examples/trainer) runs on: PyTorch with gloo on CPU, and its metrics. */
+export const TRAINER_PACKAGES = ['python3-torch', 'python3-prometheus-client'];
+
+/** examples/trainer as an image: Debian bookworm with TRAINER_PACKAGES (what its README's Containerfile installs) and train.py. */
+export async function buildTrainer(s: BuildStep, trainerDir: string): Promise<void> {
+  const work = join(s.dir, `trainer-work-${process.pid}`);
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  try {
+    const rootfs = join(work, 'rootfs.tar');
+    await runLogged('mmdebstrap', [...MMDEBSTRAP_OPTIONS, `--include=${TRAINER_PACKAGES.join(',')}`, 'bookworm', rootfs, ...aptSourceFiles()], s.log, work, 'mmdebstrap');
+    const c = (await s.buildah.run(['from', 'scratch'])).trim();
+    try {
+      await s.buildah.run(['add', c, rootfs, '/']);
+      await s.buildah.run(['copy', c, join(trainerDir, 'train.py'), '/opt/trainer/train.py']);
+      // HOME: torch and Python may write caches; workers run as a UID with no home in the image.
+      await s.buildah.run(['config', '--env', 'PYTHONUNBUFFERED=1', '--env', 'HOME=/tmp', '--user', '65532:65532', '--entrypoint', '["python3", "/opt/trainer/train.py"]', c]);
+      await s.buildah.run(['commit', '-q', c, s.ref]);
+    } finally {
+      await s.buildah.run(['rm', c]).catch(() => undefined);
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
 export async function buildPause(s: BuildStep): Promise<void> {
   const work = join(s.dir, `pause-work-${process.pid}`);
   mkdirSync(work, { recursive: true });

@@ -1,0 +1,187 @@
+# The reference TrainingJob trainer: real data-parallel training (PyTorch DistributedDataParallel, gloo on
+# CPU) wired exactly as the controller wires workers. What a trainer must do to get live progress, resume
+# and clean preemption is documented in README.md next to this file; this script is that contract, runnable.
+import json
+import os
+import signal
+import socket
+import sys
+import time
+from datetime import timedelta
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
+
+ENV = os.environ
+
+
+def hyper(name, default, kind=float):
+    # The controller passes spec.hyperparameters as HYPERPARAM_<UPPER_SNAKE> (learningRate → HYPERPARAM_LEARNING_RATE).
+    value = ENV.get(f"HYPERPARAM_{name}")
+    return default if value in (None, "") else kind(value)
+
+
+RANK = int(ENV.get("RANK", "0"))
+WORLD_SIZE = int(ENV.get("WORLD_SIZE", "1"))
+MASTER_ADDR = ENV.get("MASTER_ADDR", "127.0.0.1")
+MASTER_PORT = int(ENV.get("MASTER_PORT", "29500"))
+EPOCHS = hyper("EPOCHS", 5, int)
+LEARNING_RATE = hyper("LEARNING_RATE", 0.05)
+BATCH_SIZE = hyper("BATCH_SIZE", 64, int)
+# Synthetic data set size, and a floor on each epoch's wall time (0: none) so a demo can watch progress move.
+SAMPLES = hyper("SAMPLES", 16384, int)
+MIN_EPOCH_SECONDS = hyper("MIN_EPOCH_SECONDS", 0.0)
+CHECKPOINT_DIR = ENV.get("CHECKPOINT_DIR")
+CHECKPOINT_FREQUENCY = max(1, int(ENV.get("CHECKPOINT_FREQUENCY", "1")))
+RESUME_FROM = ENV.get("RESUME_FROM_CHECKPOINT")
+TERMINATION_LOG = ENV.get("TERMINATION_MESSAGE_PATH", "/dev/termination-log")
+METRICS_PORT = int(ENV.get("METRICS_PORT", "8000"))
+
+last_checkpoint = None
+
+
+def log(event, **fields):
+    print(json.dumps({"event": event, "rank": RANK, **fields}), flush=True)
+
+
+def report_checkpoint():
+    # The controller reads the last line of the termination message: where to resume, and from which epoch.
+    if last_checkpoint is None:
+        return
+    line = json.dumps({"checkpoint": last_checkpoint[0], "epoch": last_checkpoint[1]})
+    try:
+        with open(TERMINATION_LOG, "w") as f:
+            f.write(line + "\n")
+    except OSError as err:
+        log("termination-message-failed", error=str(err))
+
+
+def on_sigterm(_signum, _frame):
+    # Eviction, suspend, preemption: say where to resume, then go (exit code 143, as for SIGTERM).
+    log("terminated", checkpoint=last_checkpoint[0] if last_checkpoint else None)
+    report_checkpoint()
+    sys.stdout.flush()
+    os._exit(143)
+
+
+def wait_for_master():
+    # MASTER_ADDR is rank 0's name under the headless Service; its record appears shortly after the pod.
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            return socket.getaddrinfo(MASTER_ADDR, MASTER_PORT, type=socket.SOCK_STREAM)[0][4][0]
+        except socket.gaierror:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def data_set():
+    # The same samples on every rank (fixed seed): a noisy linear boundary an MLP learns in a few epochs.
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(SAMPLES, 32, generator=g)
+    w = torch.randn(32, generator=g)
+    y = ((x @ w + 0.5 * torch.randn(SAMPLES, generator=g)) > 0).long()
+    return TensorDataset(x, y)
+
+
+def start_metrics():
+    from prometheus_client import Gauge, start_http_server
+
+    gauges = {
+        "epoch": Gauge("training_epoch", "Epochs completed"),
+        "total": Gauge("training_total_epochs", "Epochs this run trains in all"),
+        "loss": Gauge("training_loss", "Mean training loss of the last epoch"),
+        "accuracy": Gauge("training_accuracy", "Training accuracy of the last epoch, 0-1"),
+        "throughput": Gauge("training_samples_per_second", "Samples per second over all ranks, last epoch"),
+    }
+    gauges["total"].set(EPOCHS)
+    start_http_server(METRICS_PORT)
+    return gauges
+
+
+def save_checkpoint(model, optimizer, epoch):
+    global last_checkpoint
+    path = os.path.join(CHECKPOINT_DIR, f"epoch-{epoch}.pt")
+    if RANK == 0:
+        tmp = f"{path}.partial"
+        started = time.monotonic()
+        torch.save({"epoch": epoch, "model": model.module.state_dict(), "optimizer": optimizer.state_dict()}, tmp)
+        os.replace(tmp, path)  # a crash mid-write never leaves a torn checkpoint under the real name
+        log("checkpoint-saved", path=path, epoch=epoch, seconds=round(time.monotonic() - started, 4))
+    dist.barrier()  # every rank reports it only once it is on disk
+    last_checkpoint = (path, epoch)
+    # Also in the log: a SIGKILLed worker writes no termination message, and FallbackToLogsOnError reads this line.
+    print(json.dumps({"checkpoint": path, "epoch": epoch}), flush=True)
+
+
+def main():
+    signal.signal(signal.SIGTERM, on_sigterm)
+    torch.manual_seed(0)
+    torch.set_num_threads(1)
+    address = wait_for_master()
+    log("rendezvous", master=f"{MASTER_ADDR}:{MASTER_PORT}", address=address, world_size=WORLD_SIZE)
+    dist.init_process_group("gloo", init_method=f"tcp://{address}:{MASTER_PORT}", rank=RANK, world_size=WORLD_SIZE, timeout=timedelta(minutes=5))
+
+    model = DistributedDataParallel(nn.Sequential(nn.Linear(32, 64), nn.ReLU(), nn.Linear(64, 2)))
+    optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE, momentum=0.9)
+    start_epoch = 0
+    if RESUME_FROM:
+        state = torch.load(RESUME_FROM, map_location="cpu")
+        model.module.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        start_epoch = int(state["epoch"])
+        global last_checkpoint
+        last_checkpoint = (RESUME_FROM, start_epoch)
+        log("resumed", checkpoint=RESUME_FROM, epoch=start_epoch)
+
+    gauges = start_metrics() if RANK == 0 else None
+    if gauges:
+        gauges["epoch"].set(start_epoch)
+    data = data_set()
+    sampler = DistributedSampler(data, num_replicas=WORLD_SIZE, rank=RANK, shuffle=True, seed=0)
+    loader = DataLoader(data, batch_size=BATCH_SIZE, sampler=sampler)
+    loss_fn = nn.CrossEntropyLoss()
+
+    for epoch in range(start_epoch, EPOCHS):
+        sampler.set_epoch(epoch)
+        started = time.monotonic()
+        totals = torch.zeros(3)  # loss sum, correct, samples
+        for x, y in loader:
+            optimizer.zero_grad()
+            out = model(x)
+            loss = loss_fn(out, y)
+            loss.backward()
+            optimizer.step()
+            totals += torch.tensor([loss.item() * len(y), (out.argmax(1) == y).sum().item(), len(y)])
+        dist.all_reduce(totals)
+        pad = MIN_EPOCH_SECONDS - (time.monotonic() - started)
+        if pad > 0:
+            time.sleep(pad)
+        seconds = time.monotonic() - started
+        loss_mean, accuracy, rate = (totals[0] / totals[2]).item(), (totals[1] / totals[2]).item(), totals[2].item() / seconds
+        log("epoch", epoch=epoch + 1, epochs=EPOCHS, loss=round(loss_mean, 5), accuracy=round(accuracy, 4), samples_per_second=round(rate, 1))
+        if gauges:
+            gauges["loss"].set(loss_mean)
+            gauges["accuracy"].set(accuracy)
+            gauges["throughput"].set(rate)
+        if CHECKPOINT_DIR and ((epoch + 1) % CHECKPOINT_FREQUENCY == 0 or epoch + 1 == EPOCHS):
+            save_checkpoint(model, optimizer, epoch + 1)
+        if gauges:
+            gauges["epoch"].set(epoch + 1)
+
+    log("done", epochs=EPOCHS)
+    report_checkpoint()
+    dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception as err:  # a peer died, the rendezvous timed out, ...: the job restarts from the last checkpoint
+        log("failed", error=f"{type(err).__name__}: {err}")
+        report_checkpoint()
+        sys.exit(1)

@@ -1,0 +1,103 @@
+// Real distributed training on the real node: examples/trainer (PyTorch DDP, gloo on CPU) run by the in-cluster
+// controller from manifests/overlays/default, with progress scraped from rank 0's real pod IP, checkpoints on a
+// real PVC, and a resume from the last checkpoint after a worker is SIGKILLed.
+import t from 'tap';
+import { realNodeUnsupported } from '../../localcluster/realnode/support.ts';
+import { applyPlatformOverlay } from '../../localcluster/realnode/overlay-install.ts';
+import { controlPlaneFor, eventually } from '../harness/tap.ts';
+import { createKubeClient } from '../../kube/client.ts';
+import { runCommand } from '../../localcluster/controlplane.ts';
+
+const unsupported = realNodeUnsupported();
+if (unsupported) {
+  t.test('real training on the real node', { skip: `skipped: ${unsupported}` }, async () => {});
+} else {
+  await trainingTier();
+}
+
+interface Status {
+  status?: { state?: string; progress?: string; currentEpoch?: number; restarts?: number; lastCheckpoint?: string; metrics?: { loss?: number; accuracy?: number } };
+}
+
+async function trainingTier(): Promise<void> {
+  const cp = await controlPlaneFor(t, { realNode: { gpus: 4 }, startTimeoutMs: 180_000 });
+  const kubectl = async (args: string[], input?: string): Promise<string> => {
+    const r = await cp.kubectl(args, input === undefined ? {} : { input });
+    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (exit ${r.code}): ${r.stderr}`);
+    return r.stdout;
+  };
+  const client = createKubeClient({ kubeConfig: cp.kubeConfig() });
+  const trainer = cp.realNode!.images.trainer;
+  await cp.realNode!.importImage(trainer, (l) => t.comment(l));
+  await applyPlatformOverlay(cp, { progress: (l) => t.comment(l) });
+  const ref = (name: string) => ({ group: 'ml.example.com', version: 'v1', plural: 'trainingjobs', namespace: 'default', name });
+  const submit = (name: string, epochs: number, minEpochSeconds: number) => kubectl(['apply', '-f', '-'], JSON.stringify({
+    apiVersion: 'ml.example.com/v1', kind: 'TrainingJob', metadata: { name, namespace: 'default' },
+    spec: {
+      framework: 'pytorch', model: 'mlp', dataset: 'synthetic', image: trainer.ref, numWorkers: 2, gpusPerWorker: 1, backoffLimit: 3,
+      networking: { backend: 'gloo' },
+      resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } },
+      checkpoint: { enabled: true, frequency: 1, storage: { type: 'pvc', size: '1Gi' } },
+      hyperparameters: { learningRate: 0.05, batchSize: 128, epochs, minEpochSeconds },
+    },
+  }));
+  const rank0Logs = async (name: string): Promise<{ event?: string; epoch?: number; checkpoint?: string; loss?: number }[]> => {
+    const pods = JSON.parse(await kubectl(['get', 'pods', '-l', `ml.example.com/trainingjob=${name}`, '-o', 'json'])) as { items: { metadata: { name: string; labels: Record<string, string>; deletionTimestamp?: string }; status: { phase: string } }[] };
+    const pod = pods.items.find((p) => p.metadata.labels['batch.kubernetes.io/job-completion-index'] === '0' && !p.metadata.deletionTimestamp);
+    if (!pod) return [];
+    const r = await cp.kubectl(['logs', pod.metadata.name]);
+    return r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { event?: string });
+  };
+
+  t.test('2 workers train to Completed; loss read from rank 0 while Running falls; 100% only at the end', async (t) => {
+    await submit('ddp', 8, 5);
+    const samples: { state?: string; progress?: string; loss?: number }[] = [];
+    const final = await eventually(async () => {
+      const s = (await client.get<Status>(ref('ddp'))).status;
+      samples.push({ state: s?.state, progress: s?.progress, loss: s?.metrics?.loss });
+      return s?.state === 'Completed' || s?.state === 'Failed' ? s : undefined;
+    }, 300_000, 1000);
+    t.equal(final?.state, 'Completed', 'the job completed', { samples: samples.slice(-5) });
+    const running = samples.filter((s) => s.state === 'Running' && s.loss !== undefined);
+    const losses = [...new Set(running.map((s) => s.loss!))];
+    t.ok(losses.length >= 2, `loss read at least twice while Running: ${losses.join(', ')}`);
+    t.ok(losses[losses.length - 1]! < losses[0]!, 'and it fell');
+    t.notOk(samples.some((s) => s.state !== 'Completed' && s.progress === '100%'), 'progress reached 100% only at completion');
+    t.equal(final?.progress, '100%');
+    const log = await rank0Logs('ddp');
+    t.match(log.find((l) => l.event === 'rendezvous'), { world_size: 2 }, 'rank 0 met its peer through MASTER_ADDR');
+    t.same(log.filter((l) => l.event === 'epoch').map((l) => l.epoch), [1, 2, 3, 4, 5, 6, 7, 8], 'every epoch trained once');
+    t.ok(log.some((l) => l.event === 'checkpoint-saved' && l.epoch === 8), 'checkpoints written to the PVC');
+  });
+
+  t.test('a SIGKILLed worker: the job restarts once and resumes from its last checkpoint, not epoch 0', async (t) => {
+    await submit('resume', 10, 4);
+    const checkpointed = await eventually(async () => {
+      const log = await rank0Logs('resume');
+      return log.some((l) => l.event === 'checkpoint-saved' && (l.epoch ?? 0) >= 2) ? true : undefined;
+    }, 240_000, 1000);
+    t.ok(checkpointed, 'two checkpoints written');
+    const pods = JSON.parse(await kubectl(['get', 'pods', '-l', 'ml.example.com/trainingjob=resume', '-o', 'json'])) as { items: { metadata: { labels: Record<string, string> }; status: { containerStatuses?: { containerID?: string }[] } }[] };
+    const victim = pods.items.find((p) => p.metadata.labels['batch.kubernetes.io/job-completion-index'] === '1')?.status.containerStatuses?.[0]?.containerID?.replace('containerd://', '');
+    t.ok(victim, 'rank 1 is running');
+    const killed = await runCommand(cp.binaries.ctr!, ['--address', cp.realNode!.containerdSocket, '--namespace', 'k8s.io', 'tasks', 'kill', '--signal', 'SIGKILL', victim!], process.env);
+    t.equal(killed.code, 0, 'ctr tasks kill --signal SIGKILL', { stderr: killed.stderr });
+    const states: string[] = [];
+    const final = await eventually(async () => {
+      const s = (await client.get<Status>(ref('resume'))).status;
+      if (s?.state && states[states.length - 1] !== s.state) states.push(s.state);
+      return s?.state === 'Completed' || s?.state === 'Failed' ? s : undefined;
+    }, 300_000, 500);
+    t.equal(final?.state, 'Completed', `the job completed (states: ${states.join(' → ')})`);
+    t.equal(final?.restarts, 1, 'one restart');
+    t.ok(states.includes('Restarting'), 'it went through Restarting');
+    const log = await rank0Logs('resume');
+    const resumed = log.find((l) => l.event === 'resumed');
+    t.ok(resumed && (resumed.epoch ?? 0) >= 2, `the new rank 0 resumed from epoch ${resumed?.epoch} (${resumed?.checkpoint})`);
+    t.match(resumed?.checkpoint, /^\/checkpoints\/epoch-\d+\.pt$/, 'from the PVC');
+    const epochs = log.filter((l) => l.event === 'epoch').map((l) => l.epoch);
+    t.same(epochs, Array.from({ length: 10 - (resumed?.epoch ?? 0) }, (_, i) => (resumed?.epoch ?? 0) + i + 1), 'the rest of the epochs, each once');
+    const env = await kubectl(['get', 'pods', '-l', 'ml.example.com/trainingjob=resume', '-o', 'jsonpath={.items[0].spec.containers[0].env[?(@.name=="RESUME_FROM_CHECKPOINT")].value}']);
+    t.equal(env, resumed?.checkpoint, 'RESUME_FROM_CHECKPOINT named that checkpoint');
+  });
+}
