@@ -12,6 +12,7 @@ const subcommands: Record<string, Subcommand> = {
   cluster: { summary: 'local control plane: up | down | status | build', load: async () => (await import('./cluster.ts')).clusterCommand },
   controller: { summary: 'run the TrainingJob controller (metrics :8080, health :8081)', load: async () => (await import('./controller.ts')).controllerCommand },
   demo: { summary: 'start the local platform and walk through it', load: async () => (await import('./demo.ts')).demoCommand },
+  logs: { summary: "a TrainingJob's worker logs, each line prefixed with its rank (-f to follow)", load: async () => (await import('./logs.ts')).logsCommand },
   validate: { summary: "check TrainingJob manifests offline with the webhook's policies", load: async () => (await import('./validate.ts')).validateCommand },
   webhook: { summary: 'serve the admission and conversion webhook over HTTPS', load: async () => (await import('./webhook.ts')).webhookCommand },
 };

@@ -15,6 +15,10 @@ export interface RestartDecision {
 
 const MAX_DETAIL = 200;
 
+/** A trainer's exit when the collective broke because a peer went away (EX_TEMPFAIL): see examples/trainer/README.md. */
+export const PEER_LOST_EXIT_CODE = 75;
+const peerLost = (w: ObservedWorker): boolean => w.exitCode === PEER_LOST_EXIT_CODE;
+
 export function jobCondition(observed: Observed, type: string): ObservedJobCondition | undefined {
   return observed.workerJob?.conditions.find((c) => c.type === type && c.status === 'True');
 }
@@ -22,6 +26,19 @@ export function jobCondition(observed: Observed, type: string): ObservedJobCondi
 // Evictions and preemptions are the cluster's doing, not the training's.
 export function realFailures(workers: readonly ObservedWorker[]): ObservedWorker[] {
   return workers.filter((w) => w.phase === 'Failed' && !w.disrupted);
+}
+
+/** When the first disrupted rank of this generation stopped, if any did and its time is known. */
+function firstDisruption(workers: readonly ObservedWorker[]): ObservedWorker | undefined {
+  return workers.filter((w) => w.phase === 'Failed' && w.disrupted && w.finishedAt).sort((a, b) => a.finishedAt!.localeCompare(b.finishedAt!))[0];
+}
+
+// One evicted rank breaks a gang's collective, so its peers then fail too: a rank that says so (PEER_LOST_EXIT_CODE),
+// or one that ends at or after the first disruption still in view, is its consequence, not the training's. The
+// evicted pod itself is often gone by then (eviction deletes it); a rank that crashed stays in view and counts.
+export function countedFailures(workers: readonly ObservedWorker[]): ObservedWorker[] {
+  const disruptedAt = firstDisruption(workers)?.finishedAt;
+  return realFailures(workers).filter((w) => !peerLost(w) && (disruptedAt === undefined || w.finishedAt === undefined || w.finishedAt < disruptedAt));
 }
 
 // The newest checkpoint any worker of this generation reported.
@@ -38,12 +55,14 @@ function firstLine(text: string | undefined): string {
   return line.length > MAX_DETAIL ? `${line.slice(0, MAX_DETAIL)}…` : line;
 }
 
-// Exit codes of ranks the Job stopped (SIGTERM/SIGKILL) after another rank failed: consequences, not causes.
+
+// Exit codes of ranks stopped (SIGTERM/SIGKILL) after another rank failed: likely consequences, not causes.
 const STOPPED_EXIT_CODES = new Set([137, 143]);
 
 // The failure that most likely started it: a rank that was not stopped by the Job, then the earliest, then the lowest rank.
 export function firstFailure(workers: readonly ObservedWorker[]): ObservedWorker | undefined {
-  const stopped = (w: ObservedWorker) => (w.exitCode !== undefined && STOPPED_EXIT_CODES.has(w.exitCode) ? 1 : 0);
+  // A peer-lost exit is a consequence by its own account; a stopped rank only probably one.
+  const stopped = (w: ObservedWorker) => (peerLost(w) ? 2 : w.exitCode !== undefined && STOPPED_EXIT_CODES.has(w.exitCode) ? 1 : 0);
   return [...realFailures(workers)].sort((a, b) => stopped(a) - stopped(b) || (a.finishedAt ?? '~').localeCompare(b.finishedAt ?? '~') || a.index - b.index)[0];
 }
 
@@ -61,13 +80,18 @@ export function failureDetail(observed: Observed): string {
 }
 
 // Every Job failure uses one restart of backoffLimit; a Job that failed only through disruptions (a cluster
-// without podFailurePolicy) restarts without the check, so evictions alone never fail a TrainingJob.
+// without podFailurePolicy, or peers failing after an eviction) restarts without the check, so evictions alone
+// never fail a TrainingJob.
 export function restartDecision(job: TrainingJob, observed: Observed): RestartDecision {
   if (!jobCondition(observed, 'Failed')) return { restart: false, reason: 'NotFailed', message: 'the worker Job has not failed' };
   const restarts = job.status?.restarts ?? 0;
   const limit = backoffLimit(job);
-  const disruptedOnly = realFailures(observed.workers).length === 0 && observed.workers.some((w) => w.phase === 'Failed' && w.disrupted);
-  const detail = failureDetail(observed);
+  const failedWorkers = observed.workers.filter((w) => w.phase === 'Failed');
+  const disruptedOnly = countedFailures(observed.workers).length === 0 && failedWorkers.some((w) => w.disrupted || peerLost(w));
+  const disruption = firstDisruption(observed.workers);
+  const consequence = disruptedOnly && realFailures(observed.workers).length > 0;
+  const cause = disruption ? ` after worker ${disruption.index} (pod ${disruption.podName}) was disrupted` : ': a peer left (evicted, preempted or its node lost)';
+  const detail = consequence ? `${failureDetail(observed)}${cause}` : failureDetail(observed);
   if (!disruptedOnly && restarts >= limit) {
     return { restart: false, reason: 'BackoffLimitExceeded', message: `${detail}; failed after ${restarts} restart${restarts === 1 ? '' : 's'} (backoffLimit ${limit})` };
   }

@@ -41,6 +41,11 @@ TERMINATION_LOG = ENV.get("TERMINATION_MESSAGE_PATH", "/dev/termination-log")
 METRICS_PORT = int(ENV.get("METRICS_PORT", "8000"))
 
 last_checkpoint = None
+rendezvoused = False
+# Exit code for "the collective broke because a peer went away": the controller does not count it as this
+# rank's failure (the peer's own failure, if it crashed, counts; an eviction does not).
+PEER_LOST_EXIT_CODE = 75
+PEER_LOST_HINTS = ("gloo", "connection", "peer", "closed", "reset", "timed out", "broken pipe")
 
 
 def log(event, **fields):
@@ -94,13 +99,22 @@ def start_metrics():
     gauges = {
         "epoch": Gauge("training_epoch", "Epochs completed"),
         "total": Gauge("training_total_epochs", "Epochs this run trains in all"),
-        "loss": Gauge("training_loss", "Mean training loss of the last epoch"),
-        "accuracy": Gauge("training_accuracy", "Training accuracy of the last epoch, 0-1"),
-        "throughput": Gauge("training_samples_per_second", "Samples per second over all ranks, last epoch"),
     }
     gauges["total"].set(EPOCHS)
     start_http_server(METRICS_PORT)
-    return gauges
+    # A gauge reads 0 from its creation: these appear only once an epoch has measured them, so 0 is never shown as a loss.
+    later = {
+        "loss": ("training_loss", "Mean training loss of the last epoch"),
+        "accuracy": ("training_accuracy", "Training accuracy of the last epoch, 0-1"),
+        "throughput": ("training_samples_per_second", "Samples per second over all ranks, last epoch"),
+    }
+
+    def set_measured(name, value):
+        if name not in gauges:
+            gauges[name] = Gauge(*later[name])
+        gauges[name].set(value)
+
+    return gauges, set_measured
 
 
 def save_checkpoint(model, optimizer, epoch):
@@ -125,6 +139,8 @@ def main():
     address = wait_for_master()
     log("rendezvous", master=f"{MASTER_ADDR}:{MASTER_PORT}", address=address, world_size=WORLD_SIZE)
     dist.init_process_group("gloo", init_method=f"tcp://{address}:{MASTER_PORT}", rank=RANK, world_size=WORLD_SIZE, timeout=timedelta(minutes=5))
+    global rendezvoused
+    rendezvoused = True
 
     model = DistributedDataParallel(nn.Sequential(nn.Linear(32, 64), nn.ReLU(), nn.Linear(64, 2)))
     optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE, momentum=0.9)
@@ -138,7 +154,7 @@ def main():
         last_checkpoint = (RESUME_FROM, start_epoch)
         log("resumed", checkpoint=RESUME_FROM, epoch=start_epoch)
 
-    gauges = start_metrics() if RANK == 0 else None
+    gauges, set_measured = start_metrics() if RANK == 0 else (None, None)
     if gauges:
         gauges["epoch"].set(start_epoch)
     data = data_set()
@@ -164,10 +180,10 @@ def main():
         seconds = time.monotonic() - started
         loss_mean, accuracy, rate = (totals[0] / totals[2]).item(), (totals[1] / totals[2]).item(), totals[2].item() / seconds
         log("epoch", epoch=epoch + 1, epochs=EPOCHS, loss=round(loss_mean, 5), accuracy=round(accuracy, 4), samples_per_second=round(rate, 1))
-        if gauges:
-            gauges["loss"].set(loss_mean)
-            gauges["accuracy"].set(accuracy)
-            gauges["throughput"].set(rate)
+        if set_measured:
+            set_measured("loss", loss_mean)
+            set_measured("accuracy", accuracy)
+            set_measured("throughput", rate)
         if CHECKPOINT_DIR and ((epoch + 1) % CHECKPOINT_FREQUENCY == 0 or epoch + 1 == EPOCHS):
             save_checkpoint(model, optimizer, epoch + 1)
         if gauges:
@@ -182,6 +198,8 @@ if __name__ == "__main__":
     try:
         main()
     except Exception as err:  # a peer died, the rendezvous timed out, ...: the job restarts from the last checkpoint
-        log("failed", error=f"{type(err).__name__}: {err}")
+        message = f"{type(err).__name__}: {err}"
+        peer_lost = rendezvoused and isinstance(err, RuntimeError) and any(h in message.lower() for h in PEER_LOST_HINTS)
+        log("peer-lost" if peer_lost else "failed", error=message)
         report_checkpoint()
-        sys.exit(1)
+        sys.exit(PEER_LOST_EXIT_CODE if peer_lost else 1)

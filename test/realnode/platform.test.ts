@@ -6,7 +6,7 @@ import { REAL_NODE_NAME } from '../../localcluster/realnode/node.ts';
 import { netnsSnapshot } from '../../localcluster/realnode/namespaces.ts';
 import { realNodeUnsupported } from '../../localcluster/realnode/support.ts';
 import { applyPlatformOverlay, PLATFORM_DEPLOYMENTS, PLATFORM_NAMESPACE } from '../../localcluster/realnode/overlay-install.ts';
-import { controlPlaneFor, eventually, routesOut } from '../harness/tap.ts';
+import { controlPlaneFor, eventually, kubectlOrThrow, routesOut } from '../harness/tap.ts';
 import { createKubeClient } from '../../kube/client.ts';
 import { runCommand } from '../../localcluster/controlplane.ts';
 
@@ -19,11 +19,7 @@ if (unsupported) {
 
 async function realNodeTier(): Promise<void> {
   const cp = await controlPlaneFor(t, { realNode: { gpus: 4 }, startTimeoutMs: 180_000 });
-  const kubectl = async (args: string[], input?: string): Promise<string> => {
-    const r = await cp.kubectl(args, input === undefined ? {} : { input });
-    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (exit ${r.code}): ${r.stderr}`);
-    return r.stdout;
-  };
+  const kubectl = kubectlOrThrow(cp);
   const client = createKubeClient({ kubeConfig: cp.kubeConfig() });
   const images = cp.realNode!.images;
 

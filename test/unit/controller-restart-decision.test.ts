@@ -1,6 +1,6 @@
 // restartDecision: backoffLimit boundaries, disruptions not counted, where a restart resumes from.
 import t from 'tap';
-import { firstFailure, restartDecision } from '../../controller/trainingjob/restart-decision.ts';
+import { firstFailure, PEER_LOST_EXIT_CODE, restartDecision } from '../../controller/trainingjob/restart-decision.ts';
 import { FAILED, observed, trainingJob, worker, workerJob } from '../fixtures/controller-jobs.ts';
 
 const failed = (restarts: number, pods = [worker(1, 'Failed', { exitCode: 1, reason: 'Error', terminationMessage: '{"checkpoint":"s3://ckpt/resnet/epoch-4","epoch":4}' })]) =>
@@ -27,6 +27,34 @@ t.test('a Job failed only by disruptions restarts even at the limit', async (t) 
   t.match(d, { restart: true, reason: 'WorkersDisrupted', message: /not counted/ });
   const mixed = failed(3, [worker(0, 'Failed', { disrupted: true }), worker(1, 'Failed', { exitCode: 2 })]);
   t.match(restartDecision(trainingJob({ backoffLimit: 3 }, { restarts: 3 }), mixed), { restart: false, reason: 'BackoffLimitExceeded' }, 'one real failure is enough to count');
+});
+
+t.test('peers that fail after a rank was evicted are its consequence: not counted', async (t) => {
+  const at = (s: number) => `2026-12-06T05:00:${String(s).padStart(2, '0')}Z`;
+  const peerLost = failed(3, [
+    worker(0, 'Failed', { exitCode: 1, reason: 'Error', finishedAt: at(11), terminationMessage: '{"checkpoint":"/checkpoints/epoch-2.pt","epoch":2}' }),
+    worker(1, 'Failed', { exitCode: 143, disrupted: true, reason: 'Evicted', finishedAt: at(10) }),
+  ]);
+  const d = restartDecision(trainingJob({ backoffLimit: 3 }, { restarts: 3 }), peerLost);
+  t.match(d, { restart: true, reason: 'WorkersDisrupted', resumeFrom: '/checkpoints/epoch-2.pt' }, 'restarted at the limit, from the checkpoint');
+  t.match(d.message, /^worker 0 \(pod [^)]+\) exited 1 \(Error\).* after worker 1 \(pod [^)]+\) was disrupted; not counted, resuming from \/checkpoints\/epoch-2\.pt$/);
+  const sameSecond = failed(0, [worker(0, 'Failed', { exitCode: 1, finishedAt: at(10) }), worker(1, 'Failed', { disrupted: true, finishedAt: at(10) })]);
+  t.equal(restartDecision(trainingJob(), sameSecond).reason, 'WorkersDisrupted', 'the same second (timestamps are whole seconds) is after');
+  const before = failed(3, [worker(0, 'Failed', { exitCode: 1, finishedAt: at(9) }), worker(1, 'Failed', { disrupted: true, finishedAt: at(10) })]);
+  t.match(restartDecision(trainingJob({ backoffLimit: 3 }, { restarts: 3 }), before), { restart: false, reason: 'BackoffLimitExceeded' }, 'a failure before the eviction counts');
+  const unknown = failed(3, [worker(0, 'Failed', { exitCode: 1 }), worker(1, 'Failed', { disrupted: true, finishedAt: at(10) })]);
+  t.match(restartDecision(trainingJob({ backoffLimit: 3 }, { restarts: 3 }), unknown), { restart: false }, 'a failure without a time counts');
+});
+
+t.test('a rank that exits PEER_LOST_EXIT_CODE is a consequence; the evicted pod may already be gone', async (t) => {
+  const evictedGone = failed(0, [worker(0, 'Failed', { exitCode: PEER_LOST_EXIT_CODE, reason: 'Error', terminationMessage: '{"checkpoint":"/checkpoints/epoch-3.pt","epoch":3}' }), worker(1, 'Running')]);
+  const d = restartDecision(trainingJob({ backoffLimit: 0 }), evictedGone);
+  t.match(d, { restart: true, reason: 'WorkersDisrupted', resumeFrom: '/checkpoints/epoch-3.pt' }, 'restarted with backoffLimit 0');
+  t.match(d.message, /exited 75 \(Error\).*: a peer left \(evicted, preempted or its node lost\); not counted/);
+  const crashed = failed(0, [worker(0, 'Failed', { exitCode: PEER_LOST_EXIT_CODE, finishedAt: '2026-12-06T05:00:11Z' }), worker(1, 'Failed', { exitCode: 137, reason: 'Error', finishedAt: '2026-12-06T05:00:10Z' })]);
+  const c = restartDecision(trainingJob({ backoffLimit: 3 }), crashed);
+  t.match(c, { restart: true, reason: 'WorkerFailed' }, 'a peer that crashed (still in view) counts');
+  t.match(c.message, /^worker 1 \(pod [^)]+\) exited 137/, 'and is named as the cause');
 });
 
 t.test('resume from the newest reported checkpoint, else the last one recorded, else from scratch', async (t) => {
