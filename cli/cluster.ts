@@ -45,6 +45,10 @@ export interface ClusterState {
   gitServerInCluster?: string;
   /** The real node's worker image, every framework's default there. */
   workerImage?: string;
+  /** The real node's trainer image (examples/trainer), loaded into the node on first use. */
+  trainer?: { ref: string; archive: string };
+  /** The real node's containerd, for `ctr` (loading the trainer, a demo's SIGKILL). */
+  containerdSocket?: string;
   /** kwok's fake GPU nodes, or one real node (the cluster inside its own network namespace). */
   node?: NodeKind;
 }
@@ -349,7 +353,7 @@ async function serve(args: string[]): Promise<number> {
 function realNodeState(cp: ControlPlane): Partial<ClusterState> {
   const node = cp.realNode;
   if (!node) return {};
-  return { workerImage: node.images.worker.ref, ...(node.gitHostUrl && node.gitUrl ? { gitServer: node.gitHostUrl, gitServerInCluster: node.gitUrl } : {}) };
+  return { workerImage: node.images.worker.ref, trainer: node.images.trainer, containerdSocket: node.containerdSocket, ...(node.gitHostUrl && node.gitUrl ? { gitServer: node.gitHostUrl, gitServerInCluster: node.gitUrl } : {}) };
 }
 
 async function teardown(dir: string, state: ClusterState | undefined): Promise<void> {

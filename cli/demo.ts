@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { portForward } from '../localcluster/port-forward.ts';
 import { clusterDir, ensureClusterUp, nodeKind, type NodeKind, type ReadyCluster } from './cluster.ts';
 import { demoJobYaml, firstPushFiles } from './demo-jobs.ts';
+import { trainingDemo, type TrainingDemoCluster } from './demo-training.ts';
 
 /** manifests/teams/team-a without jobrepository.yaml. */
 const TEAM_FILES = ['namespace.yaml', 'resourcequota.yaml', 'trainingpolicy.yaml', 'gitops.yaml', 'controller-access.yaml', 'ml-engineers.yaml'];
@@ -44,7 +45,7 @@ function kubectlFor(cluster: ReadyCluster) {
   return Object.assign(shown, { quiet });
 }
 
-type Kubectl = ReturnType<typeof kubectlFor>;
+export type Kubectl = ReturnType<typeof kubectlFor>;
 
 const repoStatus = async (custom: CustomObjectsApi) =>
   ((await custom.getNamespacedCustomObject({ group: 'ml.example.com', version: 'v1', namespace: 'team-a', plural: 'jobrepositories', name: 'jobs' })) as { status?: JobRepository['status'] }).status;
@@ -90,20 +91,31 @@ spec:
     const llm = (name: string) => demoJobYaml(node, { name, model: 'llama-7b', workers: 4, gpus: 2, seconds: 600 });
     say('   $ git push   (team-a/llm-{pretrain,sweep-a,sweep-b}.yaml: 4 workers × 2 GPUs each, 24 GPUs in all)');
     const second = await wc.commitAndPush({ 'team-a/llm-pretrain.yaml': llm('llm-pretrain'), 'team-a/llm-sweep-a.yaml': llm('llm-sweep-a'), 'team-a/llm-sweep-b.yaml': llm('llm-sweep-b') }, 'team-a: pretrain an LLM, and a sweep');
-    // What a Git host does on push: a signed webhook, so the sync starts now rather than in 10 minutes.
-    const body = JSON.stringify({ ref: 'refs/heads/main', after: second });
-    const signature = `sha256=${createHmac('sha256', hookSecret).update(body).digest('hex')}`;
-    const receiver = await hookReceiver(cluster);
-    try {
-      const hook = await fetch(`${receiver.url}/hooks/team-a/jobs`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-hub-signature-256': signature } });
-      say(`   $ POST ${receiver.url}/hooks/team-a/jobs (X-Hub-Signature-256)  →  ${hook.status}`);
-    } finally {
-      receiver.stop();
-    }
+    await pushHook(cluster, hookSecret, second);
     await poll('the second sync', async () => ((await repoStatus(custom))?.lastAppliedRevision === second ? true : undefined), 60_000);
     await kubectl(['describe', 'jobrepository', 'jobs', '-n', 'team-a']);
+    if (node === 'real' && cluster.trainer && cluster.containerdSocket) {
+      await trainingDemo({ cluster: cluster as TrainingDemoCluster, kubectl, custom, say, poll, push: async (files, message) => {
+        const revision = await wc.commitAndPush(files, message);
+        await pushHook(cluster, hookSecret, revision);
+        await poll('the sync', async () => ((await repoStatus(custom))?.lastAppliedRevision === revision ? true : undefined), 60_000);
+      } });
+    }
   } finally {
     wc.remove();
+  }
+}
+
+/** What a Git host does on push: a signed webhook, so the sync starts now rather than at the next interval. */
+async function pushHook(cluster: ReadyCluster, secret: string, revision: string): Promise<void> {
+  const body = JSON.stringify({ ref: 'refs/heads/main', after: revision });
+  const signature = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+  const receiver = await hookReceiver(cluster);
+  try {
+    const hook = await fetch(`${receiver.url}/hooks/team-a/jobs`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-hub-signature-256': signature }, signal: AbortSignal.timeout(30_000) });
+    say(`   $ POST ${receiver.url}/hooks/team-a/jobs (X-Hub-Signature-256)  →  ${hook.status}`);
+  } finally {
+    receiver.stop();
   }
 }
 

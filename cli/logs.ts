@@ -98,12 +98,26 @@ export async function logsCommand(args: string[]): Promise<number> {
     if (!values.follow) return 1;
     while (found.length === 0) {
       await new Promise((r) => setTimeout(r, 2000));
+      // Deleted while waiting: nothing will come.
+      if (!(await custom.getNamespacedCustomObject({ group: GROUP, version: 'v1', namespace, plural: 'trainingjobs', name }).then(() => true, (err: { code?: number }) => err.code !== 404))) {
+        process.stderr.write(`trainingjob logs: TrainingJob ${namespace}/${name} was deleted\n`);
+        return 1;
+      }
       found = await workers();
     }
   }
 
   const log = new Log(kc);
-  const stream = (w: { rank: number; pod: V1Pod }): Promise<void> => new Promise((resolve) => {
+  const follow = Boolean(values.follow);
+  // With -f, a worker whose container has not started yet is waited for, not given up on.
+  const stream = async (w: { rank: number; pod: V1Pod }): Promise<void> => {
+    for (;;) {
+      const err = await streamOnce(w);
+      if (!follow || !err || !/waiting to start|ContainerCreating|PodInitializing/.test(describe(err))) return;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  };
+  const streamOnce = (w: { rank: number; pod: V1Pod }): Promise<unknown> => new Promise((resolve) => {
     const prefix = `[rank ${w.rank}] `;
     const out = linePrefixer(prefix, (text) => process.stdout.write(text));
     const sink = new PassThrough();
@@ -113,14 +127,16 @@ export async function logsCommand(args: string[]): Promise<number> {
       if (finished) return;
       finished = true;
       out.end();
+      const waiting = follow && err !== undefined && /waiting to start|ContainerCreating|PodInitializing/.test(describe(err));
       // A worker not started yet, or gone: say so on its line instead of failing the others.
-      if (err) process.stdout.write(`${prefix}(no log from pod ${w.pod.metadata?.name}: ${describe(err)})\n`);
-      resolve();
+      if (err) process.stdout.write(`${prefix}(${waiting ? 'waiting for' : 'no log from'} pod ${w.pod.metadata?.name}: ${describe(err)})\n`);
+      resolve(err);
     };
     sink.on('end', () => done(undefined));
+    sink.on('error', done);
     log.log(namespace, w.pod.metadata!.name!, WORKER_CONTAINER, sink, (err: unknown) => {
       if (err) done(err);
-    }, { follow: Boolean(values.follow), ...(tailLines !== undefined ? { tailLines } : {}) }).catch(done);
+    }, { follow, ...(tailLines !== undefined ? { tailLines } : {}) }).catch(done);
   });
   // Following interleaves the ranks as lines arrive; otherwise each rank's log is shown whole, in rank order.
   if (values.follow) await Promise.all(found.map(stream));

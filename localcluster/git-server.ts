@@ -38,9 +38,13 @@ export interface GitServerOptions {
   host?: string;
   /** Port to listen on (default: any free one). */
   port?: number;
+  /** Accept pushes only from loopback (the real node's server: pods may fetch, only people push, through the bridge). */
+  pushFromLoopbackOnly?: boolean;
 }
 
 const BACKEND = join(execFileSync('git', ['--exec-path'], { encoding: 'utf8' }).trim(), 'git-http-backend');
+
+const isLoopback = (addr: string | undefined): boolean => addr !== undefined && (addr.startsWith('127.') || addr === '::1' || addr.startsWith('::ffff:127.'));
 
 function authHeaderFor(auth: GitServerAuth | undefined): string | undefined {
   if (!auth) return undefined;
@@ -98,6 +102,12 @@ export async function startGitServer(opts: GitServerOptions = {}): Promise<GitSe
       return;
     }
     const url = new URL(req.url ?? '/', 'http://localhost');
+    const pushing = url.pathname.endsWith('/git-receive-pack') || url.searchParams.get('service') === 'git-receive-pack';
+    if (pushing && opts.pushFromLoopbackOnly && !isLoopback(req.socket.remoteAddress)) {
+      res.writeHead(403, { 'Content-Type': 'text/plain' });
+      res.end('pushes are accepted from loopback only\n');
+      return;
+    }
     const env: NodeJS.ProcessEnv = {
       ...hermeticGitEnv(),
       GIT_PROJECT_ROOT: root,

@@ -1,7 +1,7 @@
 // What the state machine sees of the children: a plain summary of the worker Job and its pods, built from live objects.
 import type { V1ContainerStatus, V1Job, V1Pod } from '@kubernetes/client-node';
 import type { TrainingProgress } from './progress.ts';
-import { COMPLETION_INDEX_ANNOTATION } from './worker-env.ts';
+import { COMPLETION_INDEX_ANNOTATION, RESUME_ENV } from './worker-env.ts';
 import { WORKER_CONTAINER } from './worker-pod.ts';
 
 export const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name';
@@ -23,6 +23,8 @@ export interface ObservedWorkerJob {
   conditions: ObservedJobCondition[];
   startTime?: string;
   completionTime?: string;
+  /** The checkpoint this generation's workers were started from (their RESUME_FROM_CHECKPOINT). */
+  resumedFrom?: string;
 }
 
 export interface ObservedWorker {
@@ -66,6 +68,8 @@ export function observeWorkerJob(job: V1Job): ObservedWorkerJob {
   const s = job.status ?? {};
   const startTime = time(s.startTime);
   const completionTime = time(s.completionTime);
+  const worker = job.spec?.template?.spec?.containers?.find((c) => c.name === WORKER_CONTAINER) ?? job.spec?.template?.spec?.containers?.[0];
+  const resumedFrom = worker?.env?.find((e) => e.name === RESUME_ENV)?.value;
   return {
     name: job.metadata?.name ?? '',
     suspended: job.spec?.suspend === true,
@@ -78,6 +82,7 @@ export function observeWorkerJob(job: V1Job): ObservedWorkerJob {
     })),
     ...(startTime ? { startTime } : {}),
     ...(completionTime ? { completionTime } : {}),
+    ...(resumedFrom ? { resumedFrom } : {}),
   };
 }
 

@@ -33,12 +33,20 @@ function firstDisruption(workers: readonly ObservedWorker[]): ObservedWorker | u
   return workers.filter((w) => w.phase === 'Failed' && w.disrupted && w.finishedAt).sort((a, b) => a.finishedAt!.localeCompare(b.finishedAt!))[0];
 }
 
-// One evicted rank breaks a gang's collective, so its peers then fail too: a rank that says so (PEER_LOST_EXIT_CODE),
-// or one that ends at or after the first disruption still in view, is its consequence, not the training's. The
-// evicted pod itself is often gone by then (eviction deletes it); a rank that crashed stays in view and counts.
-export function countedFailures(workers: readonly ObservedWorker[]): ObservedWorker[] {
+// One evicted rank breaks a gang's collective and its peers then fail: such a failure is the eviction's consequence.
+// Evidence, either: it ended at or after a disruption still in view; or it exited PEER_LOST_EXIT_CODE after this
+// generation wrote a new checkpoint (the evicted pod is often gone by then, eviction deletes it). Without progress a
+// peer-lost exit counts, so a gang that cannot get going (or a trainer misusing the code) never restarts forever.
+export function countedFailures(workers: readonly ObservedWorker[], progressed = false): ObservedWorker[] {
   const disruptedAt = firstDisruption(workers)?.finishedAt;
-  return realFailures(workers).filter((w) => !peerLost(w) && (disruptedAt === undefined || w.finishedAt === undefined || w.finishedAt < disruptedAt));
+  const afterDisruption = (w: ObservedWorker) => disruptedAt !== undefined && w.finishedAt !== undefined && w.finishedAt >= disruptedAt;
+  return realFailures(workers).filter((w) => !afterDisruption(w) && !(peerLost(w) && progressed));
+}
+
+/** Whether this generation checkpointed past the checkpoint it started from. */
+function progressed(observed: Observed): boolean {
+  const reported = reportedCheckpoint(observed.workers);
+  return reported !== undefined && reported.checkpoint !== observed.workerJob?.resumedFrom;
 }
 
 // The newest checkpoint any worker of this generation reported.
@@ -54,7 +62,6 @@ function firstLine(text: string | undefined): string {
   const line = (text ?? '').split('\n').find((l) => l.trim().length > 0)?.trim() ?? '';
   return line.length > MAX_DETAIL ? `${line.slice(0, MAX_DETAIL)}…` : line;
 }
-
 
 // Exit codes of ranks stopped (SIGTERM/SIGKILL) after another rank failed: likely consequences, not causes.
 const STOPPED_EXIT_CODES = new Set([137, 143]);
@@ -87,7 +94,7 @@ export function restartDecision(job: TrainingJob, observed: Observed): RestartDe
   const restarts = job.status?.restarts ?? 0;
   const limit = backoffLimit(job);
   const failedWorkers = observed.workers.filter((w) => w.phase === 'Failed');
-  const disruptedOnly = countedFailures(observed.workers).length === 0 && failedWorkers.some((w) => w.disrupted || peerLost(w));
+  const disruptedOnly = countedFailures(observed.workers, progressed(observed)).length === 0 && failedWorkers.some((w) => w.disrupted || peerLost(w));
   const disruption = firstDisruption(observed.workers);
   const consequence = disruptedOnly && realFailures(observed.workers).length > 0;
   const cause = disruption ? ` after worker ${disruption.index} (pod ${disruption.podName}) was disrupted` : ': a peer left (evicted, preempted or its node lost)';

@@ -45,7 +45,8 @@ rendezvoused = False
 # Exit code for "the collective broke because a peer went away": the controller does not count it as this
 # rank's failure (the peer's own failure, if it crashed, counts; an eviction does not).
 PEER_LOST_EXIT_CODE = 75
-PEER_LOST_HINTS = ("gloo", "connection", "peer", "closed", "reset", "timed out", "broken pipe")
+# gloo's words for a peer that went away; other gloo errors (a size mismatch, say) are bugs and exit 1.
+PEER_LOST_HINTS = ("connection closed by peer", "connection reset by peer", "pair closure", "broken pipe", "timed out")
 
 
 def log(event, **fields):
@@ -123,8 +124,16 @@ def save_checkpoint(model, optimizer, epoch):
     if RANK == 0:
         tmp = f"{path}.partial"
         started = time.monotonic()
-        torch.save({"epoch": epoch, "model": model.module.state_dict(), "optimizer": optimizer.state_dict()}, tmp)
+        with open(tmp, "wb") as f:
+            torch.save({"epoch": epoch, "model": model.module.state_dict(), "optimizer": optimizer.state_dict()}, f)
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)  # a crash mid-write never leaves a torn checkpoint under the real name
+        directory = os.open(CHECKPOINT_DIR, os.O_RDONLY)
+        try:
+            os.fsync(directory)  # and the rename itself survives a node crash
+        finally:
+            os.close(directory)
         log("checkpoint-saved", path=path, epoch=epoch, seconds=round(time.monotonic() - started, 4))
     dist.barrier()  # every rank reports it only once it is on disk
     last_checkpoint = (path, epoch)
@@ -146,6 +155,7 @@ def main():
     optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE, momentum=0.9)
     start_epoch = 0
     if RESUME_FROM:
+        # Not weights_only: torch 1.13 refuses the optimizer state with it; the path is this job's own checkpoint.
         state = torch.load(RESUME_FROM, map_location="cpu")
         model.module.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])

@@ -10,7 +10,7 @@ if (import.meta.main) {
     process.exit(2);
   }
   // Every address of the namespace: pods reach the node's IP, the bridge agent its loopback; nothing routes out.
-  startGitServer({ root, host: '0.0.0.0', port: Number(port) }).then(
+  startGitServer({ root, host: '0.0.0.0', port: Number(port), pushFromLoopbackOnly: true }).then(
     (s) => process.stdout.write(`ready ${s.port}\n`),
     (err: unknown) => {
       process.stderr.write(`${String(err)}\n`);

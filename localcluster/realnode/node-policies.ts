@@ -1,13 +1,13 @@
 // The real node's cluster-wide TrainingPolicy: policies/examples/platform-defaults.yaml names registry images
-// and multi-CPU workers that a one-node, no-registry cluster cannot run, so here the node's own worker image
-// is the only trusted one and every framework's default, and defaults fit a small machine.
+// and multi-CPU workers that a one-node, no-registry cluster cannot run, so here only the node's own images
+// (the worker, the trainer) are trusted, the worker is every framework's default, and defaults fit a small machine.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { repoRoot } from '../binaries.ts';
 import { LocalClusterError } from '../errors.ts';
 import type { ControlPlane } from '../controlplane.ts';
-import { WORKER_IMAGE_NAME } from './images.ts';
+import { TRAINER_IMAGE_NAME, WORKER_IMAGE_NAME } from './images.ts';
 
 const FRAMEWORKS = ['pytorch', 'tensorflow', 'xgboost', 'jax'] as const;
 
@@ -17,7 +17,7 @@ export function realNodeDefaultsPolicy(workerImage: string): Record<string, unkn
     ...base,
     spec: {
       ...base.spec,
-      allowedImages: [`${WORKER_IMAGE_NAME}:`],
+      allowedImages: [`${WORKER_IMAGE_NAME}:`, `${TRAINER_IMAGE_NAME}:`],
       defaults: {
         ...base.spec.defaults,
         images: Object.fromEntries(FRAMEWORKS.map((f) => [f, workerImage])),

@@ -55,10 +55,6 @@ export function routesOut(netns: string): string[] {
   ];
 }
 
-/**
- * Polls until `fn` returns a value (not undefined) or the timeout passes; returns the last value.
- * If the last try threw, the timeout is an error that carries it, so a failure says why.
- */
 /** kubectl against the test cluster, returning stdout; a non-zero exit throws with kubectl's stderr. */
 export function kubectlOrThrow(cp: Pick<ControlPlane, 'kubectl'>): (args: string[], input?: string) => Promise<string> {
   return async (args, input) => {
@@ -68,6 +64,10 @@ export function kubectlOrThrow(cp: Pick<ControlPlane, 'kubectl'>): (args: string
   };
 }
 
+/**
+ * Polls until `fn` returns a value (not undefined) or the timeout passes; returns the last value.
+ * If the last try threw, the timeout is an error that carries it, so a failure says why.
+ */
 export async function eventually<T>(fn: () => Promise<T | undefined>, timeoutMs = 60_000, intervalMs = 250): Promise<T | undefined> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

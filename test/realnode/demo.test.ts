@@ -37,6 +37,10 @@ if (unsupported) {
     t.match(out, /jobrepository\.ml\.example\.com\/jobs\s+http:\/\/10\.244\.255\.1:8929\/jobs\.git\s+\w{40}\s+True/, 'the in-cluster controller synced from the node\'s git server');
     t.match(out, /POST http:\/\/127\.0\.0\.1:\d+\/hooks\/team-a\/jobs \(X-Hub-Signature-256\)\s+→\s+202/, 'the push hook reached the controller pod through kubectl port-forward');
     t.match(out, /File:\s+team-a\/llm-sweep-a\.yaml\n\s+Line:\s+1\n\s+Message:\s+admission webhook "trainingjob\.ml\.example\.com" denied the request: namespace team-a GPU quota 16/, 'the sync status names the refused file and line');
+    t.match(out, /mlp-ddp\s+Running\s+\d+%\s+epoch [3-9]\/10\s+loss 0\.\d+/, 'real training: status shows the epoch and the loss scraped from rank 0');
+    t.match(out, /Restarting\s+trainingjob\/mlp-ddp\s+worker 1 \(pod [^)]+\) exited 137/, 'the SIGKILLed worker restarted the job');
+    t.match(out, /mlp-ddp\s+Completed\s+100%/, 'and it trained to Completed');
+    t.match(out, /"event": "resumed", "rank": 0, "checkpoint": "\/checkpoints\/epoch-\d+\.pt"/, 'the restarted rank 0 resumed from its checkpoint');
   });
 
   t.test('the synced jobs run as real pods; cluster down removes every process and the namespace', async (t) => {

@@ -57,3 +57,9 @@ t.test('currentWorkers: the newest pod stands for its rank', async (t) => {
   const w = (index: number, podName: string, createdAt: string) => ({ index, podName, phase: 'Running', restartCount: 0, ready: true, disrupted: false, createdAt });
   t.same(currentWorkers([w(1, 'old', '2025-10-25T10:00:00Z'), w(0, 'zero', '2025-10-25T10:00:00Z'), w(1, 'new', '2025-10-25T10:30:00Z')]).map((x) => x.podName), ['zero', 'new']);
 });
+
+t.test('observeWorkerJob reads the checkpoint the generation was started from', async (t) => {
+  const job = { metadata: { name: 'm-workers-r1' }, spec: { template: { spec: { containers: [{ name: 'worker', image: 'i', env: [{ name: 'RANK', value: '0' }, { name: 'RESUME_FROM_CHECKPOINT', value: '/checkpoints/epoch-2.pt' }] }] } } } };
+  t.equal(observeWorkerJob(job as never).resumedFrom, '/checkpoints/epoch-2.pt');
+  t.equal(observeWorkerJob({ metadata: { name: 'fresh' } }).resumedFrom, undefined, 'a first generation resumed from nothing');
+});

@@ -51,6 +51,8 @@ t.test('a rank that exits PEER_LOST_EXIT_CODE is a consequence; the evicted pod 
   const d = restartDecision(trainingJob({ backoffLimit: 0 }), evictedGone);
   t.match(d, { restart: true, reason: 'WorkersDisrupted', resumeFrom: '/checkpoints/epoch-3.pt' }, 'restarted with backoffLimit 0');
   t.match(d.message, /exited 75 \(Error\).*: a peer left \(evicted, preempted or its node lost\); not counted/);
+  const resumedThere = observed(workerJob(2, { failed: 1, conditions: FAILED, resumedFrom: '/checkpoints/epoch-3.pt' }), [worker(0, 'Failed', { exitCode: PEER_LOST_EXIT_CODE, terminationMessage: '{"checkpoint":"/checkpoints/epoch-3.pt","epoch":3}' })]);
+  t.match(restartDecision(trainingJob({ backoffLimit: 2 }, { restarts: 2 }), resumedThere), { restart: false, reason: 'BackoffLimitExceeded' }, 'no checkpoint past the one it resumed from: a peer-lost exit counts (no endless restarts)');
   const crashed = failed(0, [worker(0, 'Failed', { exitCode: PEER_LOST_EXIT_CODE, finishedAt: '2026-12-06T05:00:11Z' }), worker(1, 'Failed', { exitCode: 137, reason: 'Error', finishedAt: '2026-12-06T05:00:10Z' })]);
   const c = restartDecision(trainingJob({ backoffLimit: 3 }), crashed);
   t.match(c, { restart: true, reason: 'WorkerFailed' }, 'a peer that crashed (still in view) counts');

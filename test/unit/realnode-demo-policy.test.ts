@@ -8,6 +8,7 @@ import { evaluate } from '../../policies/evaluate.ts';
 import { validateTrainingPolicy } from '../../policies/trainingpolicy-validation.ts';
 import { realNodeDefaultsPolicy } from '../../localcluster/realnode/node-policies.ts';
 import { demoJobYaml, firstPushFiles } from '../../cli/demo-jobs.ts';
+import { trainerJobYaml } from '../../cli/demo-training.ts';
 import { repoRoot } from '../../localcluster/binaries.ts';
 import type { TrainingJob } from '../../api/trainingjob-v1.ts';
 import type { TrainingPolicy } from '../../api/trainingpolicy.ts';
@@ -21,7 +22,7 @@ const namespace = { name: 'team-a', labels: { 'ml.example.com/team': 'team-a' } 
 const policiesOn = { real: [defaults, teamA], kwok: [example('platform-defaults'), teamA] };
 const admit = (yaml: string, node: keyof typeof policiesOn = 'real') => evaluate({ operation: 'CREATE', object: parse(yaml) as TrainingJob, namespace, policies: policiesOn[node], namespaceJobs: [] });
 
-t.test('the real node\'s platform-defaults is a valid policy that trusts only the worker image', async (t) => {
+t.test('the real node\'s platform-defaults is a valid policy that trusts only the node\'s own images', async (t) => {
   const r = validateTrainingPolicy(defaults);
   t.same(r.denials, [], 'no denials');
   t.ok(r.allowed);
@@ -29,6 +30,8 @@ t.test('the real node\'s platform-defaults is a valid policy that trusts only th
   t.same(Object.values(defaults.spec.defaults?.images ?? {}), [worker, worker, worker, worker], 'every framework defaults to the worker image');
   const other = admit(demoJobYaml('real', { name: 'x', model: 'm', workers: 1, gpus: 1, seconds: 5 }).replace('spec:\n', 'spec:\n  image: pytorch/pytorch:2.3.1\n'));
   t.notOk(other.allowed, 'a registry image is refused: the node cannot pull it');
+  const trainer = admit(demoJobYaml('real', { name: 'x', model: 'm', workers: 1, gpus: 0, seconds: 5 }).replace('spec:\n', 'spec:\n  image: trainingjob.local/trainer:0123456789ab\n'));
+  t.ok(trainer.allowed, 'the trainer image is trusted', { denials: trainer.denials });
   t.match(other.denials.map((d) => d.message).join('\n'), /pytorch\/pytorch:2\.3\.1/);
 });
 
@@ -50,4 +53,12 @@ t.test('the demo\'s jobs are admitted on either node; on the real node with the 
   const examples = firstPushFiles('kwok', (f) => readFileSync(join(repoRoot, 'examples', 'jobs', 'team-a', f), 'utf8'));
   t.match(examples['team-a/bert-finetune.yaml'], /tensorflow\/tensorflow/, 'kwok pushes the examples as they are');
   for (const [file, yaml] of Object.entries(examples)) t.ok(admit(yaml, 'kwok').allowed, `kwok: ${file} is admitted`);
+});
+
+t.test('the demo\'s training job (examples/trainer) is admitted on the real node as written', async (t) => {
+  const r = admit(trainerJobYaml('trainingjob.local/trainer:0123456789ab'));
+  t.ok(r.allowed, 'admitted', { denials: r.denials });
+  t.equal(r.object.spec.image, 'trainingjob.local/trainer:0123456789ab', 'its own image kept');
+  t.equal(r.object.spec.networking?.backend, 'gloo');
+  t.equal(r.object.spec.gpusPerWorker, 0, 'CPU training holds no GPU quota');
 });
