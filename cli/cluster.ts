@@ -96,6 +96,11 @@ The cluster lives in ${clusterDir()} (TRAININGJOB_CLUSTER_DIR overrides).`;
 
 export async function clusterCommand(args: string[]): Promise<number> {
   const [action, ...rest] = args;
+  // One help text covers every action's options.
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${help}\n`);
+    return 0;
+  }
   switch (action) {
     case 'up':
       return up(rest);

@@ -1,5 +1,5 @@
 // `trainingjob` command dispatcher: each subcommand lives in its own module.
-import { isExpectedError, UsageError } from './usage.ts';
+import { isExpectedError, isParseArgsError, UsageError } from './usage.ts';
 
 interface Subcommand {
   summary: string;
@@ -36,7 +36,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await (await cmd.load())(rest);
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || isParseArgsError(err)) {
       process.stderr.write(`trainingjob ${name}: ${err.message}\n`);
       return 2;
     }

@@ -7,3 +7,8 @@ export class UsageError extends Error {
 export function isExpectedError(err: unknown): err is Error {
   return err instanceof Error && (err as { expected?: unknown }).expected === true;
 }
+
+/** node:util parseArgs refusing an option or value: a usage mistake, not a crash. */
+export function isParseArgsError(err: unknown): err is Error {
+  return err instanceof TypeError && String((err as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_');
+}

@@ -23,7 +23,10 @@ Serves /mutate-ml-example-com-v1-trainingjob, /validate-ml-example-com-v1-traini
   --port N              listen port (default 9443)
   --namespace NS        the platform namespace, where GPU ledgers live (default ${platformNamespace})
   --kubeconfig FILE     default: $KUBECONFIG, else the in-cluster service account
-  --facts-ttl SECONDS   how long policies and namespace labels are reused (default 2)`;
+  --facts-ttl SECONDS   how long policies and namespace labels are reused (default 2)
+  --shutdown-delay SECONDS
+                        on SIGTERM, keep answering this long (not ready, closing each connection
+                        after its answer) while Service routing drops this replica (default 0)`;
 
 export async function webhookCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -36,6 +39,7 @@ export async function webhookCommand(args: string[]): Promise<number> {
       namespace: { type: 'string', default: platformNamespace },
       kubeconfig: { type: 'string' },
       'facts-ttl': { type: 'string', default: '2' },
+      'shutdown-delay': { type: 'string', default: '0' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -51,6 +55,8 @@ export async function webhookCommand(args: string[]): Promise<number> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535, got "${values.port}"`);
   const factsTtl = Number(values['facts-ttl']);
   if (!(factsTtl >= 0)) throw new UsageError(`--facts-ttl must be a number of seconds ≥ 0, got "${values['facts-ttl']}"`);
+  const shutdownDelay = Number(values['shutdown-delay']);
+  if (!(shutdownDelay >= 0)) throw new UsageError(`--shutdown-delay must be a number of seconds ≥ 0, got "${values['shutdown-delay']}"`);
 
   const log = createLogger('webhook');
   const kubeConfig = loadKubeConfig(values.kubeconfig);
@@ -88,16 +94,14 @@ export async function webhookCommand(args: string[]): Promise<number> {
       }
     });
   }
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      log.info({ signal }, 'shutting down');
-      resolve();
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+  // SIGTERM is the kubelet stopping the pod: drain. SIGINT is a person at a terminal: stop now.
+  const signal = await new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
   });
+  log.info({ signal }, 'shutting down');
   if (files) unwatchFile(files.cert);
   await manager?.stop();
-  await running.close();
+  await running.close(signal === 'SIGTERM' ? shutdownDelay * 1000 : 0);
   return 0;
 }

@@ -34,7 +34,11 @@ export interface WebhookServer {
   metrics: WebhookMetrics;
   /** Serve a rotated certificate to new connections. */
   updateCertificate(tls: { key: string; cert: string }): void;
-  close(): Promise<void>;
+  /**
+   * Stop gracefully: /readyz answers 503 and every response says `Connection: close` for drainMs,
+   * so callers move to other replicas while Service routing still lists this one; then close.
+   */
+  close(drainMs?: number): Promise<void>;
 }
 
 // Job lists come from this replica's TrainingJob watch; namespaces, policies and quotas from the apiserver.
@@ -53,6 +57,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
   const clock = opts.clock ?? systemClock;
   const persisted = trackPersistedJobs(jobs, clock);
   jobs.start();
+  let draining = false;
   const app = buildApp({
     deps: {
       facts: cachedFacts(withWatchedJobs(kubeClusterFacts(client), jobs, clock), opts.factsTtlMs ?? 2000, clock),
@@ -64,8 +69,13 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
     },
     logger: opts.logger,
     metrics,
-    server: { https: opts.tls },
-    ready: () => jobs.hasSynced(),
+    // A request that arrives while closing is still answered (with Connection: close), not refused with 503.
+    server: { https: opts.tls, return503OnClosing: false },
+    ready: () => !draining && jobs.hasSynced(),
+  });
+  // Keep-alive connections outlive Service routing changes; closing each one after its answer sends the caller elsewhere.
+  app.addHook('onSend', async (_req, reply) => {
+    if (draining) void reply.header('connection', 'close');
   });
   const host = opts.host ?? '127.0.0.1';
   await app.listen({ host, port: opts.port ?? 0 });
@@ -81,9 +91,14 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
       recordServingCertificate(metrics, tls.cert);
       opts.logger?.info('serving certificate updated');
     },
-    async close() {
-      await jobs.stop();
+    async close(drainMs = 0) {
+      draining = true;
+      if (drainMs > 0) {
+        opts.logger?.info({ drainMs }, 'draining: still answering while callers move to other replicas');
+        await new Promise((resolve) => setTimeout(resolve, drainMs));
+      }
       await app.close();
+      await jobs.stop();
     },
   };
 }
