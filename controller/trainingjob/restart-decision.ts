@@ -58,8 +58,9 @@ export function reportedCheckpoint(workers: readonly ObservedWorker[]): Checkpoi
   return latestCheckpoint(reports);
 }
 
-function firstLine(text: string | undefined): string {
-  const line = (text ?? '').split('\n').find((l) => l.trim().length > 0)?.trim() ?? '';
+// The last line: a message from the logs (FallbackToLogsOnError) ends with the error, a traceback with its exception.
+function lastLine(text: string | undefined): string {
+  const line = (text ?? '').split('\n').findLast((l) => l.trim().length > 0)?.trim() ?? '';
   return line.length > MAX_DETAIL ? `${line.slice(0, MAX_DETAIL)}…` : line;
 }
 
@@ -79,7 +80,7 @@ export function failureDetail(observed: Observed): string {
   if (failed) {
     const code = failed.exitCode !== undefined ? ` exited ${failed.exitCode}` : ' failed';
     const reason = failed.reason ? ` (${failed.reason})` : '';
-    const message = firstLine(failed.terminationMessage);
+    const message = lastLine(failed.terminationMessage);
     return `worker ${failed.index} (pod ${failed.podName})${code}${reason}${message ? `: ${message}` : ''}`;
   }
   const c = jobCondition(observed, 'Failed');

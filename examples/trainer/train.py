@@ -3,6 +3,7 @@
 # and clean preemption is documented in README.md next to this file; this script is that contract, runnable.
 import json
 import os
+import re
 import signal
 import socket
 import sys
@@ -118,6 +119,32 @@ def start_metrics():
     return gauges, set_measured
 
 
+def checkpoint_epoch(path):
+    # This trainer names its checkpoints epoch-<n>.pt; anything else has no epoch to compare.
+    m = re.search(r"(?:^|/)epoch-(\d+)\.pt$", path)
+    return int(m[1]) if m else None
+
+
+def newest_saved_checkpoint():
+    # A .partial file is an interrupted write: never read.
+    if not CHECKPOINT_DIR or not os.path.isdir(CHECKPOINT_DIR):
+        return None
+    saved = [(checkpoint_epoch(n), os.path.join(CHECKPOINT_DIR, n)) for n in os.listdir(CHECKPOINT_DIR) if checkpoint_epoch(n) is not None]
+    return max(saved)[1] if saved else None
+
+
+def resume_point():
+    # RESUME_FROM_CHECKPOINT, unless a newer checkpoint is saved: workers resumed from suspend start again with the
+    # environment they were created with, so what they saved since is only on the volume.
+    newest = newest_saved_checkpoint()
+    if not RESUME_FROM:
+        return newest
+    given = checkpoint_epoch(RESUME_FROM)
+    if newest and given is not None and checkpoint_epoch(newest) > given:
+        return newest
+    return RESUME_FROM
+
+
 def save_checkpoint(model, optimizer, epoch):
     global last_checkpoint
     path = os.path.join(CHECKPOINT_DIR, f"epoch-{epoch}.pt")
@@ -154,15 +181,16 @@ def main():
     model = DistributedDataParallel(nn.Sequential(nn.Linear(32, 64), nn.ReLU(), nn.Linear(64, 2)))
     optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE, momentum=0.9)
     start_epoch = 0
-    if RESUME_FROM:
+    resume_from = resume_point()
+    if resume_from:
         # Not weights_only: torch 1.13 refuses the optimizer state with it; the path is this job's own checkpoint.
-        state = torch.load(RESUME_FROM, map_location="cpu")
+        state = torch.load(resume_from, map_location="cpu")
         model.module.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         start_epoch = int(state["epoch"])
         global last_checkpoint
-        last_checkpoint = (RESUME_FROM, start_epoch)
-        log("resumed", checkpoint=RESUME_FROM, epoch=start_epoch)
+        last_checkpoint = (resume_from, start_epoch)
+        log("resumed", checkpoint=resume_from, epoch=start_epoch, **({"given": RESUME_FROM} if RESUME_FROM and RESUME_FROM != resume_from else {}))
 
     gauges, set_measured = start_metrics() if RANK == 0 else (None, None)
     if gauges:

@@ -29,12 +29,12 @@ async function trainingTier(): Promise<void> {
   await cp.realNode!.importImage(trainer, (l) => t.comment(l));
   await applyPlatformOverlay(cp, { progress: (l) => t.comment(l) });
   const ref = (name: string) => ({ group: 'ml.example.com', version: 'v1', plural: 'trainingjobs', namespace: 'default', name });
-  const submit = (name: string, epochs: number, minEpochSeconds: number, backoffLimit = 3) => kubectl(['apply', '-f', '-'], JSON.stringify({
+  const submit = (name: string, epochs: number, minEpochSeconds: number, backoffLimit = 3, memoryLimit = '1Gi') => kubectl(['apply', '-f', '-'], JSON.stringify({
     apiVersion: 'ml.example.com/v1', kind: 'TrainingJob', metadata: { name, namespace: 'default' },
     spec: {
       framework: 'pytorch', model: 'mlp', dataset: 'synthetic', image: trainer.ref, numWorkers: 2, gpusPerWorker: 1, backoffLimit,
       networking: { backend: 'gloo' },
-      resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } },
+      resources: { requests: { cpu: '100m', memory: memoryLimit === '1Gi' ? '256Mi' : memoryLimit }, limits: { memory: memoryLimit } },
       checkpoint: { enabled: true, frequency: 1, storage: { type: 'pvc', size: '1Gi' } },
       hyperparameters: { learningRate: 0.05, batchSize: 128, epochs, minEpochSeconds },
     },
@@ -141,5 +141,48 @@ async function trainingTier(): Promise<void> {
     t.same(epochs, Array.from({ length: 10 - (resumed?.epoch ?? 0) }, (_, i) => (resumed?.epoch ?? 0) + i + 1), 'the rest of the epochs, each once');
     const env = await kubectl(['get', 'pods', '-l', 'ml.example.com/trainingjob=resume', '-o', 'jsonpath={.items[0].spec.containers[0].env[?(@.name=="RESUME_FROM_CHECKPOINT")].value}']);
     t.equal(env, resumed?.checkpoint, 'RESUME_FROM_CHECKPOINT named that checkpoint');
+  });
+
+  t.test('suspended mid-training, then resumed: workers stop and report their checkpoint, and resume from it', async (t) => {
+    await submit('pause', 10, 4);
+    t.ok(await afterTwoCheckpoints('pause'), 'two checkpoints written');
+    await kubectl(['patch', 'trainingjob', 'pause', '--type', 'merge', '-p', '{"spec":{"suspend":true}}']);
+    const stopped = await eventually(async () => {
+      const s = (await client.get<Status>(ref('pause'))).status;
+      const pods = JSON.parse(await kubectl(['get', 'pods', '-l', 'ml.example.com/trainingjob=pause', '-o', 'json'])) as { items: unknown[] };
+      return s?.state === 'Suspended' && pods.items.length === 0 ? s : undefined;
+    }, 120_000, 500);
+    t.ok(stopped, 'Suspended, and no worker pod is left');
+    t.match(stopped?.lastCheckpoint, /^\/checkpoints\/epoch-\d+\.pt$/, 'the SIGTERMed workers\' termination messages named their last checkpoint');
+    await kubectl(['patch', 'trainingjob', 'pause', '--type', 'merge', '-p', '{"spec":{"suspend":false}}']);
+    const final = await eventually(async () => {
+      const s = (await client.get<Status>(ref('pause'))).status;
+      return s?.state === 'Completed' || s?.state === 'Failed' ? s : undefined;
+    }, 300_000, 1000);
+    t.equal(final?.state, 'Completed', 'completed after the resume');
+    t.equal(final?.restarts ?? 0, 0, 'a suspend is not a restart');
+    const events = await kubectl(['get', 'events', '--field-selector', 'involvedObject.name=pause', '-o', 'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}']);
+    t.match(events, /Resumed: spec\.suspend cleared/, 'a Resumed event');
+    const log = await rank0Logs('pause');
+    const resumed = log.find((l) => l.event === 'resumed');
+    t.ok(resumed && (resumed.epoch ?? 0) >= 2, `the resumed rank 0 continued from epoch ${resumed?.epoch} (${resumed?.checkpoint}), not epoch 0`);
+    t.same(log.filter((l) => l.event === 'epoch').map((l) => l.epoch), Array.from({ length: 10 - (resumed?.epoch ?? 0) }, (_, i) => (resumed?.epoch ?? 0) + i + 1), 'the rest of the epochs, each once');
+  });
+
+  t.test('failures beyond backoffLimit end Failed, with the real container\'s reason', async (t) => {
+    // 64 MiB cannot hold the Python interpreter with torch: the kernel kills every worker (OOMKilled, 137).
+    await submit('oom', 2, 0, 1, '64Mi');
+    const states: string[] = [];
+    const final = await eventually(async () => {
+      const s = (await client.get<Status & { status?: { conditions?: { type: string; reason?: string; message?: string }[] } }>(ref('oom'))).status;
+      if (s?.state && states[states.length - 1] !== s.state) states.push(s.state);
+      return s?.state === 'Completed' || s?.state === 'Failed' ? s : undefined;
+    }, 240_000, 500);
+    t.equal(final?.state, 'Failed', `the job failed (states: ${states.join(' → ')})`);
+    t.ok(states.includes('Restarting'), 'after one restart');
+    t.equal(final?.restarts, 1, 'restarts: 1 of backoffLimit 1');
+    const failed = final?.conditions?.find((c) => c.type === 'Failed');
+    t.equal(failed?.reason, 'BackoffLimitExceeded');
+    t.match(failed?.message, /^worker [01] \(pod oom-workers-r1-[^)]+\) exited 137 \(OOMKilled\).*; failed after 1 restart \(backoffLimit 1\)$/, 'names the rank, its pod, the exit code and the kernel\'s reason');
   });
 }

@@ -114,7 +114,7 @@ t.test('Running → Restarting: a failed Job with restarts left, resuming from t
   t.equal(u.status.lastCheckpoint, '/checkpoints/epoch-3.pt', 'epoch 3 beats epoch 2');
   t.same(reasons(u), ['CheckpointReported', 'Restarting']);
   t.equal(u.events[1]?.type, 'Warning');
-  t.match(u.events[1]?.message, /^worker 2 \(pod resnet-workers-2-abcde\) exited 1 \(Error\): Traceback \(most recent call last\):; restart 1 of 3, resuming from \/checkpoints\/epoch-3.pt$/);
+  t.match(u.events[1]?.message, /^worker 2 \(pod resnet-workers-2-abcde\) exited 1 \(Error\): RuntimeError: NCCL timeout; restart 1 of 3, resuming from \/checkpoints\/epoch-3.pt$/);
   t.match(condition(u.status, 'Ready'), { status: 'False', reason: 'WorkerFailed' });
   t.equal(u.status.completionTime, undefined);
   t.equal(u.status.startTime, '2025-10-25T10:29:00Z', 'a restart keeps the original start');
