@@ -87,6 +87,25 @@ function withoutResumeEnv(job: V1Job): unknown {
   return { ...job.spec, template: { ...template, spec: { ...template.spec, containers } } };
 }
 
+/**
+ * The desired Job with the live Job's RESUME_FROM_CHECKPOINT: correcting a drifted field in place must not send a
+ * pod template the apiserver refuses to change (the resume point moves on while a suspended generation waits).
+ */
+export function withLiveResumeEnv(desired: V1Job, live: V1Job): V1Job {
+  const liveEnv = new Map((live.spec?.template?.spec?.containers ?? []).map((c) => [c.name, c.env ?? []]));
+  const template = desired.spec?.template;
+  if (!template?.spec) return desired;
+  const containers = template.spec.containers.map((c) => {
+    const env = (c.env ?? []).filter((e) => e.name !== RESUME_ENV);
+    const was = liveEnv.get(c.name) ?? [];
+    const at = was.findIndex((e) => e.name === RESUME_ENV);
+    // At the live position too: the rest of the list is the same, and a reordered list is a changed template.
+    if (at >= 0) env.splice(at, 0, was[at]!);
+    return { ...c, env };
+  });
+  return { ...desired, spec: { ...desired.spec!, template: { ...template, spec: { ...template.spec, containers } } } };
+}
+
 function specDrift(desired: Child, actual: Child): DriftedField[] {
   const out: Difference[] = [];
   switch (desired.kind) {

@@ -11,7 +11,7 @@ import { forgetJob, recordJobGauges, type ControllerMetrics } from '../metrics.t
 import { controllerOwnerKey, describeApiError, indexBy, isNotFound, objectKey, splitKey, statusCode, type DialGuard, type Informer, type KubeObject, type ObjectRef, type ResourceRef } from '../../kube/index.ts';
 import { settleAll, watchOf, type Manager, type ReconcileContext, type ReconcileResult } from '../runtime/index.ts';
 import { trimClaim, trimConfigMap, trimPod, trimService, trimTrainingJob, trimWorkerJob } from './cache-transforms.ts';
-import { childDrift } from './child-drift.ts';
+import { childDrift, withLiveResumeEnv } from './child-drift.ts';
 import { setCondition } from './conditions.ts';
 import { InvalidTrainingJobError } from './errors.ts';
 import { childrenContext, creationStages, desiredChildren, type Child } from './desired-children.ts';
@@ -297,7 +297,7 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       }
       log.info({ child: `${kind}/${name}`, fields: drift.fields.map((f) => f.path) }, 'correcting drifted child');
     }
-    const applied = await applyChild(kind, namespace, name, desired);
+    const applied = await applyChild(kind, namespace, name, actual && kind === 'Job' ? withLiveResumeEnv(desired as V1Job, actual as V1Job) : desired);
     if (!actual && kind === 'Job') await events.record(involved(job), 'Normal', 'CreatedWorkers', `created Job ${name} (${job.spec.numWorkers ?? 1} workers)`);
     return applied;
   }

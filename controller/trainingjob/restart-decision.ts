@@ -95,10 +95,12 @@ export function restartDecision(job: TrainingJob, observed: Observed): RestartDe
   const restarts = job.status?.restarts ?? 0;
   const limit = backoffLimit(job);
   const failedWorkers = observed.workers.filter((w) => w.phase === 'Failed');
-  const disruptedOnly = countedFailures(observed.workers, progressed(observed)).length === 0 && failedWorkers.some((w) => w.disrupted || peerLost(w));
+  // A Job that failed while suspended failed from the suspend stopping its pods, not from the training.
+  const stoppedBySuspend = observed.workerJob?.suspended === true;
+  const disruptedOnly = stoppedBySuspend || (countedFailures(observed.workers, progressed(observed)).length === 0 && failedWorkers.some((w) => w.disrupted || peerLost(w)));
   const disruption = firstDisruption(observed.workers);
   const consequence = disruptedOnly && realFailures(observed.workers).length > 0;
-  const cause = disruption ? ` after worker ${disruption.index} (pod ${disruption.podName}) was disrupted` : ': a peer left (evicted, preempted or its node lost)';
+  const cause = stoppedBySuspend ? ' while spec.suspend stopped the workers' : disruption ? ` after worker ${disruption.index} (pod ${disruption.podName}) was disrupted` : ': a peer left (evicted, preempted or its node lost)';
   const detail = consequence ? `${failureDetail(observed)}${cause}` : failureDetail(observed);
   if (!disruptedOnly && restarts >= limit) {
     return { restart: false, reason: 'BackoffLimitExceeded', message: `${detail}; failed after ${restarts} restart${restarts === 1 ? '' : 's'} (backoffLimit ${limit})` };

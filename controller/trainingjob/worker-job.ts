@@ -18,14 +18,22 @@ export interface WorkerJobInput {
   retryableExitCodes?: readonly number[];
 }
 
+/** A worker stopped with SIGTERM (128 + 15): its pod was deleted (suspend, `kubectl delete`, drain), not a crash. */
+export const STOPPED_EXIT_CODE = 143;
+
 // First match wins:
 // 1. disruption (eviction, preemption, node drain): Ignore — the rank is recreated and nothing is counted;
-// 2. a retryable exit code: Count — the rank is retried in place, up to backoffLimit;
-// 3. any other non-zero exit: FailJob — one dead rank breaks the collective, so the whole gang stops and the
+// 2. exit 143, stopped by SIGTERM: Ignore — the Job controller stops every pod this way on suspend, and a pod
+//    failing the Job there would turn a suspend into a restart;
+// 3. a retryable exit code: Count — the rank is retried in place, up to backoffLimit;
+// 4. any other non-zero exit: FailJob — one dead rank breaks the collective, so the whole gang stops and the
 //    controller restarts every rank from the last checkpoint (restartDecision).
 export function workerPodFailurePolicy(retryableExitCodes: readonly number[]): V1PodFailurePolicy {
-  const retryable = [...new Set(retryableExitCodes.filter((c) => Number.isInteger(c) && c > 0))].sort((a, b) => a - b);
-  const rules: V1PodFailurePolicy['rules'] = [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }];
+  const retryable = [...new Set(retryableExitCodes.filter((c) => Number.isInteger(c) && c > 0 && c !== STOPPED_EXIT_CODE))].sort((a, b) => a - b);
+  const rules: V1PodFailurePolicy['rules'] = [
+    { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+    { action: 'Ignore', onExitCodes: { containerName: WORKER_CONTAINER, operator: 'In', values: [STOPPED_EXIT_CODE] } },
+  ];
   if (retryable.length > 0) rules.push({ action: 'Count', onExitCodes: { containerName: WORKER_CONTAINER, operator: 'In', values: retryable } });
   rules.push({ action: 'FailJob', onExitCodes: { containerName: WORKER_CONTAINER, operator: 'NotIn', values: [0, ...retryable] } });
   return { rules };

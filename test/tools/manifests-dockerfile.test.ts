@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { repoRoot } from '../../localcluster/binaries.ts';
+import { contextFiles } from '../../localcluster/realnode/images/context.ts';
 import { parseDocuments, renderKustomize } from '../harness/manifests.ts';
 
 interface Instruction { op: string; args: string; line: number }
@@ -52,6 +53,9 @@ t.test('multi-stage: dependencies installed with npm ci, dev dependencies pruned
   t.ok(copies.some((c) => c.args.includes(`--from=${build.name}`) && /node_modules/.test(c.args)), 'node_modules come from the build stage (pruned)');
   const ignore = readFileSync(join(repoRoot, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
   t.ok(ignore.includes('node_modules') && ignore.includes('.git'), '.dockerignore keeps local node_modules and .git out of the context');
+  const shipped = contextFiles(repoRoot);
+  t.notOk(shipped.some((f) => /^(test|bench|examples)\//.test(f) || f.endsWith('.md')), 'tests, benches and docs are not in the context, so editing them never rebuilds the image');
+  for (const dir of ['api', 'bin', 'cli', 'controller', 'webhook', 'policies', 'kube', 'certs', 'clock']) t.ok(shipped.some((f) => f.startsWith(`${dir}/`)), `${dir}/ is in the context`);
 });
 
 t.test('runtime: Node 24 like the node@24 dev dependency, numeric non-root user, ENTRYPOINT the trainingjob CLI', async (t) => {

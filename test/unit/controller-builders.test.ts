@@ -41,17 +41,18 @@ t.test('worker Job: Indexed, one pod per rank, backoffLimit and suspend from the
   t.equal(buildWorkerJob(trainingJob({ suspend: true }), { restartCount: 0 }).spec?.suspend, true);
 });
 
-t.test('podFailurePolicy: disruptions ignored, retryable exit codes counted, everything else fails the gang', async (t) => {
+t.test('podFailurePolicy: disruptions and SIGTERM stops ignored, retryable exit codes counted, everything else fails the gang', async (t) => {
   const job = buildWorkerJob(trainingJob(), { restartCount: 0 });
   t.same(job.spec?.podFailurePolicy?.rules, [
     { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+    { action: 'Ignore', onExitCodes: { containerName: 'worker', operator: 'In', values: [143] } },
     { action: 'Count', onExitCodes: { containerName: 'worker', operator: 'In', values: [42] } },
     { action: 'FailJob', onExitCodes: { containerName: 'worker', operator: 'NotIn', values: [0, 42] } },
   ]);
-  t.same(workerPodFailurePolicy([75, 42, 42, 0, -1]).rules?.[1]?.onExitCodes?.values, [42, 75], 'sorted, deduplicated, positive only');
-  t.same(workerPodFailurePolicy([]).rules?.map((r) => r.action), ['Ignore', 'FailJob'], 'no Count rule without retryable codes');
+  t.same(workerPodFailurePolicy([75, 42, 42, 0, -1, 143]).rules?.[2]?.onExitCodes?.values, [42, 75], 'sorted, deduplicated, positive only, never 143');
+  t.same(workerPodFailurePolicy([]).rules?.map((r) => r.action), ['Ignore', 'Ignore', 'FailJob'], 'no Count rule without retryable codes');
   const custom = buildWorkerJob(trainingJob(), { restartCount: 0, retryableExitCodes: [3] });
-  t.same(custom.spec?.podFailurePolicy?.rules?.[2]?.onExitCodes?.values, [0, 3]);
+  t.same(custom.spec?.podFailurePolicy?.rules?.[3]?.onExitCodes?.values, [0, 3]);
 });
 
 t.test('every distributed-training env var', async (t) => {

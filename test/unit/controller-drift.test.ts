@@ -1,7 +1,7 @@
 // childDrift: edits to fields we own are found, server defaults and other writers' extras are not drift.
 import t from 'tap';
 import type { V1ConfigMap, V1Job, V1PersistentVolumeClaim, V1Service } from '@kubernetes/client-node';
-import { childDrift } from '../../controller/trainingjob/child-drift.ts';
+import { childDrift, withLiveResumeEnv } from '../../controller/trainingjob/child-drift.ts';
 import { desiredChildren } from '../../controller/trainingjob/desired-children.ts';
 import { trainingJob } from '../fixtures/controller-jobs.ts';
 
@@ -99,6 +99,19 @@ t.test('Job: RESUME_FROM_CHECKPOINT is fixed per generation and never drift', as
   const resumed = desiredChildren(trainingJob(), { restartCount: 1, resumeFrom: 's3://c/epoch-5' }).workerJob;
   const live = desiredChildren(trainingJob(), { restartCount: 1, resumeFrom: 's3://c/epoch-3' }).workerJob;
   t.same(childDrift(resumed, live).fields, []);
+});
+
+t.test('Job: a drift correction keeps the live resume point, so the apiserver never sees a template change', async (t) => {
+  const resumeOf = (j: V1Job) => j.spec?.template?.spec?.containers[0]?.env?.find((e) => e.name === 'RESUME_FROM_CHECKPOINT')?.value;
+  const suspended = desiredChildren(trainingJob({ suspend: true }), { restartCount: 1, resumeFrom: 's3://c/epoch-3' }).workerJob;
+  const resumed = desiredChildren(trainingJob(), { restartCount: 1, resumeFrom: 's3://c/epoch-5' }).workerJob;
+  const body = withLiveResumeEnv(resumed, suspended);
+  t.equal(resumeOf(body), 's3://c/epoch-3', 'the generation keeps the point it was created with');
+  t.same(body.spec?.template?.spec?.containers[0]?.env?.map((e) => e.name), suspended.spec?.template?.spec?.containers[0]?.env?.map((e) => e.name), 'in the same place in the list');
+  t.equal(body.spec?.suspend, false, 'the drifted field is still corrected');
+  t.same(body.spec?.template?.spec?.containers[0]?.env?.filter((e) => e.name !== 'RESUME_FROM_CHECKPOINT'), resumed.spec?.template?.spec?.containers[0]?.env?.filter((e) => e.name !== 'RESUME_FROM_CHECKPOINT'), 'every other variable as desired');
+  const first = desiredChildren(trainingJob({ suspend: true }), { restartCount: 0 }).workerJob;
+  t.equal(resumeOf(withLiveResumeEnv(resumed, first)), undefined, 'a first run that never had one gets none');
 });
 
 t.test('Service: selector and ports patched, clusterIP needs a recreate', async (t) => {

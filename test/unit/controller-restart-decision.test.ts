@@ -59,6 +59,16 @@ t.test('a rank that exits PEER_LOST_EXIT_CODE is a consequence; the evicted pod 
   t.match(c.message, /^worker 1 \(pod [^)]+\) exited 137/, 'and is named as the cause');
 });
 
+t.test('a Job that failed while suspended is not counted: the suspend stopped its pods', async (t) => {
+  const stopped = observed(workerJob(3, { suspended: true, failed: 2, conditions: FAILED }), [
+    worker(0, 'Failed', { exitCode: PEER_LOST_EXIT_CODE, terminationMessage: '{"checkpoint":"/checkpoints/epoch-2.pt","epoch":2}' }),
+    worker(1, 'Failed', { exitCode: 143 }),
+  ]);
+  const d = restartDecision(trainingJob({ backoffLimit: 3 }, { restarts: 3 }), stopped);
+  t.match(d, { restart: true, reason: 'WorkersDisrupted', resumeFrom: '/checkpoints/epoch-2.pt' }, 'restarted at the limit, from the checkpoint');
+  t.match(d.message, /^worker 1 \(pod [^)]+\) exited 143 while spec\.suspend stopped the workers; not counted, resuming from \/checkpoints\/epoch-2\.pt$/);
+});
+
 t.test('resume from the newest reported checkpoint, else the last one recorded, else from scratch', async (t) => {
   t.equal(restartDecision(trainingJob({}, { restarts: 0, lastCheckpoint: 's3://ckpt/resnet/epoch-2' }), failed(0)).resumeFrom, 's3://ckpt/resnet/epoch-4');
   const silent = failed(0, [worker(1, 'Failed', { exitCode: 1, terminationMessage: 'Segmentation fault' })]);
