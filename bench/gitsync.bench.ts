@@ -8,7 +8,7 @@
 // benchmark plays the git host's webhook: right after `git push` returns it POSTs a GitHub-signed
 // hook. The jobs are suspended, so the TrainingJob controller does not build workloads for
 // thousands of them and the apiserver's time goes to the sync being measured.
-import { createHmac } from 'node:crypto';
+import { sendPushHook } from './push-hook.ts';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { GROUP, TRAININGJOB_PLURAL, V1 } from '../api/index.ts';
@@ -66,12 +66,8 @@ function repositoryWhen(repos: Map<string, JobRepository>, waiters: Set<() => vo
   });
 }
 
-async function sendHook(hooksUrl: string, name: string): Promise<number> {
-  const body = JSON.stringify({ ref: 'refs/heads/main' });
-  const signature = `sha256=${createHmac('sha256', hookSecret).update(body).digest('hex')}`;
-  const res = await fetch(`${hooksUrl}/hooks/${namespace}/${name}`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-hub-signature-256': signature } });
-  await res.arrayBuffer();
-  return res.status;
+function sendHook(hooksUrl: string, name: string): Promise<number> {
+  return sendPushHook(hooksUrl, namespace, name, hookSecret);
 }
 
 async function run(): Promise<string> {

@@ -6,7 +6,7 @@
 // API: on the real node through the loopback bridge, with the webhook installed as users install it
 // (the overlay; its own controller scaled to 0); on kwok with the webhook in this process. The bench
 // plays the git host: right after `git push` returns it POSTs a signed hook to the push receiver.
-import { createHmac } from 'node:crypto';
+import { pushHookAccepted } from './push-hook.ts';
 import { pino } from 'pino';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { GROUP, V1 } from '../api/index.ts';
@@ -82,7 +82,7 @@ async function pushToRunning(tier: Tier, image: string): Promise<number[]> {
       await wc.commit(`run ${name}`);
       const t0 = performance.now();
       await wc.push();
-      await hook(controller.hooksUrl);
+      await pushHookAccepted(controller.hooksUrl, namespace, 'jobs', hookSecret);
       const deadline = Date.now() + 180_000;
       for (;;) {
         const pods = await core.listNamespacedPod({ namespace, labelSelector: `ml.example.com/trainingjob=${name}` });
@@ -100,14 +100,6 @@ async function pushToRunning(tier: Tier, image: string): Promise<number[]> {
     for (const s of stops.reverse()) await s();
     await cp.stop();
   }
-}
-
-async function hook(hooksUrl: string): Promise<void> {
-  const body = JSON.stringify({ ref: 'refs/heads/main' });
-  const signature = `sha256=${createHmac('sha256', hookSecret).update(body).digest('hex')}`;
-  const res = await fetch(`${hooksUrl}/hooks/${namespace}/jobs`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-hub-signature-256': signature } });
-  await res.arrayBuffer();
-  if (res.status !== 202) throw new Error(`hook answered ${res.status}`);
 }
 
 async function timeStart(tier: Tier): Promise<number> {

@@ -105,6 +105,8 @@ export async function runCommand(command: string, args: string[], env: NodeJS.Pr
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    // A command may exit without reading its input (EPIPE): its exit code and output tell the story, not a crash.
+    child.stdin.on('error', () => {});
     child.stdin.end(input ?? '');
   });
 }

@@ -182,6 +182,10 @@ export function nextStatus(job: TrainingJob, observed: Observed, now: Date): Sta
   for (const u of conditionUpdates(v, conditions, generation)) conditions = setCondition(conditions, u, at);
   status.conditions = conditions;
   status = withProgress(status, seen, generation, at);
-  if (v.state === 'Completed') status.progress = '100%';
+  if (v.state === 'Completed') {
+    status.progress = '100%';
+    // The last scrape may predate the last epochs (every 15 s): finished means every epoch, as progress says.
+    if (status.totalEpochs !== undefined) status.currentEpoch = status.totalEpochs;
+  }
   return { status, events };
 }

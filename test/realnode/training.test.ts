@@ -18,7 +18,7 @@ if (unsupported) {
 }
 
 interface Status {
-  status?: { state?: string; progress?: string; currentEpoch?: number; restarts?: number; lastCheckpoint?: string; metrics?: { loss?: number; accuracy?: number } };
+  status?: { state?: string; progress?: string; currentEpoch?: number; restarts?: number; lastCheckpoint?: string; metrics?: { loss?: number; accuracy?: number }; conditions?: { type: string; reason?: string; message?: string }[] };
 }
 
 async function trainingTier(): Promise<void> {
@@ -100,6 +100,18 @@ async function trainingTier(): Promise<void> {
     ])).join('\n');
   };
 
+  // Polls until the job is Completed or Failed, noting each state it passed through (for failure messages).
+  const finished = async (name: string, timeoutMs = 300_000) => {
+    const states: string[] = [];
+    const status = await eventually(async () => {
+      const s = (await client.get<Status>(ref(name))).status;
+      if (s?.state && states[states.length - 1] !== s.state) states.push(s.state);
+      return s?.state === 'Completed' || s?.state === 'Failed' ? s : undefined;
+    }, timeoutMs, 500);
+    return { final: status, states };
+  };
+  const eventsOf = (name: string) => kubectl(['get', 'events', '--field-selector', `involvedObject.name=${name}`, '-o', 'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}']);
+
   const afterTwoCheckpoints = (name: string) => eventually(async () => {
     const log = await rank0Logs(name);
     return log.some((l) => l.event === 'checkpoint-saved' && (l.epoch ?? 0) >= 2) ? true : undefined;
@@ -116,12 +128,9 @@ async function trainingTier(): Promise<void> {
     const victim = await podOfRank('evict', 1);
     const evicted = await cp.kubectl(['create', '--raw', `/api/v1/namespaces/default/pods/${victim!.name}/eviction`, '-f', '-'], { input: JSON.stringify({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: victim!.name, namespace: 'default' } }) });
     t.equal(evicted.code, 0, 'evicted through the Eviction API', { stderr: evicted.stderr });
-    const final = await eventually(async () => {
-      const s = (await client.get<Status>(ref('evict'))).status;
-      return s?.state === 'Completed' || s?.state === 'Failed' ? s : undefined;
-    }, 300_000, 500);
+    const { final } = await finished('evict');
     t.equal(final?.state, 'Completed', 'completed although backoffLimit is 0');
-    const events = await kubectl(['get', 'events', '--field-selector', 'involvedObject.name=evict', '-o', 'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}']);
+    const events = await eventsOf('evict');
     t.match(events, /Restarting: worker 0 \(pod [^)]+\) exited 75 .*(was disrupted|a peer left).*; not counted, resuming from \/checkpoints\/epoch-\d+\.pt/, 'rank 0\'s "peer lost" exit (75) is the eviction\'s consequence');
     const resumed = (await rank0Logs('evict')).find((l) => l.event === 'resumed');
     t.ok(resumed && (resumed.epoch ?? 0) >= 2, `the new workers resumed from epoch ${resumed?.epoch}`);
@@ -134,15 +143,10 @@ async function trainingTier(): Promise<void> {
     t.ok(victim, 'rank 1 is running');
     const killed = await runCommand(cp.binaries.ctr!, ['--address', cp.realNode!.containerdSocket, '--namespace', 'k8s.io', 'tasks', 'kill', '--signal', 'SIGKILL', victim!], process.env);
     t.equal(killed.code, 0, 'ctr tasks kill --signal SIGKILL', { stderr: killed.stderr });
-    const states: string[] = [];
-    const final = await eventually(async () => {
-      const s = (await client.get<Status>(ref('resume'))).status;
-      if (s?.state && states[states.length - 1] !== s.state) states.push(s.state);
-      return s?.state === 'Completed' || s?.state === 'Failed' ? s : undefined;
-    }, 300_000, 500);
+    const { final, states } = await finished('resume');
     t.equal(final?.state, 'Completed', `the job completed (states: ${states.join(' → ')})`);
     t.equal(final?.restarts, 1, 'one restart');
-    const events = await kubectl(['get', 'events', '--field-selector', 'involvedObject.name=resume', '-o', 'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}']);
+    const events = await eventsOf('resume');
     t.match(events, /Restarting: worker 1 \(pod [^)]+\) exited 137 .*restart 1 of 3, resuming from \/checkpoints\/epoch-\d+\.pt/, 'Restarting, naming the SIGKILLed rank (137) as the cause, counted');
     const log = await rank0Logs('resume');
     const resumed = log.find((l) => l.event === 'resumed');
@@ -166,13 +170,10 @@ async function trainingTier(): Promise<void> {
     t.ok(stopped, 'Suspended, and no worker pod is left');
     t.match(stopped?.lastCheckpoint, /^\/checkpoints\/epoch-\d+\.pt$/, 'the SIGTERMed workers\' termination messages named their last checkpoint');
     await kubectl(['patch', 'trainingjob', 'pause', '--type', 'merge', '-p', '{"spec":{"suspend":false}}']);
-    const final = await eventually(async () => {
-      const s = (await client.get<Status>(ref('pause'))).status;
-      return s?.state === 'Completed' || s?.state === 'Failed' ? s : undefined;
-    }, 300_000, 1000);
+    const { final } = await finished('pause');
     t.equal(final?.state, 'Completed', 'completed after the resume', final?.state === 'Completed' ? {} : { diagnosis: await diagnose('pause') });
     t.equal(final?.restarts ?? 0, 0, 'a suspend is not a restart');
-    const events = await kubectl(['get', 'events', '--field-selector', 'involvedObject.name=pause', '-o', 'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}']);
+    const events = await eventsOf('pause');
     t.match(events, /Resumed: spec\.suspend cleared/, 'a Resumed event');
     const log = await rank0Logs('pause');
     const resumed = log.find((l) => l.event === 'resumed');
@@ -183,15 +184,10 @@ async function trainingTier(): Promise<void> {
   t.test('failures beyond backoffLimit end Failed, with the real container\'s reason', async (t) => {
     // 64 MiB cannot hold the Python interpreter with torch: the kernel kills every worker (OOMKilled, 137).
     await submit('oom', 2, 0, 1, '64Mi');
-    const states: string[] = [];
-    const final = await eventually(async () => {
-      const s = (await client.get<Status & { status?: { conditions?: { type: string; reason?: string; message?: string }[] } }>(ref('oom'))).status;
-      if (s?.state && states[states.length - 1] !== s.state) states.push(s.state);
-      return s?.state === 'Completed' || s?.state === 'Failed' ? s : undefined;
-    }, 240_000, 500);
+    const { final, states } = await finished('oom', 240_000);
     t.equal(final?.state, 'Failed', `the job failed (states: ${states.join(' → ')})`);
     t.equal(final?.restarts, 1, 'restarts: 1 of backoffLimit 1');
-    const events = await kubectl(['get', 'events', '--field-selector', 'involvedObject.name=oom', '-o', 'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}']);
+    const events = await eventsOf('oom');
     t.match(events, /Restarting: worker [01] \(pod oom-workers-[^)]+\) exited 137 \(OOMKilled\).*; restart 1 of 1/, 'the first run\'s OOMKill restarted it once');
     const failed = final?.conditions?.find((c) => c.type === 'Failed');
     t.equal(failed?.reason, 'BackoffLimitExceeded');

@@ -75,9 +75,10 @@ t.test('Running stays Running while finished ranks wait for rank 0', async (t) =
 });
 
 t.test('Running → Completed, which is final', async (t) => {
-  const job = trainingJob({}, { state: 'Running', startTime: '2025-10-25T10:29:00Z', progress: '90%' });
+  const job = trainingJob({}, { state: 'Running', startTime: '2025-10-25T10:29:00Z', progress: '90%', currentEpoch: 9, totalEpochs: 10 });
   const done = nextStatus(job, observed(workerJob(0, { succeeded: 4, conditions: COMPLETE, completionTime: '2025-10-25T11:40:00Z' }), workers(4, 'Succeeded')), LATER);
   t.equal(done.status.state, 'Completed');
+  t.equal(done.status.currentEpoch, 10, 'every epoch, though the last scrape saw 9');
   t.same(done.events, [{ type: 'Normal', reason: 'Completed', message: 'all 4 workers succeeded' }]);
   t.equal(done.status.completionTime, '2025-10-25T11:40:00Z');
   t.equal(done.status.progress, '100%');
