@@ -5,7 +5,8 @@ export function summarize(samples: number[]): { n: number; min: number; median: 
   return { n: s.length, min: s[0] ?? NaN, median: at(0.5), p95: at(0.95), max: s[s.length - 1] ?? NaN };
 }
 
-export const fmt = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+// Sub-second times in ms, so a 3 ms checkpoint does not print as 0.00 s.
+export const fmt = (ms: number): string => (ms < 1000 ? `${ms.toFixed(ms < 10 ? 2 : 0)} ms` : `${(ms / 1000).toFixed(2)} s`);
 
 /** Sum of a Prometheus text metric's samples whose label set contains every `match` pair. */
 export function metricSum(text: string, name: string, match: Record<string, string> = {}): number {
