@@ -173,16 +173,24 @@ async function unpackImage(archive: string): Promise<{ root: string; remove(): P
   };
   const manifest = JSON.parse(await must('tar', ['-xOf', archive, 'manifest.json'])) as { Layers: string[] }[];
   for (const layer of manifest[0]!.Layers) await must('sh', ['-c', 'tar -xOf "$1" "$2" | tar -x -C "$3"', 'sh', archive, layer, root]);
-  await must('mount', ['--bind', '/dev', join(root, 'dev')]);
-  await must('mount', ['-t', 'proc', 'proc', join(root, 'proc')]);
-  return {
+  const image = {
     root,
     async remove() {
-      await runCommand('umount', [join(root, 'proc')], process.env);
-      await runCommand('umount', [join(root, 'dev')], process.env);
+      for (const m of ['proc', 'dev']) await runCommand('umount', ['--lazy', join(root, m)], process.env);
+      // Never delete through a mount still in place: below it is the host's /dev.
+      const still = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.startsWith(`${root}/`));
+      if (still.length > 0) throw new Error(`left ${root} in place: still mounted there: ${still.join(', ')}`);
       rmSync(root, { recursive: true, force: true });
     },
   };
+  try {
+    await must('mount', ['--bind', '/dev', join(root, 'dev')]);
+    await must('mount', ['-t', 'proc', 'proc', join(root, 'proc')]);
+  } catch (err) {
+    await image.remove();
+    throw err;
+  }
+  return image;
 }
 
 /** Two ranks of the trainer, chrooted into the image as its user, rendezvousing on loopback. */
@@ -207,12 +215,14 @@ function startBare(root: string, checkpoints: string, port: number, resumeFrom?:
     child.stderr!.resume();
     return child;
   });
-  return { ranks, lines, exited: Promise.all(ranks.map((c) => new Promise((r) => c.on('exit', r)))) };
+  return { ranks, lines, exited: Promise.all(ranks.map((c) => new Promise((r) => c.on('close', r)))) };
 }
 
 /** The anchor: the trainer with nothing around it; the restart is immediate, by hand, from the newest checkpoint. */
 async function bareRounds(archive: string): Promise<Round[]> {
   const image = await unpackImage(archive);
+  const runs: ReturnType<typeof startBare>[] = [];
+  const track = (r: ReturnType<typeof startBare>) => (runs.push(r), r);
   try {
     const out: Round[] = [];
     for (let i = 0; i < rounds; i++) {
@@ -220,7 +230,7 @@ async function bareRounds(archive: string): Promise<Round[]> {
       mkdirSync(join(image.root, checkpoints), { recursive: true });
       chmodSync(join(image.root, checkpoints), 0o777);
       const started = Date.now();
-      const run = startBare(image.root, checkpoints, 29500 + 10 * i);
+      const run = track(startBare(image.root, checkpoints, 29500 + 10 * i));
       const first = await until('bare first epoch', async () => run.lines.find((l) => l.event === 'epoch'));
       await until('bare second checkpoint', async () => (run.lines.some((l) => l.event === 'checkpoint-saved' && (l.epoch ?? 0) >= 2) ? true : undefined));
       const beforeKill = [...run.lines];
@@ -228,7 +238,7 @@ async function bareRounds(archive: string): Promise<Round[]> {
       run.ranks[1]!.kill('SIGKILL');
       await run.exited;
       const newest = [...run.lines].reverse().find((l) => l.event === 'checkpoint-saved') as TrainerLine & { path?: string };
-      const again = startBare(image.root, checkpoints, 29505 + 10 * i, newest.path);
+      const again = track(startBare(image.root, checkpoints, 29505 + 10 * i, newest.path));
       const resumed = await until('bare resumed', async () => again.lines.find((l) => l.event === 'resumed'));
       const after = await until('bare epoch after the resume', async () => again.lines.find((l) => l.event === 'epoch'));
       await again.exited;
@@ -237,6 +247,9 @@ async function bareRounds(archive: string): Promise<Round[]> {
     }
     return out;
   } finally {
+    // A failed round leaves trainers running inside the image: stop them before unmounting.
+    for (const r of runs) for (const c of r.ranks) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    await Promise.all(runs.map((r) => r.exited));
     await image.remove();
   }
 }

@@ -97,7 +97,7 @@ The cluster lives in ${clusterDir()} (TRAININGJOB_CLUSTER_DIR overrides).`;
 export async function clusterCommand(args: string[]): Promise<number> {
   const [action, ...rest] = args;
   // One help text covers every action's options.
-  if (rest.includes('--help') || rest.includes('-h')) {
+  if (action && ['up', 'down', 'status', 'build', 'serve'].includes(action) && (rest.includes('--help') || rest.includes('-h'))) {
     process.stdout.write(`${help}\n`);
     return 0;
   }

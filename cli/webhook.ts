@@ -101,7 +101,9 @@ export async function webhookCommand(args: string[]): Promise<number> {
   });
   log.info({ signal }, 'shutting down');
   if (files) unwatchFile(files.cert);
+  // Not ready from the signal on, even while a certificate pass is still finishing.
+  const closing = running.close(signal === 'SIGTERM' ? shutdownDelay * 1000 : 0);
   await manager?.stop();
-  await running.close(signal === 'SIGTERM' ? shutdownDelay * 1000 : 0);
+  await closing;
   return 0;
 }

@@ -25,7 +25,8 @@ function report(checkpoint: unknown, epoch: unknown): CheckpointReport | undefin
   return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? { checkpoint, epoch: n } : { checkpoint };
 }
 
-function parseLine(line: string): CheckpointReport | undefined {
+/** One line of a message as a checkpoint report, if it is one. */
+export function parseCheckpointLine(line: string): CheckpointReport | undefined {
   if (line.startsWith('{')) {
     try {
       const v: unknown = JSON.parse(line);
@@ -50,7 +51,7 @@ export function parseCheckpointReport(message: string | undefined): CheckpointRe
   for (let i = lines.length - 1; i >= 0; i--) {
     const line = (lines[i] ?? '').trim();
     if (line.length === 0 || line.length > MAX_LINE) continue;
-    const found = parseLine(line);
+    const found = parseCheckpointLine(line);
     if (found) return found;
   }
   return undefined;

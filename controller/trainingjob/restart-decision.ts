@@ -1,9 +1,10 @@
 // Whether a failed worker Job is recreated (from the last checkpoint) or the TrainingJob fails for good.
 import { backoffLimit, checkpointEnabled } from '../../api/trainingjob-v1.ts';
 import type { TrainingJob } from '../../api/trainingjob-v1.ts';
-import { latestCheckpoint, parseCheckpointReport } from './checkpoint-report.ts';
+import { latestCheckpoint, parseCheckpointLine, parseCheckpointReport } from './checkpoint-report.ts';
 import type { CheckpointReport } from './checkpoint-report.ts';
 import type { Observed, ObservedJobCondition, ObservedWorker } from './observed.ts';
+import { STOPPED_EXIT_CODE } from './worker-job.ts';
 
 export interface RestartDecision {
   restart: boolean;
@@ -23,9 +24,9 @@ export function jobCondition(observed: Observed, type: string): ObservedJobCondi
   return observed.workerJob?.conditions.find((c) => c.type === type && c.status === 'True');
 }
 
-// Evictions and preemptions are the cluster's doing, not the training's.
+// Evictions, preemptions and stopped pods (SIGTERM: deleted, suspended) are the cluster's doing, not the training's.
 export function realFailures(workers: readonly ObservedWorker[]): ObservedWorker[] {
-  return workers.filter((w) => w.phase === 'Failed' && !w.disrupted);
+  return workers.filter((w) => w.phase === 'Failed' && !w.disrupted && w.exitCode !== STOPPED_EXIT_CODE);
 }
 
 /** When the first disrupted rank of this generation stopped, if any did and its time is known. */
@@ -58,9 +59,9 @@ export function reportedCheckpoint(workers: readonly ObservedWorker[]): Checkpoi
   return latestCheckpoint(reports);
 }
 
-// The last line: a message from the logs (FallbackToLogsOnError) ends with the error, a traceback with its exception.
+// The last line that is not a checkpoint report: a log tail (FallbackToLogsOnError) ends with the error, a traceback with its exception.
 function lastLine(text: string | undefined): string {
-  const line = (text ?? '').split('\n').findLast((l) => l.trim().length > 0)?.trim() ?? '';
+  const line = (text ?? '').split('\n').map((l) => l.trim()).findLast((l) => l.length > 0 && !parseCheckpointLine(l)) ?? '';
   return line.length > MAX_DETAIL ? `${line.slice(0, MAX_DETAIL)}…` : line;
 }
 
@@ -95,8 +96,8 @@ export function restartDecision(job: TrainingJob, observed: Observed): RestartDe
   const restarts = job.status?.restarts ?? 0;
   const limit = backoffLimit(job);
   const failedWorkers = observed.workers.filter((w) => w.phase === 'Failed');
-  // A Job that failed while suspended failed from the suspend stopping its pods, not from the training.
-  const stoppedBySuspend = observed.workerJob?.suspended === true;
+  // Failed while suspended, every failed rank stopped, killed after its grace period or left by its peer: the suspend did it.
+  const stoppedBySuspend = observed.workerJob?.suspended === true && failedWorkers.every((w) => w.disrupted || peerLost(w) || (w.exitCode !== undefined && STOPPED_EXIT_CODES.has(w.exitCode)));
   const disruptedOnly = stoppedBySuspend || (countedFailures(observed.workers, progressed(observed)).length === 0 && failedWorkers.some((w) => w.disrupted || peerLost(w)));
   const disruption = firstDisruption(observed.workers);
   const consequence = disruptedOnly && realFailures(observed.workers).length > 0;

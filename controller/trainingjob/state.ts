@@ -184,8 +184,12 @@ export function nextStatus(job: TrainingJob, observed: Observed, now: Date): Sta
   status = withProgress(status, seen, generation, at);
   if (v.state === 'Completed') {
     status.progress = '100%';
-    // The last scrape may predate the last epochs (every 15 s): finished means every epoch, as progress says.
-    if (status.totalEpochs !== undefined) status.currentEpoch = status.totalEpochs;
+    // The last scrape may predate the last epochs (every 15 s), or never have come: finished means every epoch.
+    const total = status.totalEpochs ?? job.spec.hyperparameters?.epochs;
+    if (total !== undefined && Number.isInteger(total) && total > 0) {
+      status.totalEpochs = total;
+      status.currentEpoch = total;
+    }
   }
   return { status, events };
 }

@@ -54,14 +54,16 @@ def log(event, **fields):
     print(json.dumps({"event": event, "rank": RANK, **fields}), flush=True)
 
 
-def report_checkpoint():
-    # The controller reads the last line of the termination message: where to resume, and from which epoch.
-    if last_checkpoint is None:
+def report_checkpoint(error=None):
+    # The controller reads where to resume (the checkpoint line) and shows the other line, the error, as the cause.
+    lines = [error[:1000]] if error else []
+    if last_checkpoint is not None:
+        lines.append(json.dumps({"checkpoint": last_checkpoint[0], "epoch": last_checkpoint[1]}))
+    if not lines:
         return
-    line = json.dumps({"checkpoint": last_checkpoint[0], "epoch": last_checkpoint[1]})
     try:
         with open(TERMINATION_LOG, "w") as f:
-            f.write(line + "\n")
+            f.write("\n".join(lines) + "\n")
     except OSError as err:
         log("termination-message-failed", error=str(err))
 
@@ -239,5 +241,5 @@ if __name__ == "__main__":
         message = f"{type(err).__name__}: {err}"
         peer_lost = rendezvoused and isinstance(err, RuntimeError) and any(h in message.lower() for h in PEER_LOST_HINTS)
         log("peer-lost" if peer_lost else "failed", error=message)
-        report_checkpoint()
+        report_checkpoint(message)
         sys.exit(PEER_LOST_EXIT_CODE if peer_lost else 1)

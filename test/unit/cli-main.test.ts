@@ -24,4 +24,7 @@ t.test('--help after a cluster action prints the help, exit 0', async (t) => {
     t.equal(r.code, 0, action);
     t.match(r.stdout, /^usage: trainingjob cluster /);
   }
+  const unknown = cli('cluster', 'bogus', '--help');
+  t.equal(unknown.code, 2, 'an unknown action stays a usage error');
+  t.match(unknown.stderr, /unknown action "bogus"/);
 });

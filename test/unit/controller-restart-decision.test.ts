@@ -66,7 +66,14 @@ t.test('a Job that failed while suspended is not counted: the suspend stopped it
   ]);
   const d = restartDecision(trainingJob({ backoffLimit: 3 }, { restarts: 3 }), stopped);
   t.match(d, { restart: true, reason: 'WorkersDisrupted', resumeFrom: '/checkpoints/epoch-2.pt' }, 'restarted at the limit, from the checkpoint');
-  t.match(d.message, /^worker 1 \(pod [^)]+\) exited 143 while spec\.suspend stopped the workers; not counted, resuming from \/checkpoints\/epoch-2\.pt$/);
+  t.match(d.message, /^worker 0 \(pod [^)]+\) exited 75 while spec\.suspend stopped the workers; not counted, resuming from \/checkpoints\/epoch-2\.pt$/);
+  const crashed = observed(workerJob(3, { suspended: true, failed: 1, conditions: FAILED }), [worker(0, 'Failed', { exitCode: 1, reason: 'Error' }), worker(1, 'Failed', { exitCode: 143 })]);
+  t.match(restartDecision(trainingJob({ backoffLimit: 3 }, { restarts: 3 }), crashed), { restart: false, reason: 'BackoffLimitExceeded' }, 'a crash just before the suspend still counts');
+});
+
+t.test('a rank stopped with SIGTERM (143: deleted or suspended) is not a failure of its own', async (t) => {
+  const deleted = failed(0, [worker(0, 'Failed', { exitCode: PEER_LOST_EXIT_CODE, terminationMessage: '{"checkpoint":"/checkpoints/epoch-3.pt","epoch":3}' }), worker(1, 'Failed', { exitCode: 143 })]);
+  t.match(restartDecision(trainingJob({ backoffLimit: 0 }), deleted), { restart: true, reason: 'WorkersDisrupted' }, 'its peer\'s peer-lost exit after progress: not counted');
 });
 
 t.test('resume from the newest reported checkpoint, else the last one recorded, else from scratch', async (t) => {
@@ -80,7 +87,9 @@ t.test('resume from the newest reported checkpoint, else the last one recorded, 
 });
 
 t.test('the message names the failing rank, or falls back to the Job condition', async (t) => {
-  t.match(restartDecision(trainingJob(), failed(0)).message, /^worker 1 \(pod resnet-workers-1-abcde\) exited 1 \(Error\): \{"checkpoint".*; restart 1 of 3, resuming from s3:\/\/ckpt\/resnet\/epoch-4$/);
+  t.match(restartDecision(trainingJob(), failed(0)).message, /^worker 1 \(pod resnet-workers-1-abcde\) exited 1 \(Error\); restart 1 of 3, resuming from s3:\/\/ckpt\/resnet\/epoch-4$/, 'a checkpoint line is where to resume, not the cause');
+  const both = failed(0, [worker(1, 'Failed', { exitCode: 1, reason: 'Error', terminationMessage: 'ValueError: bad batch\n{"checkpoint":"s3://ckpt/resnet/epoch-4","epoch":4}' })]);
+  t.match(restartDecision(trainingJob(), both).message, /exited 1 \(Error\): ValueError: bad batch; restart 1 of 3, resuming from s3:\/\/ckpt\/resnet\/epoch-4$/, 'the error line beside it is');
   t.match(restartDecision(trainingJob(), observed(workerJob(0, { conditions: FAILED }))).message, /^PodFailurePolicy: Container worker for pod/);
   const long = 'x'.repeat(500);
   const cut = restartDecision(trainingJob(), failed(0, [worker(0, 'Failed', { terminationMessage: long })])).message;

@@ -79,6 +79,8 @@ t.test('Running → Completed, which is final', async (t) => {
   const done = nextStatus(job, observed(workerJob(0, { succeeded: 4, conditions: COMPLETE, completionTime: '2025-10-25T11:40:00Z' }), workers(4, 'Succeeded')), LATER);
   t.equal(done.status.state, 'Completed');
   t.equal(done.status.currentEpoch, 10, 'every epoch, though the last scrape saw 9');
+  const unscraped = nextStatus(trainingJob({ hyperparameters: { epochs: 6 } }, { state: 'Running' }), observed(workerJob(0, { succeeded: 4, conditions: COMPLETE }), workers(4, 'Succeeded')), LATER);
+  t.match(unscraped.status, { currentEpoch: 6, totalEpochs: 6 }, 'finished before the first scrape: spec.hyperparameters.epochs');
   t.same(done.events, [{ type: 'Normal', reason: 'Completed', message: 'all 4 workers succeeded' }]);
   t.equal(done.status.completionTime, '2025-10-25T11:40:00Z');
   t.equal(done.status.progress, '100%');
@@ -149,7 +151,7 @@ t.test('failures past backoffLimit → Failed with BackoffLimitExceeded', async 
   t.match(condition(u.status, 'Ready'), { status: 'False', reason: 'BackoffLimitExceeded' });
   t.equal(u.status.completionTime, NOW.toISOString());
   t.equal(u.status.allocatedGPUs, 0);
-  t.equal(u.status.workers?.failed, 4);
+  t.equal(u.status.workers?.failed, 1, 'the rank that crashed; the three the Job stopped (143) did not fail');
 
   const none = nextStatus(trainingJob({ backoffLimit: 0 }, { state: 'Running' }), failedRun(0), NOW);
   t.equal(none.status.state, 'Failed', 'backoffLimit 0 never restarts');
