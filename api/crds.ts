@@ -52,7 +52,10 @@ export function trainingJobCRD(): CustomResourceDefinition {
           { name: 'Epoch', type: 'integer', jsonPath: '.status.currentEpoch' },
           { name: 'Workers', type: 'integer', jsonPath: '.spec.numWorkers' },
           { name: 'GPUs', type: 'integer', jsonPath: '.status.allocatedGPUs' },
+          { name: 'Queue', type: 'integer', jsonPath: '.status.queue.position', description: 'Place in the namespace queue while Queued.' },
           age,
+          { name: 'Priority', type: 'string', jsonPath: '.spec.priorityClassName', priority: 1 },
+          { name: 'Waiting For', type: 'string', jsonPath: '.status.queue.reason', priority: 1 },
         ],
       },
       {

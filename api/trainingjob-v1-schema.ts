@@ -85,6 +85,7 @@ export const trainingJobV1SpecSchema = {
     tolerations: { type: 'array', items: tolerationSchema },
     suspend: { type: 'boolean', description: 'Suspend or resume the workers; training resumes from the last checkpoint.' },
     ttlSecondsAfterFinished: { type: 'integer', format: 'int32', minimum: 0 },
+    priorityClassName: { type: 'string', minLength: 1, maxLength: 253, description: 'A PriorityClass: orders the queue of the namespace and is given to the worker pods.' },
   },
 } as const;
 
@@ -120,6 +121,12 @@ export const trainingJobV1StatusSchema = {
       type: 'object',
       description: 'The JobRepository file this job was applied from.',
       properties: { repository: { type: 'string' }, path: { type: 'string' }, revision: { type: 'string' } },
+    },
+    queue: {
+      type: 'object',
+      description: 'Set while the job is Queued: its place in the namespace queue and what holds it back.',
+      required: ['position', 'priority', 'reason'],
+      properties: { position: { type: 'integer', minimum: 1 }, priority: { type: 'integer', format: 'int32' }, reason: { type: 'string' } },
     },
   },
 } as const;

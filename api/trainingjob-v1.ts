@@ -62,6 +62,8 @@ export interface TrainingJobSpec {
   tolerations?: Toleration[];
   suspend?: boolean;
   ttlSecondsAfterFinished?: number;
+  /** A scheduling.k8s.io PriorityClass: orders the namespace's queue and is given to the worker pods. */
+  priorityClassName?: string;
 }
 
 export interface TrainingMetrics {
@@ -90,6 +92,16 @@ export interface SourceReference {
   revision?: string;
 }
 
+/** Where a queued job stands and what holds it back, written by the leading controller. */
+export interface QueueStatus {
+  /** 1 is the next job of its namespace to start. */
+  position: number;
+  /** The priority value the queue orders by (its PriorityClass's, or the global default's, or 0). */
+  priority: number;
+  /** The limit that holds the job back, in words with the numbers. */
+  reason: string;
+}
+
 export interface TrainingJobStatus {
   state?: TrainingJobState;
   progress?: string;
@@ -106,6 +118,7 @@ export interface TrainingJobStatus {
   conditions?: Condition[];
   observedGeneration?: number;
   source?: SourceReference;
+  queue?: QueueStatus;
 }
 
 export interface TrainingJob {

@@ -23,6 +23,7 @@ export const trainingPolicyDefaultsSchema = {
     resources: resourceRequirementsSchema,
     backoffLimit: { type: 'integer', format: 'int32', minimum: 0, maximum: 10 },
     checkpoint: { type: 'object', properties: checkpointProperties },
+    priorityClassName: { type: 'string', minLength: 1, maxLength: 253, description: 'PriorityClass for jobs that name none.' },
   },
 } as const;
 

@@ -13,6 +13,7 @@ export interface TrainingPolicyDefaults {
   resources?: ResourceRequirements;
   backoffLimit?: number;
   checkpoint?: Checkpoint;
+  priorityClassName?: string;
 }
 
 export interface TrainingPolicySpec {

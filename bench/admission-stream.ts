@@ -63,6 +63,7 @@ export function memoryFacts(f: BenchFacts): ClusterFacts {
     policies: async () => f.policies,
     jobs: async (ns) => ({ items: f.jobs[ns] ?? [], resourceVersion: '1' }),
     resourceQuotas: async () => noQuotas,
+    priorityClasses: async () => [],
   };
 }
 

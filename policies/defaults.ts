@@ -42,6 +42,7 @@ export function applyDefaults(job: TrainingJob, policies: readonly TrainingPolic
     const d = p.spec?.defaults;
     if (!d) continue;
     if (d.backoffLimit !== undefined && spec.backoffLimit === undefined) spec.backoffLimit = d.backoffLimit;
+    if (d.priorityClassName !== undefined && spec.priorityClassName === undefined) spec.priorityClassName = d.priorityClassName;
     if (d.resources) {
       if (!isPlainObject(spec.resources)) spec.resources = {};
       fillMissing(spec.resources as JsonObject, d.resources);

@@ -16,12 +16,15 @@ import type { NamespaceInfo } from './matching-policies.ts';
 import { allowedFrameworkViolations, allowedImageViolations, perJobLimitViolations, requiredLabelViolations } from './policy-rules.ts';
 import { capacityViolations } from './quota.ts';
 import type { CapacityViolation, ResourceQuotaInfo } from './quota.ts';
+import { missingPriorityClass } from './priority.ts';
+import type { PriorityClassInfo } from './priority.ts';
 import { validateAgainstSchema } from './schema-validation.ts';
 import { specViolations, specWarnings } from './spec-rules.ts';
 import type { Violation } from './violation.ts';
 
 export type { NamespaceInfo } from './matching-policies.ts';
 export type { ResourceQuotaInfo } from './quota.ts';
+export type { PriorityClassInfo } from './priority.ts';
 export type { Violation } from './violation.ts';
 export type { JsonPatchOp } from './json-patch.ts';
 
@@ -40,6 +43,8 @@ export interface EvaluationInput {
   // TrainingJobs of the namespace, for quota usage and concurrency
   namespaceJobs: readonly TrainingJob[];
   resourceQuotas?: readonly ResourceQuotaInfo[];
+  // the cluster's PriorityClasses; undefined when unknown (offline), so names go unchecked
+  priorityClasses?: readonly PriorityClassInfo[];
 }
 
 export interface QueueVerdict {
@@ -129,6 +134,11 @@ export function validate(input: EvaluationInput): ValidationResult {
       denials.push(...allowedImageViolations(job, policies), ...allowedFrameworkViolations(job, policies), ...perJobLimitViolations(job, policies));
     }
     denials.push(...requiredLabelViolations(job, policies));
+    // Checked when the name is set or changed, so deleting a class never blocks updates of jobs that name it.
+    const priorityClass = job.spec.priorityClassName;
+    if (input.priorityClasses && (input.operation === 'CREATE' || priorityClass !== input.oldObject?.spec?.priorityClassName)) {
+      denials.push(...missingPriorityClass('spec.priorityClassName', priorityClass, input.priorityClasses));
+    }
     if (capacityApplies(input, job)) {
       denials.push(...capacity(input, job, policies).map(({ field, message, reason }) => ({ field, message, reason })));
     }

@@ -14,3 +14,5 @@ export { validateAgainstSchema, withSchemaDefaults } from './schema-validation.t
 export type { SchemaName } from './schema-validation.ts';
 export { selectorMatches } from './label-selector.ts';
 export { imageMatches } from './image-pattern.ts';
+export { missingPriorityClass, priorityClassInfo, priorityValue } from './priority.ts';
+export type { PriorityClassInfo } from './priority.ts';

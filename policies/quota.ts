@@ -71,7 +71,16 @@ export function capacityViolations(
   }
   // The strictest limit is the one with the least room left.
   const tightest = limits.reduce<GpuLimit | undefined>((best, l) => (best === undefined || l.limit - l.used < best.limit - best.used ? l : best), undefined);
-  if (demand > 0 && tightest && tightest.used + demand > tightest.limit) {
+  // A job larger than a limit itself would wait forever in the queue: refused at once, whatever overQuota says.
+  const never = limits.find((l) => demand > l.limit);
+  if (never) {
+    out.push({
+      field: 'metadata.namespace',
+      message: `namespace ${namespace} ${never.describe}: this job asks ${demand} (${demandBreakdown(job)}), more than the limit allows even with nothing else running`,
+      reason: 'QuotaExceeded',
+      queueable: false,
+    });
+  } else if (demand > 0 && tightest && tightest.used + demand > tightest.limit) {
     out.push({
       field: 'metadata.namespace',
       message: `namespace ${namespace} ${tightest.describe}: ${tightest.used} in use, this job asks ${demand} (${demandBreakdown(job)})`,

@@ -1,10 +1,12 @@
 // Checks for the TrainingPolicy validating webhook: schema, selector rules, and defaults the policy itself would refuse.
 import { compareQuantities } from '../api/quantity.ts';
 import { isPlainObject } from '../api/json.ts';
-import type { TrainingPolicy } from '../api/trainingpolicy.ts';
+import type { TrainingPolicy, TrainingPolicyDefaults } from '../api/trainingpolicy.ts';
 import { imageMatches, prefixEndsAtBoundary } from './image-pattern.ts';
 import { fieldPath } from './schema-messages.ts';
 import { validateAgainstSchema } from './schema-validation.ts';
+import { missingPriorityClass } from './priority.ts';
+import type { PriorityClassInfo } from './priority.ts';
 import { show, violation } from './violation.ts';
 import type { Violation } from './violation.ts';
 
@@ -55,11 +57,14 @@ function policyWarnings(policy: TrainingPolicy): string[] {
   return out;
 }
 
-export function validateTrainingPolicy(policy: TrainingPolicy): PolicyValidationResult {
+/** `priorityClasses` undefined (offline) leaves the default PriorityClass unchecked. */
+export function validateTrainingPolicy(policy: TrainingPolicy, priorityClasses?: readonly PriorityClassInfo[]): PolicyValidationResult {
   const denials = validateAgainstSchema('TrainingPolicy/v1', policy);
   const warnings: string[] = [];
+  const defaultClass = isPlainObject(policy) ? (policy.spec?.defaults as TrainingPolicyDefaults | undefined)?.priorityClassName : undefined;
   if (isPlainObject(policy) && isPlainObject(policy.spec)) {
     denials.push(...selectorViolations(policy), ...defaultImageViolations(policy), ...defaultResourceViolations(policy));
+    if (priorityClasses) denials.push(...missingPriorityClass('spec.defaults.priorityClassName', defaultClass, priorityClasses));
     warnings.push(...policyWarnings(policy));
   }
   return { allowed: denials.length === 0, denials, warnings };

@@ -66,9 +66,9 @@ async function engineInput(deps: AdmitDeps, req: AdmissionRequest, object: Train
   const seenAt = (name: string) => deps.persisted?.seenAt(namespace, name);
   // Fresh enough to show every job whose reservation was retired, by the ledger's writers or by our own watch.
   const notOlderThan = newestVersion([ledger.listedAt, ...Object.keys(ledger.entries).map(seenAt)]);
-  const [ns, policies, jobs, resourceQuotas] = await Promise.all([deps.facts.namespace(namespace), deps.facts.policies(), deps.facts.jobs(namespace, notOlderThan), deps.facts.resourceQuotas(namespace)]);
+  const [ns, policies, jobs, resourceQuotas, priorityClasses] = await Promise.all([deps.facts.namespace(namespace), deps.facts.policies(), deps.facts.jobs(namespace, notOlderThan), deps.facts.resourceQuotas(namespace), deps.facts.priorityClasses()]);
   const pending = pendingJobs(ledger, namespace, jobs.items, deps.clock.now(), self, persistedBy(deps, namespace, jobs.resourceVersion));
-  const input: EvaluationInput = { operation: req.operation, dryRun: Boolean(req.dryRun), object, oldObject: jobOf(req, req.oldObject), namespace: ns, policies, namespaceJobs: [...jobs.items, ...pending], resourceQuotas };
+  const input: EvaluationInput = { operation: req.operation, dryRun: Boolean(req.dryRun), object, oldObject: jobOf(req, req.oldObject), namespace: ns, policies, namespaceJobs: [...jobs.items, ...pending], resourceQuotas, priorityClasses };
   return { input, jobs };
 }
 
@@ -155,9 +155,14 @@ async function admit(deps: AdmitDeps, req: AdmissionRequest, job: TrainingJob, d
   return { allowed: false, code: 429, reason: 'TooManyRequests', denials: [{ field: 'metadata.namespace', reason: 'QuotaContention', message: `namespace ${namespace}: could not reserve GPU quota after ${attempts} attempts (many concurrent creates); retry` }] };
 }
 
-export async function validateTrainingPolicyRequest(req: AdmissionRequest): Promise<Verdict> {
+export async function validateTrainingPolicyRequest(req: AdmissionRequest, facts?: Pick<ClusterFacts, 'priorityClasses'>): Promise<Verdict> {
   const bad = wrongKind(req, TRAININGPOLICY_KIND);
   if (bad) return bad;
   if ((req.operation !== 'CREATE' && req.operation !== 'UPDATE') || !req.object) return { allowed: true };
-  return validateTrainingPolicy(req.object as TrainingPolicy);
+  const policy = req.object as TrainingPolicy;
+  const old = req.oldObject as TrainingPolicy | undefined;
+  // Only a new or changed default is checked, so deleting a class never blocks unrelated policy edits.
+  const name = policy.spec?.defaults?.priorityClassName;
+  const check = facts && name !== undefined && name !== old?.spec?.defaults?.priorityClassName;
+  return validateTrainingPolicy(policy, check ? await facts.priorityClasses() : undefined);
 }

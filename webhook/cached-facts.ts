@@ -46,5 +46,6 @@ export function cachedFacts(facts: ClusterFacts, ttlMs: number, clock: Pick<Cloc
     policies: () => cached('policies', () => facts.policies()),
     jobs: (namespace, notOlderThan) => facts.jobs(namespace, notOlderThan),
     resourceQuotas: (namespace) => cached(`rq/${namespace}`, () => facts.resourceQuotas(namespace)),
+    priorityClasses: () => cached('priorityclasses', () => facts.priorityClasses()),
   };
 }

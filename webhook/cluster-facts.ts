@@ -1,8 +1,8 @@
 // What the policy engine needs to know about the cluster, read through the Kubernetes API.
-import type { V1Namespace, V1ResourceQuota } from '@kubernetes/client-node';
+import type { V1Namespace, V1PriorityClass, V1ResourceQuota } from '@kubernetes/client-node';
 import type { KubeClient, ListOptions } from '../kube/index.ts';
 import { GROUP, TRAININGJOB_PLURAL, TRAININGPOLICY_PLURAL, V1, type TrainingJob, type TrainingPolicy } from '../api/index.ts';
-import type { NamespaceInfo, ResourceQuotaInfo } from '../policies/index.ts';
+import { priorityClassInfo, type NamespaceInfo, type PriorityClassInfo, type ResourceQuotaInfo } from '../policies/index.ts';
 
 export interface ClusterFacts {
   namespace(name: string): Promise<NamespaceInfo>;
@@ -14,6 +14,7 @@ export interface ClusterFacts {
    */
   jobs(namespace: string, notOlderThan?: string): Promise<JobList>;
   resourceQuotas(namespace: string): Promise<ResourceQuotaInfo[]>;
+  priorityClasses(): Promise<PriorityClassInfo[]>;
 }
 
 export interface JobList {
@@ -40,6 +41,10 @@ export function kubeClusterFacts(client: KubeClient): ClusterFacts {
       // Quota status changes with pods, not with admissions; the cache is as good as a quorum read here.
       const list = await client.list<V1ResourceQuota>({ version: 'v1', plural: 'resourcequotas', namespace }, { resourceVersion: '0' });
       return list.items.map((rq) => ({ name: rq.metadata?.name ?? '', hard: rq.status?.hard ?? rq.spec?.hard ?? {}, used: rq.status?.used ?? {} }));
+    },
+    async priorityClasses() {
+      const list = await client.list<V1PriorityClass>({ group: 'scheduling.k8s.io', version: 'v1', plural: 'priorityclasses' }, { resourceVersion: '0' });
+      return list.items.map(priorityClassInfo);
     },
   };
 }

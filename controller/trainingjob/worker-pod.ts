@@ -121,6 +121,8 @@ export function buildWorkerPodTemplate(job: TrainingJob, id: TrainingJobIdentity
       volumes: vols,
       ...(Object.keys(nodeSelector).length > 0 ? { nodeSelector: { ...nodeSelector } } : {}),
       ...(tolerations.length > 0 ? { tolerations } : {}),
+      // The scheduler preempts and orders pods by it, as the queue orders the job.
+      ...(job.spec.priorityClassName ? { priorityClassName: job.spec.priorityClassName } : {}),
       // Workers need no API access.
       automountServiceAccountToken: false,
       securityContext: {

@@ -38,8 +38,10 @@ t.test('TrainingJob CRD: versions, conversion, columns, names', async (t) => {
   const columns = (versions[0]?.additionalPrinterColumns as JsonObject[]).map((c) => [c.name, c.jsonPath]);
   t.strictSame(columns, [
     ['State', '.status.state'], ['Progress', '.status.progress'], ['Epoch', '.status.currentEpoch'],
-    ['Workers', '.spec.numWorkers'], ['GPUs', '.status.allocatedGPUs'], ['Age', '.metadata.creationTimestamp'],
+    ['Workers', '.spec.numWorkers'], ['GPUs', '.status.allocatedGPUs'], ['Queue', '.status.queue.position'], ['Age', '.metadata.creationTimestamp'],
+    ['Priority', '.spec.priorityClassName'], ['Waiting For', '.status.queue.reason'],
   ]);
+  t.strictSame((versions[0]?.additionalPrinterColumns as JsonObject[]).filter((c) => c.priority === 1).map((c) => c.name), ['Priority', 'Waiting For'], 'priority and queue reason only in -o wide');
   t.notMatch(JSON.stringify(spec), /caBundle/, 'caBundle is injected at install time');
 });
 

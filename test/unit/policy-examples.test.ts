@@ -60,10 +60,15 @@ t.test('team-b: frameworks, images, and the queue', async (t) => {
     'spec.image: "tensorflow/tensorflow:2.16.1-gpu" is not allowed; allowed: "registry.example.com/ml/*", "pytorch/pytorch:2.*", "nvcr.io/nvidia/jax:*" (TrainingPolicy team-b)',
     'spec.framework: "tensorflow" is not allowed; allowed: "pytorch", "jax" (TrainingPolicy team-b)',
   ]);
-  const big: TrainingJob = { metadata: { name: 'big', namespace: 'team-b' }, spec: { model: 'llama', numWorkers: 2, gpusPerWorker: 8 } };
-  const r = evaluate({ operation: 'CREATE', object: big, namespace: teamB, policies, namespaceJobs: [] });
+  const running: TrainingJob = { metadata: { name: 'running', namespace: 'team-b' }, spec: { model: 'llama', numWorkers: 1, gpusPerWorker: 4 }, status: { state: 'Running' } };
+  const big: TrainingJob = { metadata: { name: 'big', namespace: 'team-b' }, spec: { model: 'llama', numWorkers: 2, gpusPerWorker: 4 } };
+  const r = evaluate({ operation: 'CREATE', object: big, namespace: teamB, policies, namespaceJobs: [running] });
   t.ok(r.allowed);
-  t.equal(r.queue?.message, 'namespace team-b GPU quota 8: 0 in use, this job asks 16 (2 workers × 8 GPUs)');
+  t.equal(r.queue?.message, 'namespace team-b GPU quota 8: 4 in use, this job asks 8 (2 workers × 4 GPUs)');
   t.equal(r.object.spec.suspend, true);
   t.strictSame(r.object.spec.checkpoint, { frequency: 2, deleteOnCompletion: true, storage: { size: '10Gi', type: 'pvc' }, enabled: true });
+  const never: TrainingJob = { metadata: { name: 'never', namespace: 'team-b' }, spec: { model: 'llama', numWorkers: 2, gpusPerWorker: 8 } };
+  t.strictSame(evaluate({ operation: 'CREATE', object: never, namespace: teamB, policies, namespaceJobs: [] }).denials.map((d) => d.message), [
+    'namespace team-b GPU quota 8: this job asks 16 (2 workers × 8 GPUs), more than the limit allows even with nothing else running',
+  ], 'a job larger than the quota itself is refused, not queued forever');
 });

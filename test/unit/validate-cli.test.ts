@@ -80,9 +80,9 @@ t.test('standard input, namespace labels and the default namespace select the te
   ));
   t.equal(res.code, 1);
 
-  const queued = await cli(['-f', '-', ...policies, '--namespace', 'team-b', '--namespace-labels', 'ml.example.com/team=team-b'], job.replace('gpusPerWorker: 2', 'gpusPerWorker: 4'));
+  const queued = await cli(['-f', '-', ...policies, '--namespace', 'team-b', '--namespace-labels', 'ml.example.com/team=team-b', '--usage', '4'], job);
   t.equal(queued.stdout, lines(
-    '<stdin>:1: warning: queued until capacity frees up: namespace team-b GPU quota 8: 0 in use, this job asks 16 (4 workers × 4 GPUs)',
+    '<stdin>:1: warning: queued until capacity frees up: namespace team-b GPU quota 8: 4 in use, this job asks 8 (4 workers × 2 GPUs)',
     '1 file, 1 job: all valid',
   ), 'team-b queues instead of refusing');
   t.equal(queued.code, 0);

@@ -47,12 +47,14 @@ t.test('GPUs in use outside the input are counted', async (t) => {
 });
 
 t.test('a queued job holds no GPUs and comes back as a located warning', async (t) => {
-  const a = admission();
-  const first = a.admit(job('llama', 'team-b', { model: 'llama', numWorkers: 2, gpusPerWorker: 8 }));
+  const a = admission({ gpusInUse: (ns) => (ns === 'team-b' ? 4 : 0) });
+  const first = a.admit(job('llama', 'team-b', { model: 'llama', numWorkers: 1, gpusPerWorker: 8 }));
   t.ok(first.allowed);
-  t.equal(first.queued, 'namespace team-b GPU quota 8: 0 in use, this job asks 16 (2 workers × 8 GPUs)');
-  t.strictSame(first.warnings, [{ message: 'queued until capacity frees up: namespace team-b GPU quota 8: 0 in use, this job asks 16 (2 workers × 8 GPUs)', at: [] }]);
-  t.ok(a.admit(job('small', 'team-b', { model: 'bert', numWorkers: 2, gpusPerWorker: 4 })).queued === undefined, 'the queued job left the quota free');
+  t.equal(first.queued, 'namespace team-b GPU quota 8: 4 in use, this job asks 8 (1 worker × 8 GPUs)');
+  t.strictSame(first.warnings, [{ message: 'queued until capacity frees up: namespace team-b GPU quota 8: 4 in use, this job asks 8 (1 worker × 8 GPUs)', at: [] }]);
+  t.ok(a.admit(job('small', 'team-b', { model: 'bert', numWorkers: 2, gpusPerWorker: 2 })).queued === undefined, 'the queued job left the quota free');
+  const never = a.admit(job('huge', 'team-b', { model: 'llama', numWorkers: 2, gpusPerWorker: 8 }));
+  t.equal(never.allowed, false, 'a job larger than the quota is refused, not queued');
 });
 
 t.test('namespace labels select policies; jobs without a namespace get the default one', async (t) => {

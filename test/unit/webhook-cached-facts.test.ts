@@ -19,6 +19,7 @@ function countingFacts(): { facts: ClusterFacts; reads: string[]; quota: { fail:
       if (quota.fail) throw new Error('apiserver down');
       return [{ name: 'gpus', hard: { 'requests.nvidia.com/gpu': quota.hard }, used: {} }];
     },
+    priorityClasses: async () => (reads.push('priorityclasses'), [{ name: 'high', value: 1000 }]),
   };
   return { facts, reads, quota };
 }

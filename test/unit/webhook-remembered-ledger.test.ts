@@ -33,6 +33,7 @@ const facts: ClusterFacts = {
   policies: async () => [policy],
   jobs: async () => ({ items: [], resourceVersion: '1' }),
   resourceQuotas: async () => [],
+  priorityClasses: async () => [],
 };
 const deps = (ledger: LedgerStore): AdmitDeps => ({ facts, ledger, clock: { now: () => Date.parse('2026-11-23T01:00:00Z') } });
 const create = (name: string): AdmissionRequest => ({
