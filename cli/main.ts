@@ -13,6 +13,7 @@ const subcommands: Record<string, Subcommand> = {
   controller: { summary: 'run the TrainingJob controller (metrics :8080, health :8081)', load: async () => (await import('./controller.ts')).controllerCommand },
   demo: { summary: 'start the local platform and walk through it', load: async () => (await import('./demo.ts')).demoCommand },
   logs: { summary: "a TrainingJob's worker logs, each line prefixed with its rank (-f to follow)", load: async () => (await import('./logs.ts')).logsCommand },
+  queue: { summary: 'queued TrainingJobs in start order, with what holds each back', load: async () => (await import('./queue.ts')).queueCommand },
   validate: { summary: "check TrainingJob manifests offline with the webhook's policies", load: async () => (await import('./validate.ts')).validateCommand },
   webhook: { summary: 'serve the admission and conversion webhook over HTTPS', load: async () => (await import('./webhook.ts')).webhookCommand },
 };

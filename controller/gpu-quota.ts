@@ -1,7 +1,9 @@
-// The GPU quota of each namespace for `trainingjob_gpu_quota`. The controller exports it, not the webhook:
+// The GPU quota of each namespace for `trainingjob_gpu_quota`, and the queue's totals for `trainingjob_queue_pending_*`. The controller exports it, not the webhook:
 // its informers see every namespace and policy (a webhook replica only reads those it was asked about), and
 // only the leader answers, so one series per namespace exists however many replicas of either run.
-import { GROUP, TRAININGPOLICY_PLURAL, V1, type TrainingPolicy } from '../api/index.ts';
+import { GROUP, TRAININGJOB_PLURAL, TRAININGPOLICY_PLURAL, V1, gpuDemand, isQueued, type TrainingJob, type TrainingPolicy } from '../api/index.ts';
+import type { QueueTotals } from './metrics.ts';
+import { trimTrainingJob } from './trainingjob/cache-transforms.ts';
 import { matchingPolicies } from '../policies/matching-policies.ts';
 import type { KubeObject } from '../kube/index.ts';
 import type { Manager } from './runtime/index.ts';
@@ -25,4 +27,22 @@ export function leaderGpuQuotas(manager: Manager): () => ReadonlyMap<string, num
     const named = namespaces.list().flatMap((n) => (n.metadata?.name ? [{ name: n.metadata.name, ...(n.metadata.labels ? { labels: n.metadata.labels } : {}) }] : []));
     return namespaceGpuQuotas(policies.list(), named);
   };
+}
+
+/** Queued jobs and their GPUs per namespace (namespaces with none are left out), for the queue gauges. */
+export function queueTotals(jobs: readonly TrainingJob[]): QueueTotals {
+  const out = new Map<string, { jobs: number; gpus: number }>();
+  for (const j of jobs) {
+    if (!isQueued(j)) continue;
+    const ns = j.metadata?.namespace ?? '';
+    const t = out.get(ns) ?? { jobs: 0, gpus: 0 };
+    out.set(ns, { jobs: t.jobs + 1, gpus: t.gpus + gpuDemand(j) });
+  }
+  return out;
+}
+
+/** The TrainingJob informer is the reconciler's (shared); answers only while this replica leads. */
+export function leaderQueueTotals(manager: Manager): () => QueueTotals | undefined {
+  const jobs = manager.informer<TrainingJob & KubeObject>({ group: GROUP, version: V1, plural: TRAININGJOB_PLURAL }, { transform: trimTrainingJob });
+  return () => (manager.isLeader() ? queueTotals(jobs.list()) : undefined);
 }

@@ -19,16 +19,23 @@ export interface ControllerMetrics {
   reconcileDuration: Histogram<'controller' | 'result'>;
   errors: Counter<'controller' | 'kind'>;
   gpuQuota: Gauge<'namespace'>;
+  pendingJobs: Gauge<'namespace'>;
+  pendingGpus: Gauge<'namespace'>;
 }
+
+/** Queued jobs and the GPUs they ask for, per namespace. */
+export type QueueTotals = ReadonlyMap<string, { jobs: number; gpus: number }>;
 
 export interface ControllerMetricsOptions {
   defaultMetrics?: boolean;
   /** GPU quota per namespace, read at each scrape; undefined exports no series (a standby replica). */
   gpuQuotas?: () => ReadonlyMap<string, number> | undefined;
+  /** Queue totals per namespace, read at each scrape; undefined exports no series (a standby replica). */
+  queueTotals?: () => QueueTotals | undefined;
 }
 
 export function createControllerMetrics(opts: ControllerMetricsOptions = {}): ControllerMetrics {
-  const { gpuQuotas } = opts;
+  const { gpuQuotas, queueTotals } = opts;
   const registry = new Registry();
   if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'trainingjob_controller_' });
   const registers = [registry];
@@ -62,6 +69,26 @@ export function createControllerMetrics(opts: ControllerMetricsOptions = {}): Co
       collect() {
         this.reset();
         for (const [namespace, quota] of gpuQuotas?.() ?? []) this.set({ namespace }, quota);
+      },
+    }),
+    pendingJobs: new Gauge({
+      name: 'trainingjob_queue_pending_jobs',
+      help: 'TrainingJobs waiting Queued, per namespace.',
+      labelNames: ['namespace'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [namespace, t] of queueTotals?.() ?? []) this.set({ namespace }, t.jobs);
+      },
+    }),
+    pendingGpus: new Gauge({
+      name: 'trainingjob_queue_pending_gpus',
+      help: 'GPUs asked for by the TrainingJobs waiting Queued, per namespace.',
+      labelNames: ['namespace'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [namespace, t] of queueTotals?.() ?? []) this.set({ namespace }, t.gpus);
       },
     }),
   };

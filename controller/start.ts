@@ -9,7 +9,7 @@ import { hookRejectedCounter, pushReceiver } from './gitsync/push-receiver.ts';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { backgroundEvents, createEventRecorder } from './events.ts';
-import { leaderGpuQuotas } from './gpu-quota.ts';
+import { leaderGpuQuotas, leaderQueueTotals } from './gpu-quota.ts';
 import { createControllerMetrics, createGitSyncMetrics, type ControllerMetrics } from './metrics.ts';
 import { createKubeClient, createRateLimiter, loopbackOnly, type KubeObject, type NonLoopbackDialError } from '../kube/index.ts';
 import { createManager, LeadershipLostError, type Manager } from './runtime/index.ts';
@@ -85,7 +85,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     ...(opts.clientBurst ? { clientBurst: opts.clientBurst } : {}),
     userAgent: CONTROLLER_NAME,
   });
-  const metrics = createControllerMetrics({ gpuQuotas: leaderGpuQuotas(manager) });
+  const metrics = createControllerMetrics({ gpuQuotas: leaderGpuQuotas(manager), queueTotals: leaderQueueTotals(manager) });
   const dialGuard = opts.onNonLoopbackDial ? { dialGuard: loopbackOnly(opts.onNonLoopbackDial) } : {};
   // Events get their own client and limiter: they must not queue behind reconciles for the shared tokens, and a
   // wave of thousands of new jobs must not send thousands of events at once (a burst beyond the queue drops the oldest).

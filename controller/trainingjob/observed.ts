@@ -1,5 +1,6 @@
 // What the state machine sees of the children: a plain summary of the worker Job and its pods, built from live objects.
 import type { V1ContainerStatus, V1Job, V1Pod } from '@kubernetes/client-node';
+import type { QueueStatus } from '../../api/trainingjob-v1.ts';
 import type { TrainingProgress } from './progress.ts';
 import { COMPLETION_INDEX_ANNOTATION, RESUME_ENV } from './worker-env.ts';
 import { WORKER_CONTAINER } from './worker-pod.ts';
@@ -56,6 +57,8 @@ export interface Observed {
   workers: ObservedWorker[];
   // rank 0's metrics, when they were read this reconcile
   progress?: ProgressObservation;
+  // the job's place in its namespace queue, while it is queued (the leader's view)
+  queue?: QueueStatus;
 }
 
 // Typed clients give Dates, raw JSON gives strings.

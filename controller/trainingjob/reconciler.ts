@@ -21,6 +21,8 @@ import { nextStatus } from './state.ts';
 import { withSource } from './source.ts';
 import { METRICS_PORT } from './worker-env.ts';
 import { workerJobName } from './names.ts';
+import { informerQueueFacts } from '../queue/queue-facts.ts';
+import { CAPACITY_FREE, queuePlace } from '../queue/queue-place.ts';
 
 export const CHECKPOINT_FINALIZER = `${GROUP}/checkpoint-cleanup`;
 /** A ReconcileFailed Ready with a new message is written at most this often per job. */
@@ -108,8 +110,8 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     workers: opts.workers ?? DEFAULT_WORKERS,
     watches: [
       watchOf(jobs),
-      // A job that finishes or goes away may free quota: wake the namespace's queued jobs.
-      watchOf(jobs, (j) => (isTerminal(j) || j.metadata?.deletionTimestamp ? queuedKeys(j.metadata?.namespace ?? '') : [])),
+      // A job that finishes or goes away may free quota, one that leaves or joins the queue moves the others: wake the namespace's queued jobs.
+      watchOf(jobs, (j) => (movesQueue(j) ? queuedKeys(j.metadata?.namespace ?? '') : [])),
       watchOf(workerJobs, ownedBy),
       watchOf(pods, podOwner),
       watchOf(services, ownedBy),
@@ -118,6 +120,14 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     ],
     reconcile: (key, ctx) => reconcile(key, ctx),
   });
+
+  const queueFacts = informerQueueFacts(manager, (namespace) => jobs.list(namespace));
+
+  function movesQueue(j: TrainingJob): boolean {
+    const left = j.status?.state === 'Queued' && !isQueued(j);
+    const joined = isQueued(j) && !j.status?.queue;
+    return isTerminal(j) || Boolean(j.metadata?.deletionTimestamp) || left || joined;
+  }
 
   function queuedKeys(namespace: string): string[] {
     return jobs.list(namespace).filter((j) => isQueued(j)).map((j) => objectKey(j));
@@ -172,8 +182,13 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     }
 
     if (isQueued(job)) {
-      await updateStatus(job, { workers: [] }, log);
-      await tryRelease(job, log);
+      const place = queuePlace(job, queueFacts(namespace));
+      // Only the first in line asks to start, so jobs start in priority, then creation, order.
+      const refused = place?.position === 1 ? await tryRelease(job, log) : undefined;
+      if (refused === 'released') return; // the update event brings the job back, no longer queued
+      // Our policy view found room but the webhook said no (a ResourceQuota, say): its words are the reason.
+      const queue = place && refused && place.reason === CAPACITY_FREE ? { ...place, reason: refused } : place;
+      await updateStatus(job, { workers: [], ...(queue ? { queue } : {}) }, log);
       return { requeueAfterMs: queueRetryMs };
     }
 
@@ -309,7 +324,9 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
   }
 
   function patchStatus(job: TrainingJob, status: TrainingJobStatus): Promise<unknown> {
-    return client.patchStatus(jobRef(job.metadata!.namespace!, job.metadata!.name!), { status });
+    // A merge patch keeps keys it does not name: a place in the queue the job no longer has is removed explicitly.
+    const gone = job.status?.queue && !status.queue ? { queue: null } : {};
+    return client.patchStatus(jobRef(job.metadata!.namespace!, job.metadata!.name!), { status: { ...status, ...gone } });
   }
 
   async function deleteStaleWorkerJobs(job: TrainingJob, currentName: string, log: Logger): Promise<void> {
@@ -363,23 +380,24 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     return status;
   }
 
-  /** Only the oldest queued job of a namespace asks to start, so jobs start in creation order. */
-  async function tryRelease(job: TrainingJob, log: Logger): Promise<void> {
+  /** Asks to start the job: 'released', the webhook's refusal in its words, or undefined when nothing was learnt. */
+  async function tryRelease(job: TrainingJob, log: Logger): Promise<string | undefined> {
     const namespace = job.metadata!.namespace!;
-    const oldest = jobs.list(namespace).filter((j) => isQueued(j)).sort((a, b) => String(a.metadata?.creationTimestamp).localeCompare(String(b.metadata?.creationTimestamp)) || (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))[0];
-    if (oldest?.metadata?.name !== job.metadata?.name) return;
     try {
       // The webhook re-checks quota for a job leaving the queue; a "no" leaves it queued.
       await client.patch(jobRef(namespace, job.metadata!.name!), { metadata: { annotations: { [QUEUED_ANNOTATION]: null } }, spec: { suspend: false } });
       log.info({ gpus: gpuDemand(job) }, 'released from the queue');
+      return 'released';
     } catch (err) {
       // 403: the webhook said no (still over quota); 409: the job changed since it was read.
-      if (statusCode(err) === 403 || statusCode(err) === 409) return;
+      if (statusCode(err) === 403) return webhookWords(describeApiError(err));
+      if (statusCode(err) === 409) return undefined;
       // Anything else (the webhook down, a timeout) also leaves it queued: the job asks again in queueRetryMs. Not
       // thrown, because the Queued status was just written and a ReconcileFailed write now would wake it at once.
       const why = describeApiError(err);
       log.warn({ err: why }, 'release from the queue failed; retrying');
       await events.record(involved(job), 'Warning', 'ReleaseFailed', `release from the queue failed, retrying: ${why}`);
+      return undefined;
     }
   }
 
@@ -388,6 +406,12 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
   }
 
   void controller;
+}
+
+/** A webhook denial without the apiserver's wrapping ("admission webhook \"…\" denied the request: "). */
+export function webhookWords(message: string): string {
+  const i = message.indexOf('denied the request: ');
+  return i < 0 ? message : message.slice(i + 'denied the request: '.length);
 }
 
 /** A live index of an informer's objects by a derived key, kept up to date from its events. */

@@ -64,6 +64,9 @@ function verdict(job: TrainingJob, observed: Observed, workerJob: ObservedWorker
     return { state: 'Failed', reason: d.reason, message: d.message, restarts, event: { type: 'Warning', reason: d.reason, message: d.message } };
   }
   if (isQueued(job)) {
+    // The leader's live reason; the webhook's words from admission until the leader has looked.
+    const place = observed.queue;
+    if (place) return { state: 'Queued', reason: REASON_QUOTA_EXCEEDED, message: `queued at position ${place.position}: ${place.reason}`, restarts };
     const why = job.metadata?.annotations?.[QUEUED_ANNOTATION] || 'over quota';
     return { state: 'Queued', reason: REASON_QUOTA_EXCEEDED, message: `queued until capacity frees up: ${why}`, restarts };
   }
@@ -175,6 +178,8 @@ export function nextStatus(job: TrainingJob, observed: Observed, now: Date): Sta
     restarts: v.restarts,
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
   };
+  if (v.state === 'Queued' && seen.queue) status.queue = seen.queue;
+  else if (v.state !== 'Queued') delete status.queue;
   if (lastCheckpoint) status.lastCheckpoint = lastCheckpoint;
   if (startTime) status.startTime = startTime;
   if (completionTime) status.completionTime = completionTime;

@@ -209,6 +209,8 @@ t.test('Queued while over quota, Dequeued when released', async (t) => {
   t.same(reasons(r), ['Dequeued', 'Initializing']);
   t.match(condition(r.status, 'Queued'), { status: 'False', reason: 'Admitted' });
 
+  t.equal(r.status.queue, undefined, 'no queue place once started');
+
   const annotationOnly = trainingJob({}, undefined, { [QUEUED_ANNOTATION]: 'x' });
   t.equal(nextStatus(annotationOnly, observed(), NOW).status.state, 'Pending', 'the annotation alone does not queue');
 });
@@ -244,4 +246,18 @@ t.test('nextStatus does not touch its input', async (t) => {
   const before = structuredClone(job);
   nextStatus(job, failedRun(0), NOW);
   t.same(job, before);
+});
+
+t.test("the leader's queue place is the Queued reason and status.queue", async (t) => {
+  const queued = trainingJob({ suspend: true }, undefined, { [QUEUED_ANNOTATION]: 'namespace team-a GPU quota 16: 12 in use, this job asks 8' });
+  const place = { position: 2, priority: 1000, reason: '1 job ahead; next to start: llama (priority 5000, 8 GPUs); namespace team-a GPU quota 16: 12 in use, this job asks 8 (4 workers × 2 GPUs)' };
+  const q = nextStatus(queued, observed(undefined, [], { queue: place }), NOW);
+  t.strictSame(q.status.queue, place);
+  t.equal(condition(q.status, 'Queued')?.message, `queued at position 2: ${place.reason}`);
+  const moved = nextStatus(after(queued, q), observed(undefined, [], { queue: { ...place, position: 1, reason: 'namespace team-a GPU quota 16: 12 in use, this job asks 8 (4 workers × 2 GPUs)' } }), LATER);
+  t.equal(moved.status.queue?.position, 1, 'the place follows the queue');
+  t.same(reasons(moved), [], 'a new place is no new event');
+  const suspended = nextStatus({ ...after(queued, moved), metadata: { ...queued.metadata, annotations: {} } }, observed(), LATER);
+  t.equal(suspended.status.state, 'Suspended');
+  t.equal(suspended.status.queue, undefined, 'a job out of the queue has no place in it');
 });
