@@ -15,7 +15,7 @@ import { demoJobYaml, firstPushFiles } from './demo-jobs.ts';
 import { trainingDemo, type TrainingDemoCluster } from './demo-training.ts';
 
 /** manifests/teams/team-a without jobrepository.yaml. */
-const TEAM_FILES = ['namespace.yaml', 'resourcequota.yaml', 'trainingpolicy.yaml', 'gitops.yaml', 'controller-access.yaml', 'ml-engineers.yaml'];
+const TEAM_FILES = ['namespace.yaml', 'resourcequota.yaml', 'trainingpolicy.yaml', 'gitops.yaml', 'controller-access.yaml', 'ml-engineers.yaml', 'feature-store.yaml'];
 
 const say = (line: string): void => {
   process.stdout.write(`${line}\n`);
@@ -157,7 +157,7 @@ export async function demoCommand(args: string[]): Promise<number> {
     say(`   controller metrics: ${cluster.controllerMetrics ?? 'not running'}/metrics`);
   }
 
-  say('== 2. the platform team onboards team-a (manifests/teams/team-a): namespace, GPU quota, TrainingPolicy team-a (16 GPUs), git sync identity');
+  say('== 2. the platform team onboards team-a (manifests/teams/team-a): namespace, GPU quota, TrainingPolicy team-a (16 GPUs), git sync identity, the shared data volume');
   const team = join(repoRoot, 'manifests', 'teams', 'team-a');
   // jobrepository.yaml names a placeholder Git host: step 7 creates the demo's own.
   await kubectl(['apply', ...TEAM_FILES.flatMap((f) => ['-f', join(team, f)])]);

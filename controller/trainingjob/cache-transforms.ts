@@ -2,6 +2,7 @@
 // the child-drift checks and git sync read. At 5,000 jobs whole objects (managedFields, pod specs,
 // server-set pod status) cost hundreds of MB; each transform here names every field it keeps.
 import type { KubeObject } from '../../kube/index.ts';
+import { capMessage } from './observed.ts';
 
 type Json = Record<string, unknown>;
 type Meta = NonNullable<KubeObject['metadata']> & Json;
@@ -76,25 +77,45 @@ export function trimClaim(obj: KubeObject): KubeObject {
 
 const keepTerminated = (state: unknown): Json | undefined => (isObject(state) ? pick(state, ['terminated']) : undefined);
 
+/** A container's waiting reason and (capped) message: why it does not start (workerWait). */
+function keepWaiting(state: unknown): Json | undefined {
+  if (!isObject(state) || !isObject(state.waiting)) return undefined;
+  const waiting = pick(state.waiting, ['reason']);
+  if (typeof state.waiting.message === 'string') waiting.message = capMessage(state.waiting.message);
+  return { waiting };
+}
+
+/** A condition's type, status and reason; the message only for PodScheduled (the scheduler's reason a worker waits), capped. */
+function keepCondition(c: Json): Json {
+  const out = pick(c, ['type', 'status', 'reason']);
+  if (c.type === 'PodScheduled' && typeof c.message === 'string') out.message = capMessage(c.message);
+  return out;
+}
+
 /**
- * Pods: only what observeWorkers, isDisrupted and the progress scrape read. The pod spec (containers,
+ * Pods: only what observeWorkers, isDisrupted, workerWait and the progress scrape read. The pod spec (containers,
  * env, volumes) is the Job template's copy and never read; only the node it landed on is.
  */
 export function trimPod(obj: KubeObject): KubeObject {
   const pod = obj as Json & { spec?: Json; status?: Json };
   const status = pick(pod.status, ['phase', 'reason', 'podIP']);
   const conditions = pod.status?.conditions;
-  if (Array.isArray(conditions)) status.conditions = conditions.filter(isObject).map((c) => pick(c, ['type', 'status', 'reason']));
+  if (Array.isArray(conditions)) status.conditions = conditions.filter(isObject).map(keepCondition);
   const containers = pod.status?.containerStatuses;
   if (Array.isArray(containers)) {
     status.containerStatuses = containers.filter(isObject).map((c) => {
       const out = pick(c, ['name', 'ready', 'restartCount']);
       const state = keepTerminated(c.state);
       const last = keepTerminated(c.lastState);
-      if (state) out.state = state;
+      if (state) out.state = { ...state, ...keepWaiting(c.state) };
       if (last) out.lastState = last;
       return out;
     });
+  }
+  const inits = pod.status?.initContainerStatuses;
+  if (Array.isArray(inits)) {
+    const waiting = inits.filter(isObject).flatMap((c) => { const state = keepWaiting(c.state); return state ? [{ ...pick(c, ['name']), state }] : []; });
+    if (waiting.length > 0) status.initContainerStatuses = waiting;
   }
   return withBody(obj, trimmedMetadata(obj), { spec: pick(pod.spec, ['nodeName']), status });
 }

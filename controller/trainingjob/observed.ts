@@ -28,6 +28,17 @@ export interface ObservedWorkerJob {
   resumedFrom?: string;
 }
 
+/** Why a Pending worker does not start, in the words of whoever holds it back. */
+export interface WorkerWait {
+  // the scheduler (PodScheduled=False) or the kubelet (a container waiting state)
+  source: 'scheduler' | 'kubelet';
+  reason: string;
+  message: string;
+}
+
+/** Messages name every node's objection and can run long; the cache and the status keep this much. */
+export const WAIT_MESSAGE_MAX = 512;
+
 export interface ObservedWorker {
   // the rank (completion index)
   index: number;
@@ -44,6 +55,8 @@ export interface ObservedWorker {
   terminationMessage?: string;
   finishedAt?: string;
   createdAt?: string;
+  // only for a Pending pod that something holds back
+  waiting?: WorkerWait;
 }
 
 export type ProgressObservation =
@@ -107,6 +120,25 @@ function workerContainerStatus(pod: V1Pod): V1ContainerStatus | undefined {
   return statuses.find((c) => c.name === WORKER_CONTAINER) ?? statuses[0];
 }
 
+export function capMessage(text: string): string {
+  return text.length > WAIT_MESSAGE_MAX ? `${text.slice(0, WAIT_MESSAGE_MAX - 1)}…` : text;
+}
+
+// The kubelet's ordinary steps towards running; anything else (ImagePullBackOff, CreateContainerConfigError, …) is a problem.
+const STARTING_REASONS = new Set(['ContainerCreating', 'PodInitializing']);
+
+// The scheduler's verdict first: a pod that is not placed has no containers to wait on.
+export function workerWait(pod: V1Pod): WorkerWait | undefined {
+  if ((pod.status?.phase ?? 'Pending') !== 'Pending') return undefined;
+  const scheduled = (pod.status?.conditions ?? []).find((c) => c.type === 'PodScheduled');
+  if (scheduled?.status === 'False') return { source: 'scheduler', reason: scheduled.reason || 'Unschedulable', message: capMessage(scheduled.message?.trim() ?? '') };
+  const worker = workerContainerStatus(pod);
+  const statuses = [...(worker ? [worker] : []), ...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+  const waiting = statuses.map((c) => c.state?.waiting).find((w) => w?.reason && !STARTING_REASONS.has(w.reason));
+  if (!waiting?.reason) return undefined;
+  return { source: 'kubelet', reason: waiting.reason, message: capMessage(waiting.message?.trim() ?? '') };
+}
+
 function belongsTo(pod: V1Pod, jobName: string): boolean {
   if (pod.metadata?.labels?.[JOB_NAME_LABEL] === jobName) return true;
   return (pod.metadata?.ownerReferences ?? []).some((o) => o.kind === 'Job' && o.name === jobName);
@@ -123,6 +155,7 @@ export function observeWorkers(pods: readonly V1Pod[], jobName: string): Observe
     const createdAt = time(pod.metadata?.creationTimestamp);
     const message = terminated?.message?.trim();
     const finishedAt = time(terminated?.finishedAt);
+    const waiting = workerWait(pod);
     out.push({
       index,
       podName: pod.metadata?.name ?? '',
@@ -136,6 +169,7 @@ export function observeWorkers(pods: readonly V1Pod[], jobName: string): Observe
       ...(message ? { terminationMessage: message } : {}),
       ...(finishedAt ? { finishedAt } : {}),
       ...(createdAt ? { createdAt } : {}),
+      ...(waiting ? { waiting } : {}),
     });
   }
   return out.sort((a, b) => a.index - b.index || (a.createdAt ?? '').localeCompare(b.createdAt ?? ''));

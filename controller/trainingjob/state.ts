@@ -15,13 +15,14 @@ import {
 import type { ConditionUpdate } from './conditions.ts';
 import { workerJobName } from './names.ts';
 import { currentWorkers } from './observed.ts';
-import type { Observed, ObservedWorker, ObservedWorkerJob } from './observed.ts';
+import type { Observed, ObservedWorker, ObservedWorkerJob, WorkerWait } from './observed.ts';
 import { formatProgress } from './progress.ts';
 import { jobCondition, realFailures, reportedCheckpoint, restartDecision } from './restart-decision.ts';
 
 export interface TrainingJobEvent {
   type: 'Normal' | 'Warning';
-  // CamelCase: Initializing, Running, Completed, Failed, BackoffLimitExceeded, Restarting, Suspended, Resumed, Queued, Dequeued, CheckpointReported
+  // CamelCase: Initializing, Running, Completed, Failed, BackoffLimitExceeded, Restarting, Suspended, Resumed, Queued, Dequeued, CheckpointReported,
+  // WorkersUnschedulable, WorkersWaiting
   reason: string;
   message: string;
 }
@@ -47,6 +48,23 @@ function plural(n: number, word: string): string {
 function runningOrDone(workers: readonly ObservedWorker[], job: ObservedWorkerJob): number {
   if (workers.length === 0) return job.ready + job.succeeded;
   return workers.filter((w) => w.phase === 'Running' || w.phase === 'Succeeded').length;
+}
+
+// Initializing reasons that say something holds the workers back (not just that they are on their way).
+const WAIT_REASONS: Record<WorkerWait['source'], string> = { scheduler: 'WorkersUnschedulable', kubelet: 'WorkersWaiting' };
+
+// The scheduler's reason is nearly always Unschedulable, so only its message is news; the kubelet's reason is the news.
+function describeWait(index: number, wait: WorkerWait): string {
+  const words = wait.source === 'scheduler' && wait.reason === 'Unschedulable' ? wait.message || wait.reason : [wait.reason, wait.message].filter(Boolean).join(': ');
+  return `worker ${index} ${wait.source === 'scheduler' ? 'unschedulable' : 'waiting'}: ${words}`;
+}
+
+function initializing(n: number, up: number, workerJob: ObservedWorkerJob, workers: readonly ObservedWorker[], restarts: number): Verdict {
+  const generation = restarts > 0 ? ` (restart ${restarts})` : '';
+  const message = `${up} of ${plural(n, 'worker')} running, Job ${workerJob.name}${generation}`;
+  const held = workers.find((w) => w.waiting);
+  if (!held?.waiting) return { state: 'Initializing', reason: 'WorkersStarting', message, restarts };
+  return { state: 'Initializing', reason: WAIT_REASONS[held.waiting.source], message: `${message}: ${describeWait(held.index, held.waiting)}`, restarts };
 }
 
 function verdict(job: TrainingJob, observed: Observed, workerJob: ObservedWorkerJob | undefined, prev: TrainingJobState | undefined): Verdict {
@@ -78,12 +96,12 @@ function verdict(job: TrainingJob, observed: Observed, workerJob: ObservedWorker
     if (prev === 'Restarting') return { state: 'Restarting', reason: findCondition(job.status?.conditions, CONDITION_RUNNING)?.reason ?? 'WorkerFailed', message: `waiting for ${workerJobName(job.metadata?.name ?? '', restarts)} to be created`, restarts };
     return { state: 'Pending', reason: 'WorkloadPending', message: 'waiting for the worker Job to be created', restarts };
   }
-  const up = runningOrDone(currentWorkers(observed.workers), workerJob);
+  const current = currentWorkers(observed.workers);
+  const up = runningOrDone(current, workerJob);
   if (up >= n || (prev === 'Running' && !workerJob.suspended)) {
     return { state: 'Running', reason: 'WorkersRunning', message: `${plural(n, 'worker')} running`, restarts };
   }
-  const generation = restarts > 0 ? ` (restart ${restarts})` : '';
-  return { state: 'Initializing', reason: 'WorkersStarting', message: `${up} of ${plural(n, 'worker')} running, Job ${workerJob.name}${generation}`, restarts };
+  return initializing(n, up, workerJob, current, restarts);
 }
 
 // Events for entering a state, plus Resumed/Dequeued for leaving Suspended/Queued.
@@ -96,6 +114,13 @@ function transitionEvents(prev: TrainingJobState | undefined, v: Verdict): Train
   if (v.event) out.push(v.event);
   else if (v.state !== 'Pending' || prev !== undefined) out.push({ type: v.state === 'Failed' ? 'Warning' : 'Normal', reason: v.state, message: v.message });
   return out;
+}
+
+// Once per new reason, not per reconcile: the Running condition holds the reason the last status showed.
+function waitEvents(job: TrainingJob, v: Verdict): TrainingJobEvent[] {
+  if (!Object.values(WAIT_REASONS).includes(v.reason)) return [];
+  if (findCondition(job.status?.conditions, CONDITION_RUNNING)?.reason === v.reason) return [];
+  return [{ type: 'Warning', reason: v.reason, message: v.message }];
 }
 
 function workerCounts(job: TrainingJob, v: Verdict, current: readonly ObservedWorker[], all: readonly ObservedWorker[], workerJob: ObservedWorkerJob | undefined): WorkerCounts {
@@ -153,7 +178,7 @@ export function nextStatus(job: TrainingJob, observed: Observed, now: Date): Sta
   const workerJob = observed.workerJob && observed.workerJob.name === workerJobName(job.metadata?.name ?? '', restarts) ? observed.workerJob : undefined;
   const seen: Observed = { ...observed, workerJob, workers: workerJob ? observed.workers : [] };
   const v = verdict(job, seen, workerJob, prev);
-  const events = transitionEvents(prev, v);
+  const events = [...transitionEvents(prev, v), ...waitEvents(job, v)];
 
   const reported = reportedCheckpoint(seen.workers);
   const lastCheckpoint = reported?.checkpoint ?? prevStatus.lastCheckpoint;

@@ -7,7 +7,7 @@ import type { KubeObject } from '../../kube/index.ts';
 import { KEPT_METADATA, summarizeManagedFields, trimConfigMap, trimPod, trimService, trimTrainingJob, trimWorkerJob } from '../../controller/trainingjob/cache-transforms.ts';
 import { childDrift } from '../../controller/trainingjob/child-drift.ts';
 import { desiredChildren, type Child } from '../../controller/trainingjob/desired-children.ts';
-import { observeWorkerJob, observeWorkers } from '../../controller/trainingjob/observed.ts';
+import { observeWorkerJob, observeWorkers, WAIT_MESSAGE_MAX } from '../../controller/trainingjob/observed.ts';
 import { nextStatus } from '../../controller/trainingjob/state.ts';
 import { NOW, trainingJob } from '../fixtures/controller-jobs.ts';
 
@@ -169,6 +169,32 @@ t.test('Pods keep only what observation, disruption and the progress scrape read
   const observedJob = observeWorkerJob(serverJob());
   t.same(nextStatus(job, { workerJob: observedJob, workers: observeWorkers(trimmed, 'resnet-workers') }, NOW), nextStatus(job, { workerJob: observedJob, workers: whole }, NOW), 'the same status');
   t.ok(JSON.stringify(trimmed[0]).length * 3 < JSON.stringify(pods[0]).length, `a Running pod shrinks to under a third (${JSON.stringify(trimmed[0]).length} of ${JSON.stringify(pods[0]).length} bytes)`);
+});
+
+t.test('Pods keep why they wait: PodScheduled\'s message and containers\' waiting states, capped', async (t) => {
+  const notFound = '0/3 nodes are available: persistentvolumeclaim "feature-store-snapshots" not found. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.';
+  const unschedulable = serverPod(0, 'Pending', {
+    podIP: undefined, containerStatuses: undefined,
+    conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: notFound, lastProbeTime: null as never, lastTransitionTime: '2025-10-25T10:00:04Z' as never }],
+  });
+  delete unschedulable.spec!.nodeName;
+  t.same((trim(trimPod, unschedulable).status as { conditions: unknown }).conditions, [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: notFound }]);
+
+  const pulling = serverPod(1, 'Pending', {
+    conditions: [{ type: 'Ready', status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [worker]' }, { type: 'PodScheduled', status: 'True' }],
+    containerStatuses: [{ name: 'worker', image: 'registry.example.com/ml/xgboost:2.0.3', imageID: '', ready: false, restartCount: 0, started: false, state: { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "registry.example.com/ml/xgboost:2.0.3": ${'x'.repeat(2000)}` } } }],
+    initContainerStatuses: [{ name: 'done', image: 'busybox', imageID: '', ready: true, restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed' } } }],
+  });
+  const kept = trim(trimPod, pulling).status as { conditions: unknown; containerStatuses: Array<{ state: { waiting: { reason: string; message: string } } }>; initContainerStatuses?: unknown };
+  t.same(kept.conditions, [{ type: 'Ready', status: 'False', reason: 'ContainersNotReady' }, { type: 'PodScheduled', status: 'True' }], 'other conditions\' messages are dropped');
+  t.equal(kept.containerStatuses[0]!.state.waiting.reason, 'ImagePullBackOff');
+  t.equal(kept.containerStatuses[0]!.state.waiting.message.length, WAIT_MESSAGE_MAX, 'a long message is capped');
+  t.equal(kept.initContainerStatuses, undefined, 'init containers that do not wait are dropped');
+
+  const pods = [unschedulable, pulling, serverPod(2, 'Running')];
+  const whole = observeWorkers(pods, 'resnet-workers');
+  t.same(observeWorkers(pods.map((p) => trim(trimPod, p) as unknown as V1Pod), 'resnet-workers'), whole, 'the same workers observed');
+  t.same(whole.map((w) => w.waiting?.reason), ['Unschedulable', 'ImagePullBackOff', undefined], 'the comparison covers both kinds of waiting');
 });
 
 t.test('transforms never return the input object and drop nothing a reader expects to be absent', async (t) => {

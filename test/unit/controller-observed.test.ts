@@ -1,7 +1,7 @@
 // Summaries of live Jobs and Pods: dates, indexes, disruptions, generations, termination messages.
 import t from 'tap';
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
-import { currentWorkers, isDisrupted, observeWorkerJob, observeWorkers } from '../../controller/trainingjob/observed.ts';
+import { currentWorkers, isDisrupted, observeWorkerJob, observeWorkers, WAIT_MESSAGE_MAX, workerWait } from '../../controller/trainingjob/observed.ts';
 
 t.test('observeWorkerJob reads counts, conditions and times from typed or raw objects', async (t) => {
   const job: V1Job = {
@@ -62,4 +62,30 @@ t.test('observeWorkerJob reads the checkpoint the generation was started from', 
   const job = { metadata: { name: 'm-workers-r1' }, spec: { template: { spec: { containers: [{ name: 'worker', image: 'i', env: [{ name: 'RANK', value: '0' }, { name: 'RESUME_FROM_CHECKPOINT', value: '/checkpoints/epoch-2.pt' }] }] } } } };
   t.equal(observeWorkerJob(job as never).resumedFrom, '/checkpoints/epoch-2.pt');
   t.equal(observeWorkerJob({ metadata: { name: 'fresh' } }).resumedFrom, undefined, 'a first generation resumed from nothing');
+});
+
+t.test('workerWait: why a Pending pod does not start, in the scheduler\'s or the kubelet\'s words', async (t) => {
+  const unschedulable = 'Unschedulable';
+  const notFound = '0/3 nodes are available: persistentvolumeclaim "feature-store-snapshots" not found. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.';
+  const held = pod('w-0', '0', 'j', { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: unschedulable, message: notFound }] });
+  t.same(workerWait(held), { source: 'scheduler', reason: unschedulable, message: notFound });
+  t.match(observeWorkers([held], 'j'), [{ index: 0, phase: 'Pending', waiting: { source: 'scheduler', message: notFound } }]);
+
+  const waiting = (reason: string, message?: string): V1Pod => pod('w-1', '1', 'j', {
+    phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True' }],
+    containerStatuses: [{ name: 'worker', image: '', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason, ...(message ? { message } : {}) } } }],
+  });
+  t.same(workerWait(waiting('ImagePullBackOff', 'Back-off pulling image "registry.example.com/ml/xgboost:2.0.3"')), { source: 'kubelet', reason: 'ImagePullBackOff', message: 'Back-off pulling image "registry.example.com/ml/xgboost:2.0.3"' });
+  t.same(workerWait(waiting('ErrImageNeverPull')), { source: 'kubelet', reason: 'ErrImageNeverPull', message: '' }, 'a reason without a message');
+  t.equal(workerWait(waiting('ContainerCreating')), undefined, 'on its way: not a reason to wait');
+  t.equal(workerWait(waiting('PodInitializing')), undefined);
+  const init = pod('w-2', '2', 'j', { phase: 'Pending', initContainerStatuses: [{ name: 'fetch', image: '', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'CreateContainerConfigError', message: 'secret "s3" not found' } } }] });
+  t.match(workerWait(init), { source: 'kubelet', reason: 'CreateContainerConfigError' }, 'an init container holds the pod back too');
+
+  t.equal(workerWait(pod('w-3', '3', 'j', { phase: 'Pending' })), undefined, 'not yet looked at by the scheduler');
+  t.equal(workerWait(pod('w-4', '4', 'j', { phase: 'Running', conditions: [{ type: 'PodScheduled', status: 'False', reason: unschedulable }] })), undefined, 'only Pending pods wait');
+  t.notOk('waiting' in observeWorkers([pod('w-5', '5', 'j', { phase: 'Running' })], 'j')[0]!, 'no key at all for a worker that does not wait');
+  const long = workerWait(pod('w-6', '6', 'j', { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: unschedulable, message: 'x'.repeat(5000) }] }));
+  t.equal(long?.message.length, WAIT_MESSAGE_MAX, 'a long message is capped');
+  t.ok(long?.message.endsWith('…'));
 });

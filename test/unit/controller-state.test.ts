@@ -53,6 +53,54 @@ t.test('Pending → Initializing → Running', async (t) => {
   t.equal(condition(again.status, 'Ready')?.lastTransitionTime, LATER.toISOString(), 'transition time moves only with the status');
 });
 
+t.test('workers held back: the first reason in the message, its own condition reason, one Warning per new reason', async (t) => {
+  const notFound = '0/3 nodes are available: persistentvolumeclaim "feature-store-snapshots" not found.';
+  const unschedulable = { source: 'scheduler' as const, reason: 'Unschedulable', message: notFound };
+  const pending = trainingJob({}, { state: 'Pending' });
+  const held = observed(workerJob(0), [worker(0, 'Pending', { waiting: unschedulable }), worker(1, 'Pending', { waiting: { ...unschedulable, message: '0/3 nodes are available: other' } }), worker(2, 'Pending'), worker(3, 'Pending')]);
+  const first = nextStatus(pending, held, NOW);
+  const message = `0 of 4 workers running, Job resnet-workers: worker 0 unschedulable: ${notFound}`;
+  t.equal(first.status.state, 'Initializing');
+  t.match(condition(first.status, 'Ready'), { status: 'False', reason: 'WorkersUnschedulable', message });
+  t.match(condition(first.status, 'Running'), { status: 'False', reason: 'WorkersUnschedulable', message });
+  t.same(first.events, [
+    { type: 'Normal', reason: 'Initializing', message },
+    { type: 'Warning', reason: 'WorkersUnschedulable', message },
+  ], 'the transition, and the reason as a Warning');
+
+  const again = nextStatus(after(pending, first), held, LATER);
+  t.same(again.events, [], 'the same reason next reconcile: no new event');
+  t.same(again.status.conditions, first.status.conditions, 'nor a new status');
+
+  // Scheduled now, but the image cannot be pulled: a new reason, a new Warning.
+  const pulling = observed(workerJob(0), [worker(0, 'Running'), worker(1, 'Pending', { nodeName: 'gpu-node-1', waiting: { source: 'kubelet', reason: 'ImagePullBackOff', message: 'Back-off pulling image "ghcr.io/acme/train:1.0"' } }), worker(2, 'Running'), worker(3, 'Running')]);
+  const next = nextStatus(after(pending, again), pulling, LATER);
+  const pullMessage = '3 of 4 workers running, Job resnet-workers: worker 1 waiting: ImagePullBackOff: Back-off pulling image "ghcr.io/acme/train:1.0"';
+  t.match(condition(next.status, 'Running'), { reason: 'WorkersWaiting', message: pullMessage });
+  t.same(next.events, [{ type: 'Warning', reason: 'WorkersWaiting', message: pullMessage }]);
+  t.same(nextStatus(after(pending, next), pulling, LATER).events, [], 'once');
+
+  const resolved = nextStatus(after(pending, next), observed(workerJob(0), [worker(0, 'Running'), worker(1, 'Pending', { nodeName: 'gpu-node-1' }), worker(2, 'Running'), worker(3, 'Running')]), LATER);
+  t.match(condition(resolved.status, 'Running'), { reason: 'WorkersStarting', message: '3 of 4 workers running, Job resnet-workers' }, 'back to starting once nothing holds it');
+  t.same(resolved.events, []);
+  const heldAgain = nextStatus(after(pending, resolved), held, LATER);
+  t.same(reasons(heldAgain), ['WorkersUnschedulable'], 'the reason coming back is news again');
+
+  const other = nextStatus(pending, observed(workerJob(0), [worker(0, 'Pending', { waiting: { source: 'scheduler', reason: 'SchedulerError', message: 'binding rejected' } })]), NOW);
+  t.match(condition(other.status, 'Running'), { reason: 'WorkersUnschedulable', message: /worker 0 unschedulable: SchedulerError: binding rejected$/ }, 'a reason other than Unschedulable is named');
+  const bare = nextStatus(pending, observed(workerJob(0), [worker(0, 'Pending', { waiting: { source: 'kubelet', reason: 'ErrImageNeverPull', message: '' } })]), NOW);
+  t.match(condition(bare.status, 'Running'), { reason: 'WorkersWaiting', message: /worker 0 waiting: ErrImageNeverPull$/ });
+});
+
+t.test('a wait of an earlier generation\'s pod or a running job does not count', async (t) => {
+  const wait = { source: 'scheduler' as const, reason: 'Unschedulable', message: '0/3 nodes are available' };
+  const running = nextStatus(trainingJob({}, { state: 'Running' }), observed(workerJob(0), [worker(0, 'Running'), worker(1, 'Pending', { waiting: wait }), worker(2, 'Running'), worker(3, 'Running')]), NOW);
+  t.equal(running.status.state, 'Running', 'a replaced pod waiting to be placed does not take a running job back');
+  t.same(running.events, []);
+  const replaced = nextStatus(trainingJob({}, { state: 'Pending' }), observed(workerJob(0), [worker(0, 'Pending', { waiting: wait, createdAt: '2025-10-25T10:00:00Z' }), worker(0, 'Pending', { podName: 'new', createdAt: '2025-10-25T10:10:00Z' })]), NOW);
+  t.match(condition(replaced.status, 'Running'), { reason: 'WorkersStarting' }, 'only the newest pod of a rank speaks for it');
+});
+
 t.test('without pods the Job counters stand in', async (t) => {
   const u = nextStatus(trainingJob({}, { state: 'Initializing' }), observed(workerJob(0, { active: 4, ready: 4 })), NOW);
   t.equal(u.status.state, 'Running');
