@@ -16,6 +16,8 @@ import type { NamespaceInfo } from './matching-policies.ts';
 import { allowedFrameworkViolations, allowedImageViolations, perJobLimitViolations, requiredLabelViolations } from './policy-rules.ts';
 import { capacityViolations } from './quota.ts';
 import type { CapacityViolation, ResourceQuotaInfo } from './quota.ts';
+import { workerFitViolations } from './node-fit.ts';
+import type { NodeGpuInfo } from './node-fit.ts';
 import { missingPriorityClass } from './priority.ts';
 import type { PriorityClassInfo } from './priority.ts';
 import { validateAgainstSchema } from './schema-validation.ts';
@@ -25,6 +27,7 @@ import type { Violation } from './violation.ts';
 export type { NamespaceInfo } from './matching-policies.ts';
 export type { ResourceQuotaInfo } from './quota.ts';
 export type { PriorityClassInfo } from './priority.ts';
+export type { NodeGpuInfo } from './node-fit.ts';
 export type { Violation } from './violation.ts';
 export type { JsonPatchOp } from './json-patch.ts';
 
@@ -45,6 +48,8 @@ export interface EvaluationInput {
   resourceQuotas?: readonly ResourceQuotaInfo[];
   // the cluster's PriorityClasses; undefined when unknown (offline), so names go unchecked
   priorityClasses?: readonly PriorityClassInfo[];
+  // allocatable GPUs per node; undefined when unknown (offline)
+  nodes?: readonly NodeGpuInfo[];
 }
 
 export interface QueueVerdict {
@@ -132,6 +137,7 @@ export function validate(input: EvaluationInput): ValidationResult {
     if (input.operation === 'UPDATE' && input.oldObject && hasSpec(input.oldObject)) denials.push(...immutableFieldViolations(input.oldObject, job));
     if (input.operation === 'CREATE') {
       denials.push(...allowedImageViolations(job, policies), ...allowedFrameworkViolations(job, policies), ...perJobLimitViolations(job, policies));
+      if (input.nodes) denials.push(...workerFitViolations(job, input.nodes));
     }
     denials.push(...requiredLabelViolations(job, policies));
     // Checked when the name is set or changed, so deleting a class never blocks updates of jobs that name it.

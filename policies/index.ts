@@ -16,3 +16,5 @@ export { selectorMatches } from './label-selector.ts';
 export { imageMatches } from './image-pattern.ts';
 export { missingPriorityClass, priorityClassInfo, priorityValue } from './priority.ts';
 export type { PriorityClassInfo } from './priority.ts';
+export { workerFitViolations } from './node-fit.ts';
+export type { NodeGpuInfo } from './node-fit.ts';

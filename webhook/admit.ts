@@ -66,9 +66,9 @@ async function engineInput(deps: AdmitDeps, req: AdmissionRequest, object: Train
   const seenAt = (name: string) => deps.persisted?.seenAt(namespace, name);
   // Fresh enough to show every job whose reservation was retired, by the ledger's writers or by our own watch.
   const notOlderThan = newestVersion([ledger.listedAt, ...Object.keys(ledger.entries).map(seenAt)]);
-  const [ns, policies, jobs, resourceQuotas, priorityClasses] = await Promise.all([deps.facts.namespace(namespace), deps.facts.policies(), deps.facts.jobs(namespace, notOlderThan), deps.facts.resourceQuotas(namespace), deps.facts.priorityClasses()]);
+  const [ns, policies, jobs, resourceQuotas, priorityClasses, nodes] = await Promise.all([deps.facts.namespace(namespace), deps.facts.policies(), deps.facts.jobs(namespace, notOlderThan), deps.facts.resourceQuotas(namespace), deps.facts.priorityClasses(), deps.facts.nodes()]);
   const pending = pendingJobs(ledger, namespace, jobs.items, deps.clock.now(), self, persistedBy(deps, namespace, jobs.resourceVersion));
-  const input: EvaluationInput = { operation: req.operation, dryRun: Boolean(req.dryRun), object, oldObject: jobOf(req, req.oldObject), namespace: ns, policies, namespaceJobs: [...jobs.items, ...pending], resourceQuotas, priorityClasses };
+  const input: EvaluationInput = { operation: req.operation, dryRun: Boolean(req.dryRun), object, oldObject: jobOf(req, req.oldObject), namespace: ns, policies, namespaceJobs: [...jobs.items, ...pending], resourceQuotas, priorityClasses, nodes };
   return { input, jobs };
 }
 

@@ -47,5 +47,6 @@ export function cachedFacts(facts: ClusterFacts, ttlMs: number, clock: Pick<Cloc
     jobs: (namespace, notOlderThan) => facts.jobs(namespace, notOlderThan),
     resourceQuotas: (namespace) => cached(`rq/${namespace}`, () => facts.resourceQuotas(namespace)),
     priorityClasses: () => cached('priorityclasses', () => facts.priorityClasses()),
+    nodes: () => facts.nodes(), // from the replica's own watch (server.ts), never a list per review
   };
 }

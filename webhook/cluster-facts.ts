@@ -1,8 +1,9 @@
 // What the policy engine needs to know about the cluster, read through the Kubernetes API.
-import type { V1Namespace, V1PriorityClass, V1ResourceQuota } from '@kubernetes/client-node';
+import type { V1Namespace, V1Node, V1PriorityClass, V1ResourceQuota } from '@kubernetes/client-node';
 import type { KubeClient, ListOptions } from '../kube/index.ts';
+import { quantityToInteger } from '../api/quantity.ts';
 import { GROUP, TRAININGJOB_PLURAL, TRAININGPOLICY_PLURAL, V1, type TrainingJob, type TrainingPolicy } from '../api/index.ts';
-import { priorityClassInfo, type NamespaceInfo, type PriorityClassInfo, type ResourceQuotaInfo } from '../policies/index.ts';
+import { priorityClassInfo, type NamespaceInfo, type NodeGpuInfo, type PriorityClassInfo, type ResourceQuotaInfo } from '../policies/index.ts';
 
 export interface ClusterFacts {
   namespace(name: string): Promise<NamespaceInfo>;
@@ -15,6 +16,8 @@ export interface ClusterFacts {
   jobs(namespace: string, notOlderThan?: string): Promise<JobList>;
   resourceQuotas(namespace: string): Promise<ResourceQuotaInfo[]>;
   priorityClasses(): Promise<PriorityClassInfo[]>;
+  /** Allocatable GPUs per node. */
+  nodes(): Promise<NodeGpuInfo[]>;
 }
 
 export interface JobList {
@@ -46,5 +49,14 @@ export function kubeClusterFacts(client: KubeClient): ClusterFacts {
       const list = await client.list<V1PriorityClass>({ group: 'scheduling.k8s.io', version: 'v1', plural: 'priorityclasses' }, { resourceVersion: '0' });
       return list.items.map(priorityClassInfo);
     },
+    async nodes() {
+      return (await client.list<V1Node>({ version: 'v1', plural: 'nodes' }, { resourceVersion: '0' })).items.map(nodeGpuInfo);
+    },
   };
+}
+
+const GPU = 'nvidia.com/gpu';
+
+export function nodeGpuInfo(node: V1Node): NodeGpuInfo {
+  return { name: node.metadata?.name ?? '', gpus: quantityToInteger(node.status?.allocatable?.[GPU] ?? '0') ?? 0 };
 }

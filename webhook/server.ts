@@ -1,5 +1,5 @@
 // Runs the webhook app over HTTPS; the serving certificate can be swapped without a restart.
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig, V1Node } from '@kubernetes/client-node';
 import type { Server } from 'node:https';
 import { pino, type Logger } from 'pino';
 import { GROUP, TRAININGJOB_PLURAL, V1 } from '../api/index.ts';
@@ -7,7 +7,7 @@ import { createInformer, createKubeClient, type Informer, type KubeObject } from
 import { trackPersistedJobs } from './persisted-jobs.ts';
 import { buildApp } from './app.ts';
 import { cachedFacts } from './cached-facts.ts';
-import { kubeClusterFacts, type ClusterFacts } from './cluster-facts.ts';
+import { kubeClusterFacts, nodeGpuInfo, type ClusterFacts } from './cluster-facts.ts';
 import { informerJobs } from './informer-jobs.ts';
 import { keyedLock } from './keyed-lock.ts';
 import { configMapLedgerStore, rememberingLedgerStore } from './ledger-store.ts';
@@ -41,9 +41,16 @@ export interface WebhookServer {
   close(drainMs?: number): Promise<void>;
 }
 
-// Job lists come from this replica's TrainingJob watch; namespaces, policies and quotas from the apiserver.
-function withWatchedJobs(facts: ClusterFacts, informer: Informer<KubeObject>, clock: Clock): ClusterFacts {
-  return { ...facts, jobs: informerJobs({ informer, fallback: (ns, rv) => facts.jobs(ns, rv), clock }) };
+// Job lists and nodes come from this replica's watches; namespaces, policies and quotas from the apiserver.
+function withWatches(facts: ClusterFacts, informer: Informer<KubeObject>, nodes: Informer<KubeObject>, clock: Clock): ClusterFacts {
+  return { ...facts, jobs: informerJobs({ informer, fallback: (ns, rv) => facts.jobs(ns, rv), clock }), nodes: async () => nodes.list().map((n) => nodeGpuInfo(n as V1Node)) };
+}
+
+// A Node is kilobytes of images and conditions; admission reads only its allocatable GPUs.
+function trimNode(obj: KubeObject): KubeObject {
+  const gpus = (obj as V1Node).status?.allocatable?.['nvidia.com/gpu'];
+  const { name, resourceVersion, uid } = obj.metadata ?? {};
+  return { metadata: { name, resourceVersion, uid }, ...(gpus === undefined ? {} : { status: { allocatable: { 'nvidia.com/gpu': gpus } } }) } as KubeObject;
 }
 
 export async function startWebhookServer(opts: WebhookServerOptions): Promise<WebhookServer> {
@@ -56,11 +63,13 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
   const jobs = createInformer<KubeObject>({ kubeConfig: opts.kubeConfig, resource: { group: GROUP, version: V1, plural: TRAININGJOB_PLURAL }, logger, resyncMs: 0 });
   const clock = opts.clock ?? systemClock;
   const persisted = trackPersistedJobs(jobs, clock);
+  const nodes = createInformer<KubeObject>({ kubeConfig: opts.kubeConfig, resource: { version: 'v1', plural: 'nodes' }, logger, resyncMs: 0, transform: trimNode });
   jobs.start();
+  nodes.start();
   let draining = false;
   const app = buildApp({
     deps: {
-      facts: cachedFacts(withWatchedJobs(kubeClusterFacts(client), jobs, clock), opts.factsTtlMs ?? 2000, clock),
+      facts: cachedFacts(withWatches(kubeClusterFacts(client), jobs, nodes, clock), opts.factsTtlMs ?? 2000, clock),
       lock: keyedLock(),
       persisted,
       ledger: rememberingLedgerStore(configMapLedgerStore(client, opts.ledgerNamespace)),
@@ -71,7 +80,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
     metrics,
     // A request that arrives while closing is still answered (with Connection: close), not refused with 503.
     server: { https: opts.tls, return503OnClosing: false },
-    ready: () => !draining && jobs.hasSynced(),
+    ready: () => !draining && jobs.hasSynced() && nodes.hasSynced(),
   });
   // Keep-alive connections outlive Service routing changes; closing each one after its answer sends the caller elsewhere.
   app.addHook('onSend', async (_req, reply) => {
@@ -98,7 +107,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
         await new Promise((resolve) => setTimeout(resolve, drainMs));
       }
       await app.close();
-      await jobs.stop();
+      await Promise.all([jobs.stop(), nodes.stop()]);
     },
   };
 }

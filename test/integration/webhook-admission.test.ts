@@ -1,7 +1,7 @@
 // The webhook registered with a real kube-apiserver (URL + caBundle): kubectl shows our messages,
 // defaults land on stored objects, immutable fields hold, seed examples apply in both versions.
 import t from 'tap';
-import { CoreV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { controlPlaneFor } from '../harness/tap.ts';
 import { installPlatform } from '../../localcluster/platform.ts';
 import { pytorchMnistYaml, resnetSimpleYaml, testJobYaml } from '../fixtures/api-seed-examples.ts';
@@ -119,4 +119,25 @@ t.test('an invalid TrainingPolicy is refused by its own webhook', async (t) => {
   const r = await apply('apiVersion: ml.example.com/v1\nkind: TrainingPolicy\nmetadata: { name: broken }\nspec: { gpuQuota: -1 }\n');
   t.not(r.code, 0);
   t.match(r.stderr, /gpuQuota/);
+});
+
+t.test('a worker larger than every node is refused, naming the largest node', async (t) => {
+  const noNodes = await apply('apiVersion: ml.example.com/v1\nkind: TrainingJob\nmetadata: { name: no-nodes-yet, namespace: ml-jobs }\nspec: { model: bert, gpusPerWorker: 6, numWorkers: 1 }\n');
+  t.equal(noNodes.code, 0, 'no node has GPUs (a pool scaling from zero): not refused', { output: noNodes.stderr });
+  for (const [name, gpus] of [['gpu-small', '2'], ['gpu-medium', '4']] as const) {
+    await core.createNode({ body: { metadata: { name } } });
+    await core.patchNodeStatus({ name, body: { status: { capacity: { 'nvidia.com/gpu': gpus }, allocatable: { 'nvidia.com/gpu': gpus } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  }
+  const job = (name: string, gpus: number) => `apiVersion: ml.example.com/v1\nkind: TrainingJob\nmetadata: { name: ${name}, namespace: ml-jobs }\nspec: { model: bert, gpusPerWorker: ${gpus}, numWorkers: 2 }\n`;
+  let r = await apply(job('too-wide', 6));
+  for (let i = 0; i < 50 && r.code === 0; i++) {
+    // The webhook reads nodes from its watch: wait for it to see them (deleting what slipped through).
+    await cp.kubectl(['delete', 'tj', 'too-wide', '-n', 'ml-jobs', '--wait=false']);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    r = await apply(job('too-wide', 6));
+  }
+  t.not(r.code, 0);
+  t.match(r.stderr, 'spec.gpusPerWorker: 6 GPUs per worker, but the largest node, gpu-medium, has 4 allocatable nvidia.com/gpu: no worker could ever be scheduled');
+  const fits = await apply(job('fits-a-node', 4));
+  t.equal(fits.code, 0, 'a worker the largest node holds is admitted', { output: fits.stderr });
 });
