@@ -113,6 +113,7 @@ export const trainingJobV1StatusSchema = {
     allocatedGPUs: { type: 'integer', minimum: 0 },
     restarts: { type: 'integer', minimum: 0 },
     lastCheckpoint: { type: 'string' },
+    lastCheckpointTime: { type: 'string', format: 'date-time' },
     startTime: { type: 'string', format: 'date-time' },
     completionTime: { type: 'string', format: 'date-time' },
     conditions: conditionsSchema,

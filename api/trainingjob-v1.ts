@@ -113,6 +113,8 @@ export interface TrainingJobStatus {
   allocatedGPUs?: number;
   restarts?: number;
   lastCheckpoint?: string;
+  /** When lastCheckpoint was first reported: preemption weighs the work done since. */
+  lastCheckpointTime?: string;
   startTime?: string;
   completionTime?: string;
   conditions?: Condition[];

@@ -40,6 +40,13 @@ export const trainingPolicySpecSchema = {
     requiredLabels: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'Label keys every job must carry.' },
     defaults: trainingPolicyDefaultsSchema,
     overQuota: { type: 'string', enum: ['Reject', 'Queue'], default: DEFAULT_OVER_QUOTA, description: 'Queue admits an over-quota job suspended instead of rejecting it.' },
+    preemption: {
+      type: 'object',
+      description: 'Which running jobs a queued job may suspend (each checkpoints first, then waits Queued) to start.',
+      properties: {
+        withinNamespace: { type: 'string', enum: ['LowerPriority', 'Never'], description: 'LowerPriority: jobs of lower PriorityClass value in the same namespace. Never (the default when no policy says LowerPriority).' },
+      },
+    },
   },
 } as const;
 

@@ -5,6 +5,12 @@ import type { Checkpoint } from './trainingjob-v1.ts';
 import { DEFAULT_OVER_QUOTA } from './defaults.ts';
 
 export type OverQuotaAction = 'Reject' | 'Queue';
+export type WithinNamespacePreemption = 'LowerPriority' | 'Never';
+
+export interface PreemptionPolicy {
+  /** LowerPriority: a queued job may suspend (checkpoint first) lower-priority running jobs of its namespace to start. */
+  withinNamespace?: WithinNamespacePreemption;
+}
 
 export type FrameworkImages = Partial<Record<Framework, string>>;
 
@@ -27,6 +33,7 @@ export interface TrainingPolicySpec {
   requiredLabels?: string[];
   defaults?: TrainingPolicyDefaults;
   overQuota?: OverQuotaAction;
+  preemption?: PreemptionPolicy;
 }
 
 export interface TrainingPolicyStatus {
@@ -48,4 +55,10 @@ export function overQuotaAction(policy: TrainingPolicy): OverQuotaAction {
 
 export function policyName(policy: TrainingPolicy): string {
   return policy.metadata?.name ?? '';
+}
+
+/** Preemption within a namespace is on when a selecting policy asks for it and none forbids it. */
+export function preemptsWithinNamespace(policies: readonly TrainingPolicy[]): boolean {
+  const said = policies.map((p) => p.spec.preemption?.withinNamespace).filter((v) => v !== undefined);
+  return said.includes('LowerPriority') && !said.includes('Never');
 }

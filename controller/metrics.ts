@@ -21,6 +21,8 @@ export interface ControllerMetrics {
   gpuQuota: Gauge<'namespace'>;
   pendingJobs: Gauge<'namespace'>;
   pendingGpus: Gauge<'namespace'>;
+  preemptions: Counter<'namespace' | 'reason'>;
+  preemptionLostGpuHours: Counter<'namespace'>;
 }
 
 /** Queued jobs and the GPUs they ask for, per namespace. */
@@ -71,6 +73,8 @@ export function createControllerMetrics(opts: ControllerMetricsOptions = {}): Co
         for (const [namespace, quota] of gpuQuotas?.() ?? []) this.set({ namespace }, quota);
       },
     }),
+    preemptions: new Counter({ name: 'trainingjob_preemptions_total', help: 'Running TrainingJobs suspended to make room for a higher-priority one, by reason.', labelNames: ['namespace', 'reason'], registers }),
+    preemptionLostGpuHours: new Counter({ name: 'trainingjob_preemption_lost_gpu_hours_total', help: 'GPU-hours preempted jobs had done since their last reported checkpoint (an upper bound: workers checkpoint again on SIGTERM).', labelNames: ['namespace'], registers }),
     pendingJobs: new Gauge({
       name: 'trainingjob_queue_pending_jobs',
       help: 'TrainingJobs waiting Queued, per namespace.',

@@ -1,8 +1,11 @@
 // The queue of a namespace, pure: queued jobs in start order (priority, then creation), and what holds each back.
-import { gpuDemand, isQueued, type QueueStatus, type TrainingJob } from '../../api/index.ts';
+import { QUEUED_ANNOTATION, gpuDemand, isQueued, type QueueStatus, type TrainingJob } from '../../api/index.ts';
 import type { TrainingPolicy } from '../../api/trainingpolicy.ts';
 import { priorityValue, type PriorityClassInfo } from '../../policies/priority.ts';
 import { capacityViolations } from '../../policies/quota.ts';
+
+/** How a preempted job's queue annotation begins (controller/trainingjob/reconciler.ts writes it). */
+export const PREEMPTED_BY = 'preempted by ';
 
 /** The first in line's reason when no limit we know of holds it: it is about to ask to start. */
 export const CAPACITY_FREE = 'capacity is free: starting';
@@ -43,7 +46,10 @@ export function queuePlace(job: TrainingJob, facts: QueueFacts): QueueStatus | u
   const index = order.findIndex((j) => j.metadata?.name === job.metadata?.name);
   if (index < 0) return undefined;
   const priority = priorityValue(job, facts.classes);
-  const own = capacityShortfall(job, facts);
+  // A preempted job keeps saying so while it waits: the why of its wait starts there.
+  const note = job.metadata?.annotations?.[QUEUED_ANNOTATION];
+  const shortfall = capacityShortfall(job, facts);
+  const own = note?.startsWith(PREEMPTED_BY) ? [note, shortfall].filter(Boolean).join('; ') : shortfall;
   if (index === 0) return { position: 1, priority, reason: own ?? CAPACITY_FREE };
   const head = order[0]!;
   const ahead = `${index} ${index === 1 ? 'job' : 'jobs'} ahead; next to start: ${head.metadata?.name} (priority ${priorityValue(head, facts.classes)}, ${gpuDemand(head)} GPUs)`;

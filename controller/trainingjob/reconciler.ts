@@ -22,7 +22,9 @@ import { withSource } from './source.ts';
 import { METRICS_PORT } from './worker-env.ts';
 import { workerJobName } from './names.ts';
 import { informerQueueFacts } from '../queue/queue-facts.ts';
-import { CAPACITY_FREE, queuePlace } from '../queue/queue-place.ts';
+import { CAPACITY_FREE, PREEMPTED_BY, queuePlace, type QueueFacts } from '../queue/queue-place.ts';
+import { chooseVictims } from '../queue/preemption.ts';
+import { priorityValue } from '../../policies/priority.ts';
 
 export const CHECKPOINT_FINALIZER = `${GROUP}/checkpoint-cleanup`;
 /** A ReconcileFailed Ready with a new message is written at most this often per job. */
@@ -182,10 +184,14 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     }
 
     if (isQueued(job)) {
-      const place = queuePlace(job, queueFacts(namespace));
+      await stopWorkers(job, log);
+      const facts = queueFacts(namespace);
+      const place = queuePlace(job, facts);
       // Only the first in line asks to start, so jobs start in priority, then creation, order.
       const refused = place?.position === 1 ? await tryRelease(job, log) : undefined;
       if (refused === 'released') return; // the update event brings the job back, no longer queued
+      // Refused for capacity: lower-priority jobs may make room, where the policy allows it.
+      if (refused !== undefined && (await preemptFor(job, facts, log))) return { requeueAfterMs: 0 };
       // Our policy view found room but the webhook said no (a ResourceQuota, say): its words are the reason.
       const queue = place && refused && place.reason === CAPACITY_FREE ? { ...place, reason: refused } : place;
       await updateStatus(job, { workers: [], ...(queue ? { queue } : {}) }, log);
@@ -378,6 +384,47 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       progress: status.progress === undefined ? undefined : Number.parseFloat(status.progress), epoch: status.currentEpoch, loss: status.metrics?.loss, accuracy: status.metrics?.accuracy,
     });
     return status;
+  }
+
+  /** A queued job runs no workers: a preempted one's worker Job is suspended, so its workers get SIGTERM and checkpoint. */
+  async function stopWorkers(job: TrainingJob, log: Logger): Promise<void> {
+    for (const j of jobsByOwner.get(objectKey(job))) {
+      if ((j.spec as { suspend?: boolean } | undefined)?.suspend === true) continue;
+      log.info({ job: j.metadata?.name }, 'suspending the workers of a queued job');
+      await client.patch({ ...childResources.Job, namespace: job.metadata!.namespace!, name: j.metadata!.name! }, { spec: { suspend: true } });
+    }
+  }
+
+  /**
+   * Suspends the running jobs `head` may preempt (controller/queue/preemption.ts) and puts them back in the
+   * queue; true when it did. Their workers checkpoint on SIGTERM and resume from it when they start again.
+   */
+  async function preemptFor(head: TrainingJob, facts: QueueFacts, log: Logger): Promise<boolean> {
+    const victims = chooseVictims(head, facts, manager.clock.now());
+    if (victims.length === 0) return false;
+    const namespace = head.metadata!.namespace!;
+    const mine = priorityValue(head, facts.classes);
+    const done: string[] = [];
+    for (const v of victims) {
+      const why = `${PREEMPTED_BY}${head.metadata!.name} (priority ${mine} > ${v.priority})`;
+      try {
+        // At the version we decided on: a cache behind our own earlier preemption gets a 409, not a second count.
+        await client.patch(jobRef(namespace, v.job.metadata!.name!), { metadata: { resourceVersion: v.job.metadata?.resourceVersion, annotations: { [QUEUED_ANNOTATION]: why } }, spec: { suspend: true } });
+      } catch (err) {
+        if (statusCode(err) === 409 || statusCode(err) === 404) continue;
+        throw err;
+      }
+      done.push(v.job.metadata!.name!);
+      const since = v.job.status?.lastCheckpoint ? `checkpoint ${v.job.status.lastCheckpoint}` : 'the start';
+      await events.record(involved(v.job), 'Warning', 'Preempted', `${why}: workers write a checkpoint on SIGTERM and resume from it when capacity returns; at most ${v.lostGpuHours.toFixed(2)} GPU-hours since ${since}`);
+      metrics.preemptions.inc({ namespace, reason: 'LowerPriority' });
+      metrics.preemptionLostGpuHours.inc({ namespace }, v.lostGpuHours);
+    }
+    if (done.length === 0) return false;
+    const names = done.join(', ');
+    log.info({ victims: names }, 'preempted lower-priority jobs to start');
+    await events.record(involved(head), 'Normal', 'Preempting', `suspended ${names} (lower priority) to start`);
+    return true;
   }
 
   /** Asks to start the job: 'released', the webhook's refusal in its words, or undefined when nothing was learnt. */

@@ -206,6 +206,7 @@ export function nextStatus(job: TrainingJob, observed: Observed, now: Date): Sta
   if (v.state === 'Queued' && seen.queue) status.queue = seen.queue;
   else if (v.state !== 'Queued') delete status.queue;
   if (lastCheckpoint) status.lastCheckpoint = lastCheckpoint;
+  if (reported && reported.checkpoint !== prevStatus.lastCheckpoint) status.lastCheckpointTime = at;
   if (startTime) status.startTime = startTime;
   if (completionTime) status.completionTime = completionTime;
   let conditions = prevStatus.conditions ?? [];

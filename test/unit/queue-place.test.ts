@@ -56,3 +56,9 @@ t.test("the webhook's words without the apiserver's wrapping", async (t) => {
   t.equal(webhookWords('admission webhook "validate.trainingjob.ml.example.com" denied the request: metadata.namespace: namespace team-a ResourceQuota gpus requests.nvidia.com/gpu 8: 8 in use, this job asks 8'), 'metadata.namespace: namespace team-a ResourceQuota gpus requests.nvidia.com/gpu 8: 8 in use, this job asks 8');
   t.equal(webhookWords('connection refused'), 'connection refused');
 });
+
+t.test('a preempted job says so while it waits', async (t) => {
+  const preempted = job('victim', '01');
+  preempted.metadata!.annotations = { [QUEUED_ANNOTATION]: 'preempted by urgent (priority 5000 > 1000)' };
+  t.equal(queuePlace(preempted, facts([preempted]))?.reason, 'preempted by urgent (priority 5000 > 1000); namespace team-a GPU quota 16: 12 in use, this job asks 8 (4 workers × 2 GPUs)');
+});
