@@ -113,7 +113,7 @@ export interface TrainingJobStatus {
   allocatedGPUs?: number;
   restarts?: number;
   lastCheckpoint?: string;
-  /** When lastCheckpoint was first reported: preemption weighs the work done since. */
+  /** When the last checkpoint was written as far as the controller can tell (the epoch count crossing a checkpoint boundary, else the first report): preemption weighs the work done since. */
   lastCheckpointTime?: string;
   startTime?: string;
   completionTime?: string;

@@ -415,8 +415,8 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
         throw err;
       }
       done.push(v.job.metadata!.name!);
-      const since = v.job.status?.lastCheckpoint ? `checkpoint ${v.job.status.lastCheckpoint}` : 'the start';
-      await events.record(involved(v.job), 'Warning', 'Preempted', `${why}: workers write a checkpoint on SIGTERM and resume from it when capacity returns; at most ${v.lostGpuHours.toFixed(2)} GPU-hours since ${since}`);
+      const since = v.job.status?.lastCheckpointTime ? `the last checkpoint (${v.job.status.lastCheckpointTime})` : 'the start';
+      await events.record(involved(v.job), 'Warning', 'Preempted', `${why}: workers report their checkpoint on SIGTERM and resume from it when capacity returns; at most ${v.lostGpuHours.toFixed(4)} GPU-hours since ${since}`);
       metrics.preemptions.inc({ namespace, reason: 'LowerPriority' });
       metrics.preemptionLostGpuHours.inc({ namespace }, v.lostGpuHours);
     }

@@ -7,7 +7,7 @@
 import { CONDITION_QUEUED, CONDITION_READY, REASON_QUOTA_EXCEEDED } from '../../api/conditions.ts';
 import { QUEUED_ANNOTATION } from '../../api/annotations.ts';
 import type { Condition } from '../../api/meta.ts';
-import { gpusPerWorker, isQueued, isSuspended, numWorkers, TERMINAL_STATES } from '../../api/trainingjob-v1.ts';
+import { checkpointEnabled, checkpointFrequency, gpusPerWorker, isQueued, isSuspended, numWorkers, TERMINAL_STATES } from '../../api/trainingjob-v1.ts';
 import type { TrainingJob, TrainingJobState, TrainingJobStatus, WorkerCounts } from '../../api/trainingjob-v1.ts';
 import {
   CONDITION_COMPLETED, CONDITION_FAILED, CONDITION_PROGRESS_AVAILABLE, CONDITION_RUNNING, CONDITION_SUSPENDED, findCondition, setCondition,
@@ -147,7 +147,14 @@ function conditionUpdates(v: Verdict, previous: readonly Condition[], generation
   return updates;
 }
 
-function withProgress(status: TrainingJobStatus, observed: Observed, generation: number | undefined, now: string): TrainingJobStatus {
+// Running workers report no checkpoint until they stop; the epoch count crossing a checkpoint boundary says one was just written.
+function crossedCheckpoint(job: TrainingJob, before: number | undefined, after: number | undefined): boolean {
+  if (!checkpointEnabled(job) || after === undefined || after <= 0) return false;
+  const every = checkpointFrequency(job);
+  return Math.floor(after / every) > Math.floor((before ?? 0) / every);
+}
+
+function withProgress(job: TrainingJob, status: TrainingJobStatus, observed: Observed, generation: number | undefined, now: string): TrainingJobStatus {
   const seen = observed.progress;
   if (!seen) return status;
   const g = generation !== undefined ? { observedGeneration: generation } : {};
@@ -157,6 +164,7 @@ function withProgress(status: TrainingJobStatus, observed: Observed, generation:
   }
   const p = seen.progress;
   const next: TrainingJobStatus = { ...status, metrics: { ...status.metrics, ...p.metrics } };
+  if (crossedCheckpoint(job, status.currentEpoch, p.currentEpoch)) next.lastCheckpointTime = now;
   if (p.currentEpoch !== undefined) next.currentEpoch = p.currentEpoch;
   if (p.totalEpochs !== undefined) next.totalEpochs = p.totalEpochs;
   if (p.progress !== undefined) next.progress = formatProgress(p.progress);
@@ -206,13 +214,14 @@ export function nextStatus(job: TrainingJob, observed: Observed, now: Date): Sta
   if (v.state === 'Queued' && seen.queue) status.queue = seen.queue;
   else if (v.state !== 'Queued') delete status.queue;
   if (lastCheckpoint) status.lastCheckpoint = lastCheckpoint;
-  if (reported && reported.checkpoint !== prevStatus.lastCheckpoint) status.lastCheckpointTime = at;
+  // A report comes when workers stop, after the write: the time the epoch count showed it (above) is closer.
+  if (reported && reported.checkpoint !== prevStatus.lastCheckpoint && !prevStatus.lastCheckpointTime) status.lastCheckpointTime = at;
   if (startTime) status.startTime = startTime;
   if (completionTime) status.completionTime = completionTime;
   let conditions = prevStatus.conditions ?? [];
   for (const u of conditionUpdates(v, conditions, generation)) conditions = setCondition(conditions, u, at);
   status.conditions = conditions;
-  status = withProgress(status, seen, generation, at);
+  status = withProgress(job, status, seen, generation, at);
   if (v.state === 'Completed') {
     status.progress = '100%';
     // The last scrape may predate the last epochs (every 15 s), or never have come: finished means every epoch.

@@ -29,9 +29,10 @@ async function trainingTier(): Promise<void> {
   await cp.realNode!.importImage(trainer, (l) => t.comment(l));
   await applyPlatformOverlay(cp, { progress: (l) => t.comment(l) });
   const ref = (name: string) => ({ group: 'ml.example.com', version: 'v1', plural: 'trainingjobs', namespace: 'default', name });
-  const submit = (name: string, epochs: number, minEpochSeconds: number, backoffLimit = 3, memoryLimit = '1Gi') => kubectl(['apply', '-f', '-'], JSON.stringify({
+  const submit = (name: string, epochs: number, minEpochSeconds: number, backoffLimit = 3, memoryLimit = '1Gi', priorityClassName?: string) => kubectl(['apply', '-f', '-'], JSON.stringify({
     apiVersion: 'ml.example.com/v1', kind: 'TrainingJob', metadata: { name, namespace: 'default' },
     spec: {
+      ...(priorityClassName ? { priorityClassName } : {}),
       framework: 'pytorch', model: 'mlp', dataset: 'synthetic', image: trainer.ref, numWorkers: 2, gpusPerWorker: 1, backoffLimit,
       networking: { backend: 'gloo' },
       resources: { requests: { cpu: '100m', memory: memoryLimit === '1Gi' ? '256Mi' : memoryLimit }, limits: { memory: memoryLimit } },
@@ -195,5 +196,49 @@ async function trainingTier(): Promise<void> {
     const failed = final?.conditions?.find((c) => c.type === 'Failed');
     t.equal(failed?.reason, 'BackoffLimitExceeded');
     t.match(failed?.message, /^worker [01] \(pod oom-workers-r1-[^)]+\) exited 137 \(OOMKilled\).*; failed after 1 restart \(backoffLimit 1\)$/, 'names the rank, its pod, the exit code and the kernel\'s reason');
+  });
+
+  t.test('preempted by a higher-priority job: its workers report their checkpoint on SIGTERM, it waits Queued, then resumes from that epoch', async (t) => {
+    // Last in this file: the quota of 2 GPUs on "default" must not hold back the jobs above.
+    await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
+      { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'research-high' }, value: 5000 },
+      { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'research-low' }, value: 100 },
+      { apiVersion: 'ml.example.com/v1', kind: 'TrainingPolicy', metadata: { name: 'default-preemption' }, spec: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'default' } }, gpuQuota: 2, overQuota: 'Queue', preemption: { withinNamespace: 'LowerPriority' } } },
+    ] }));
+    await submit('background', 8, 6, 3, '1Gi', 'research-low');
+    const checkpoints = await eventually(async () => {
+      const saved = (await rank0Logs('background')).filter((l) => l.event === 'checkpoint-saved');
+      const s = (await client.get<Status & { status?: { lastCheckpointTime?: string } }>(ref('background'))).status;
+      return saved.length >= 3 && s?.lastCheckpointTime ? saved : undefined;
+    }, 240_000, 1000);
+    t.ok(checkpoints, 'three checkpoints written, and the controller dated the last one from the epoch count');
+    const started = Date.parse((await client.get<{ status?: { startTime?: string } }>(ref('background'))).status?.startTime ?? '');
+    await submit('urgent', 2, 1, 3, '1Gi', 'research-high');
+    const preemptedAt = Date.now();
+    const queued = await eventually(async () => {
+      const job = await client.get<Status & { metadata?: { annotations?: Record<string, string> } }>(ref('background'));
+      const pods = JSON.parse(await kubectl(['get', 'pods', '-l', 'ml.example.com/trainingjob=background', '-o', 'json'])) as { items: unknown[] };
+      return job.status?.state === 'Queued' && pods.items.length === 0 ? job : undefined;
+    }, 120_000, 500);
+    t.ok(queued, 'the lower-priority job is Queued and its workers are gone', queued ? {} : { diagnosis: await diagnose('background') });
+    t.equal(queued?.metadata?.annotations?.['ml.example.com/queued'], 'preempted by urgent (priority 5000 > 100)');
+    t.match(queued?.status?.lastCheckpoint, /^\/checkpoints\/epoch-\d+\.pt$/, 'the SIGTERMed workers reported their checkpoint');
+    const reported = Number(/epoch-(\d+)\.pt$/.exec(queued?.status?.lastCheckpoint ?? '')?.[1]);
+    const events = await eventsOf('background');
+    const lost = Number(/Preempted: .* at most (\d+\.\d+) GPU-hours since the last checkpoint/.exec(events)?.[1]);
+    const wholeRun = (2 * (preemptedAt - started)) / 3_600_000;
+    // An epoch takes ≥ 6 s and the epoch count is scraped every 15 s: the work at risk is under half a minute, not the run.
+    t.ok(lost >= 0 && lost <= (2 * 30) / 3600, `GPU-hours lost ${lost}: at most the time since the last checkpoint`, { events });
+    t.ok(lost < wholeRun, `less than the whole run's ${wholeRun.toFixed(4)} GPU-hours`);
+
+    const urgent = await finished('urgent');
+    t.equal(urgent.final?.state, 'Completed', 'the higher-priority job ran');
+    const { final, states } = await finished('background');
+    t.equal(final?.state, 'Completed', `the preempted job resumed and completed (states: ${states.join(' → ')})`, final?.state === 'Completed' ? {} : { diagnosis: await diagnose('background') });
+    t.equal(final?.restarts ?? 0, 0, 'a preemption is not a restart');
+    const log = await rank0Logs('background');
+    const resumed = log.find((l) => l.event === 'resumed');
+    t.ok(resumed && (resumed.epoch ?? 0) >= reported, `resumed from epoch ${resumed?.epoch} (the reported checkpoint was epoch ${reported}), not epoch 0`);
+    await kubectl(['delete', 'trainingpolicy', 'default-preemption']);
   });
 }

@@ -309,3 +309,16 @@ t.test("the leader's queue place is the Queued reason and status.queue", async (
   t.equal(suspended.status.state, 'Suspended');
   t.equal(suspended.status.queue, undefined, 'a job out of the queue has no place in it');
 });
+
+t.test('the epoch count crossing a checkpoint boundary dates the last checkpoint (preemption weighs the work since)', async (t) => {
+  const job = trainingJob({ checkpoint: { enabled: true, frequency: 2 } }, { state: 'Running', currentEpoch: 3 });
+  const at = (epoch: number): Observed => ({ ...running4, progress: { reachable: true, progress: { currentEpoch: epoch, totalEpochs: 10, metrics: {} } } });
+  const same = nextStatus(job, at(3), NOW);
+  t.equal(same.status.lastCheckpointTime, undefined, 'no boundary crossed');
+  const crossed = nextStatus(job, at(4), NOW);
+  t.equal(crossed.status.lastCheckpointTime, NOW.toISOString(), 'epoch 4 with frequency 2: a checkpoint was just written');
+  const next = nextStatus(after(job, crossed), at(5), LATER);
+  t.equal(next.status.lastCheckpointTime, NOW.toISOString(), 'epoch 5: the time stays');
+  const off = nextStatus(trainingJob({ checkpoint: { enabled: false } }, { state: 'Running', currentEpoch: 3 }), at(4), NOW);
+  t.equal(off.status.lastCheckpointTime, undefined, 'checkpoints off: none');
+});
