@@ -13,6 +13,9 @@ export const V1_FIELDS_ANNOTATION = `${GROUP}/v1-fields`;
 export const V1ALPHA1_FIELDS_ANNOTATION = `${GROUP}/v1alpha1-fields`;
 // Set by the mutating webhook when a job is admitted suspended because it is over quota.
 export const QUEUED_ANNOTATION = `${GROUP}/queued`;
+// Set by the controller when a started job's workers were not all running in time: how many times, and when it may start again.
+export const STARTUP_ATTEMPTS_ANNOTATION = `${GROUP}/startup-attempts`;
+export const RETRY_AFTER_ANNOTATION = `${GROUP}/retry-after`;
 // On a JobRepository: a new value asks for a sync now (set by the push receiver, or by hand).
 export const REQUESTED_AT_ANNOTATION = `${GROUP}/requestedAt`;
 // On a JobRepository: the revision whose mass prune a person confirmed.

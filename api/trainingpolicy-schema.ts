@@ -40,6 +40,7 @@ export const trainingPolicySpecSchema = {
     requiredLabels: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'Label keys every job must carry.' },
     defaults: trainingPolicyDefaultsSchema,
     overQuota: { type: 'string', enum: ['Reject', 'Queue'], default: DEFAULT_OVER_QUOTA, description: 'Queue admits an over-quota job suspended instead of rejecting it.' },
+    startupTimeoutSeconds: { type: 'integer', format: 'int32', minimum: 1, description: 'All or nothing: a started job whose workers are not all running this long after the start is suspended, its GPUs released, and requeued with exponential backoff. Unset: jobs wait for their workers indefinitely.' },
     preemption: {
       type: 'object',
       description: 'Which running jobs a queued job may suspend (each checkpoints first, then waits Queued) to start.',

@@ -34,6 +34,8 @@ export interface TrainingPolicySpec {
   defaults?: TrainingPolicyDefaults;
   overQuota?: OverQuotaAction;
   preemption?: PreemptionPolicy;
+  /** A started job whose workers are not all running this long after the start is suspended, its GPUs released, and requeued with backoff. */
+  startupTimeoutSeconds?: number;
 }
 
 export interface TrainingPolicyStatus {

@@ -23,6 +23,7 @@ export interface ControllerMetrics {
   pendingGpus: Gauge<'namespace'>;
   preemptions: Counter<'namespace' | 'reason'>;
   preemptionLostGpuHours: Counter<'namespace'>;
+  startupTimeouts: Counter<'namespace'>;
 }
 
 /** Queued jobs and the GPUs they ask for, per namespace. */
@@ -75,6 +76,7 @@ export function createControllerMetrics(opts: ControllerMetricsOptions = {}): Co
     }),
     preemptions: new Counter({ name: 'trainingjob_preemptions_total', help: 'Running TrainingJobs suspended to make room for a higher-priority one, by reason.', labelNames: ['namespace', 'reason'], registers }),
     preemptionLostGpuHours: new Counter({ name: 'trainingjob_preemption_lost_gpu_hours_total', help: 'GPU-hours preempted jobs had done since their last reported checkpoint (an upper bound: workers checkpoint again on SIGTERM).', labelNames: ['namespace'], registers }),
+    startupTimeouts: new Counter({ name: 'trainingjob_startup_timeouts_total', help: 'Started TrainingJobs requeued because not every worker was running within the startupTimeoutSeconds of their policy.', labelNames: ['namespace'], registers }),
     pendingJobs: new Gauge({
       name: 'trainingjob_queue_pending_jobs',
       help: 'TrainingJobs waiting Queued, per namespace.',

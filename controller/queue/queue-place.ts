@@ -3,6 +3,7 @@ import { QUEUED_ANNOTATION, gpuDemand, isQueued, type QueueStatus, type Training
 import type { TrainingPolicy } from '../../api/trainingpolicy.ts';
 import { priorityValue, type PriorityClassInfo } from '../../policies/priority.ts';
 import { capacityViolations } from '../../policies/quota.ts';
+import { backingOffUntil, startupAttempts } from './startup.ts';
 
 /** How a preempted job's queue annotation begins (controller/trainingjob/reconciler.ts writes it). */
 export const PREEMPTED_BY = 'preempted by ';
@@ -36,22 +37,30 @@ export function capacityShortfall(job: TrainingJob, facts: QueueFacts): string |
   return over.length ? over.map((v) => v.message).join('; ') : undefined;
 }
 
+/** The job that asks to start next: the first in line not backing off after a failed start. */
+export function nextToStart(facts: QueueFacts, now: number): TrainingJob | undefined {
+  return queueOrder(facts.jobs, facts.classes).find((j) => !backingOffUntil(j, now));
+}
+
 /**
  * Where `job` stands in its namespace's queue and why it waits, or undefined when it is not queued.
- * Only the first in line asks to start, so a job further back names the one it waits behind as well.
+ * Only the next to start asks to, so a job further back names the one it waits behind as well.
  */
-export function queuePlace(job: TrainingJob, facts: QueueFacts): QueueStatus | undefined {
+export function queuePlace(job: TrainingJob, facts: QueueFacts, now: number): QueueStatus | undefined {
   if (!isQueued(job)) return undefined;
   const order = queueOrder(facts.jobs, facts.classes);
   const index = order.findIndex((j) => j.metadata?.name === job.metadata?.name);
   if (index < 0) return undefined;
   const priority = priorityValue(job, facts.classes);
+  const next = order.find((j) => !backingOffUntil(j, now));
+  const until = backingOffUntil(job, now);
   // A preempted job keeps saying so while it waits: the why of its wait starts there.
   const note = job.metadata?.annotations?.[QUEUED_ANNOTATION];
   const shortfall = capacityShortfall(job, facts);
   const own = note?.startsWith(PREEMPTED_BY) ? [note, shortfall].filter(Boolean).join('; ') : shortfall;
-  if (index === 0) return { position: 1, priority, reason: own ?? CAPACITY_FREE };
-  const head = order[0]!;
-  const ahead = `${index} ${index === 1 ? 'job' : 'jobs'} ahead; next to start: ${head.metadata?.name} (priority ${priorityValue(head, facts.classes)}, ${gpuDemand(head)} GPUs)`;
-  return { position: index + 1, priority, reason: own ? `${ahead}; ${own}` : ahead };
+  const position = index + 1;
+  if (until) return { position, priority, reason: [`backing off after ${startupAttempts(job)} failed ${startupAttempts(job) === 1 ? 'start' : 'starts'} until ${until}`, own].filter(Boolean).join('; ') };
+  if (next?.metadata?.name === job.metadata?.name) return { position, priority, reason: own ?? CAPACITY_FREE };
+  const ahead = `${index} ${index === 1 ? 'job' : 'jobs'} ahead; next to start: ${next?.metadata?.name} (priority ${next ? priorityValue(next, facts.classes) : 0}, ${next ? gpuDemand(next) : 0} GPUs)`;
+  return { position, priority, reason: own ? `${ahead}; ${own}` : ahead };
 }

@@ -4,7 +4,7 @@
 // key and the current state, so running it twice is harmless.
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { CONDITION_READY, CONDITION_STALLED, CONTROLLER_NAME, GROUP, QUEUED_ANNOTATION, TRAININGJOB_KIND, TRAININGJOB_LABEL, TRAININGJOB_PLURAL, V1, isQueued, isTerminal, gpuDemand, ttlExpiry, type TrainingJob, type TrainingJobStatus } from '../../api/index.ts';
+import { CONDITION_READY, CONDITION_STALLED, CONTROLLER_NAME, GROUP, QUEUED_ANNOTATION, RETRY_AFTER_ANNOTATION, STARTUP_ATTEMPTS_ANNOTATION, TRAININGJOB_KIND, TRAININGJOB_LABEL, TRAININGJOB_PLURAL, V1, isQueued, isTerminal, gpuDemand, ttlExpiry, type TrainingJob, type TrainingJobStatus } from '../../api/index.ts';
 import { deepEqual } from '../../api/json.ts';
 import type { EventRecorder } from '../events.ts';
 import { forgetJob, recordJobGauges, type ControllerMetrics } from '../metrics.ts';
@@ -22,7 +22,8 @@ import { withSource } from './source.ts';
 import { METRICS_PORT } from './worker-env.ts';
 import { workerJobName } from './names.ts';
 import { informerQueueFacts } from '../queue/queue-facts.ts';
-import { CAPACITY_FREE, PREEMPTED_BY, queuePlace, type QueueFacts } from '../queue/queue-place.ts';
+import { CAPACITY_FREE, PREEMPTED_BY, nextToStart, queuePlace, type QueueFacts } from '../queue/queue-place.ts';
+import { startupAttempts, startupDeadline, startupTimeout, startupTimeoutSeconds, type StartupTimeout } from '../queue/startup.ts';
 import { chooseVictims } from '../queue/preemption.ts';
 import { priorityValue } from '../../policies/priority.ts';
 
@@ -186,9 +187,10 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     if (isQueued(job)) {
       await stopWorkers(job, log);
       const facts = queueFacts(namespace);
-      const place = queuePlace(job, facts);
-      // Only the first in line asks to start, so jobs start in priority, then creation, order.
-      const refused = place?.position === 1 ? await tryRelease(job, log) : undefined;
+      const at = manager.clock.now();
+      const place = queuePlace(job, facts, at);
+      // Only the next to start asks to, so jobs start in priority, then creation, order.
+      const refused = nextToStart(facts, at)?.metadata?.name === name ? await tryRelease(job, log) : undefined;
       if (refused === 'released') return; // the update event brings the job back, no longer queued
       // Refused for capacity: lower-priority jobs may make room, where the policy allows it.
       if (refused !== undefined && (await preemptFor(job, facts, log))) return { requeueAfterMs: 0 };
@@ -233,8 +235,38 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     const next = await updateStatus(job, observed, log);
     if ((next.restarts ?? 0) !== restarts) return { requeueAfterMs: 0 }; // build the next generation from the new status
     if (expiry !== undefined) return { requeueAfterMs: expiry };
+    const timeout = startupTimeoutSeconds(queueFacts(namespace).policies);
+    // From the later of the worker Job's start and the job's release from the queue: a resumed Job may keep its first startTime.
+    const dequeued = next.conditions?.find((c) => c.type === 'Queued' && c.status === 'False')?.lastTransitionTime;
+    const startedAt = [observed.workerJob?.startTime, dequeued].filter((x): x is string => Boolean(x)).sort((a, b) => Date.parse(a) - Date.parse(b)).pop();
+    const left = startupDeadline(next, startedAt, timeout, manager.clock.now());
+    if (left !== undefined && timeout !== undefined) {
+      if (left > 0) return { requeueAfterMs: left };
+      await requeueAfterFailedStart(job, startupTimeout(job, next, timeout, manager.clock.now()), log);
+      return;
+    }
+    if (next.state === 'Running' && startupAttempts(job) > 0) {
+      // Started for good: the next failed start backs off from the beginning again.
+      await client.patch(jobRef(namespace, name), { metadata: { annotations: { [STARTUP_ATTEMPTS_ANNOTATION]: null, [RETRY_AFTER_ANNOTATION]: null } } });
+    }
     if (next.state === 'Running') return { requeueAfterMs: progressIntervalMs };
     return;
+  }
+
+  /** All or nothing: a job whose workers did not all start gives its GPUs back and waits in the queue, backing off. */
+  async function requeueAfterFailedStart(job: TrainingJob, failed: StartupTimeout, log: Logger): Promise<void> {
+    const namespace = job.metadata!.namespace!;
+    const annotations = { [QUEUED_ANNOTATION]: failed.message, [STARTUP_ATTEMPTS_ANNOTATION]: String(failed.attempts), [RETRY_AFTER_ANNOTATION]: failed.retryAfter };
+    try {
+      // At the version read: a job that started meanwhile (a newer status) is left alone.
+      await client.patch(jobRef(namespace, job.metadata!.name!), { metadata: { resourceVersion: job.metadata?.resourceVersion, annotations }, spec: { suspend: true } });
+    } catch (err) {
+      if (statusCode(err) === 409) return;
+      throw err;
+    }
+    log.warn({ attempts: failed.attempts, retryAfter: failed.retryAfter }, 'workers did not all start in time; requeued');
+    await events.record(involved(job), 'Warning', 'StartupTimeout', failed.message);
+    metrics.startupTimeouts.inc({ namespace });
   }
 
   /**

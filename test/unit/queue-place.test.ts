@@ -3,7 +3,7 @@ import t from 'tap';
 import { QUEUED_ANNOTATION } from '../../api/annotations.ts';
 import type { TrainingJob } from '../../api/trainingjob-v1.ts';
 import type { TrainingPolicy } from '../../api/trainingpolicy.ts';
-import { CAPACITY_FREE, queueOrder, queuePlace, type QueueFacts } from '../../controller/queue/queue-place.ts';
+import { CAPACITY_FREE, nextToStart, queueOrder, queuePlace, type QueueFacts } from '../../controller/queue/queue-place.ts';
 import { webhookWords } from '../../controller/trainingjob/reconciler.ts';
 
 const classes = [{ name: 'high', value: 5000 }, { name: 'low', value: 100 }, { name: 'standard', value: 1000, globalDefault: true }];
@@ -18,6 +18,7 @@ function job(name: string, created: string, spec: Partial<TrainingJob['spec']> =
 }
 
 const running = job('running', '00', { numWorkers: 6 }, false); // 12 GPUs held
+const NOW = Date.parse('2026-12-06T11:00:00Z');
 const facts = (jobs: TrainingJob[]): QueueFacts => ({ jobs: [running, ...jobs], policies: [policy], classes });
 
 t.test('start order: priority first, then creation, then name; running jobs are not in it', async (t) => {
@@ -33,23 +34,23 @@ t.test('start order: priority first, then creation, then name; running jobs are 
 });
 
 t.test('the first in line says which limit holds it, with the numbers', async (t) => {
-  const place = queuePlace(job('next', '01'), facts([job('next', '01'), job('later', '02')]));
+  const place = queuePlace(job('next', '01'), facts([job('next', '01'), job('later', '02')]), NOW);
   t.strictSame(place, { position: 1, priority: 1000, reason: 'namespace team-a GPU quota 16: 12 in use, this job asks 8 (4 workers × 2 GPUs)' });
 });
 
 t.test('a job further back names the one it waits behind, and its own shortfall', async (t) => {
   const queue = [job('big', '01', { numWorkers: 4 }), job('small', '02', { numWorkers: 1 }), job('third', '03')];
-  t.strictSame(queuePlace(queue[1]!, facts(queue)), {
+  t.strictSame(queuePlace(queue[1]!, facts(queue), NOW), {
     position: 2, priority: 1000,
     reason: '1 job ahead; next to start: big (priority 1000, 8 GPUs)',
   }, 'it would fit (2 of 4 free) but waits its turn');
-  t.equal(queuePlace(queue[2]!, facts(queue))?.reason, '2 jobs ahead; next to start: big (priority 1000, 8 GPUs); namespace team-a GPU quota 16: 12 in use, this job asks 8 (4 workers × 2 GPUs)');
+  t.equal(queuePlace(queue[2]!, facts(queue), NOW)?.reason, '2 jobs ahead; next to start: big (priority 1000, 8 GPUs); namespace team-a GPU quota 16: 12 in use, this job asks 8 (4 workers × 2 GPUs)');
 });
 
 t.test('room free: the first in line is about to start; not queued: no place', async (t) => {
   const free: QueueFacts = { jobs: [job('next', '01')], policies: [policy], classes };
-  t.equal(queuePlace(job('next', '01'), free)?.reason, CAPACITY_FREE);
-  t.equal(queuePlace(running, facts([])), undefined);
+  t.equal(queuePlace(job('next', '01'), free, NOW)?.reason, CAPACITY_FREE);
+  t.equal(queuePlace(running, facts([]), NOW), undefined);
 });
 
 t.test("the webhook's words without the apiserver's wrapping", async (t) => {
@@ -60,5 +61,16 @@ t.test("the webhook's words without the apiserver's wrapping", async (t) => {
 t.test('a preempted job says so while it waits', async (t) => {
   const preempted = job('victim', '01');
   preempted.metadata!.annotations = { [QUEUED_ANNOTATION]: 'preempted by urgent (priority 5000 > 1000)' };
-  t.equal(queuePlace(preempted, facts([preempted]))?.reason, 'preempted by urgent (priority 5000 > 1000); namespace team-a GPU quota 16: 12 in use, this job asks 8 (4 workers × 2 GPUs)');
+  t.equal(queuePlace(preempted, facts([preempted]), NOW)?.reason, 'preempted by urgent (priority 5000 > 1000); namespace team-a GPU quota 16: 12 in use, this job asks 8 (4 workers × 2 GPUs)');
+});
+
+t.test('a job backing off after a failed start keeps its place but lets the next one start', async (t) => {
+  const failed = job('failed', '01');
+  failed.metadata!.annotations = { ...failed.metadata!.annotations, 'ml.example.com/startup-attempts': '2', 'ml.example.com/retry-after': '2026-12-06T11:00:20.000Z' };
+  const behind = job('behind', '02', { numWorkers: 1 });
+  const all = facts([failed, behind]);
+  t.equal(nextToStart(all, NOW)?.metadata?.name, 'behind', 'the one behind asks to start');
+  t.strictSame(queuePlace(failed, all, NOW), { position: 1, priority: 1000, reason: 'backing off after 2 failed starts until 2026-12-06T11:00:20.000Z; namespace team-a GPU quota 16: 12 in use, this job asks 8 (4 workers × 2 GPUs)' });
+  t.equal(queuePlace(behind, all, NOW)?.reason, CAPACITY_FREE, '2 GPUs fit in the 4 left: it starts');
+  t.equal(nextToStart(all, Date.parse('2026-12-06T11:00:21Z'))?.metadata?.name, 'failed', 'after its backoff it is first again');
 });

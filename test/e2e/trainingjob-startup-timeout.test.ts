@@ -1,0 +1,53 @@
+// All or nothing: a started job whose workers cannot all run within the policy's startupTimeoutSeconds gives its
+// GPUs back and waits, backing off, so the job queued behind it starts instead of waiting on a half-started one.
+import t from 'tap';
+import { eventually } from '../harness/tap.ts';
+import { controllerEnv } from '../harness/e2e.ts';
+import type { TrainingJob } from '../../api/index.ts';
+
+const namespace = 'team-s';
+const { batch, core, custom, controller } = await controllerEnv(t, { namespace, namespaceLabels: { 'ml.example.com/team': 'team-s' }, controller: { queueRetryMs: 1000 } });
+await custom.createClusterCustomObject({
+  group: 'ml.example.com', version: 'v1', plural: 'trainingpolicies',
+  body: { apiVersion: 'ml.example.com/v1', kind: 'TrainingPolicy', metadata: { name: 'team-s' }, spec: { namespaceSelector: { matchLabels: { 'ml.example.com/team': 'team-s' } }, gpuQuota: 8, overQuota: 'Queue', startupTimeoutSeconds: 5 } },
+});
+
+const tjApi = { group: 'ml.example.com', version: 'v1', namespace, plural: 'trainingjobs' };
+const getJob = async (name: string) => (await custom.getNamespacedCustomObject({ ...tjApi, name })) as TrainingJob;
+const create = (name: string, runTime: string, nodeSelector?: Record<string, string>) =>
+  custom.createNamespacedCustomObject({ ...tjApi, body: { apiVersion: 'ml.example.com/v1', kind: 'TrainingJob', metadata: { name, namespace }, spec: { model: 'llama', numWorkers: 4, gpusPerWorker: 2, checkpoint: { enabled: false }, ...(nodeSelector ? { nodeSelector } : {}), hyperparameters: { kwokRunTime: runTime } } } });
+
+t.test('a job whose workers cannot all start gives its GPUs to the next one and retries with backoff', async (t) => {
+  await create('stuck', '3s', { 'gpu.example.com/pool': 'does-not-exist' });
+  await eventually(async () => ((await getJob('stuck')).status?.state === 'Initializing' ? true : undefined), 30_000, 200);
+  await create('ready', '3s');
+  const requeued = await eventually(async () => {
+    const j = await getJob('stuck');
+    return j.status?.state === 'Queued' ? j : undefined;
+  }, 30_000, 200);
+  t.ok(requeued, 'the stuck job went back to the queue');
+  const annotations = requeued?.metadata?.annotations ?? {};
+  t.match(annotations['ml.example.com/queued'], /^not every worker was running 5s after the start \(0 of 4 workers running, Job stuck-workers: worker \d unschedulable: 0\/2 nodes are available: .*node\(s\) didn't match Pod's node affinity\/selector.*\): GPUs released, start 1 failed, next try in 10s$/, "in the scheduler's words");
+  t.equal(annotations['ml.example.com/startup-attempts'], '1');
+  t.ok(Date.parse(annotations['ml.example.com/retry-after'] ?? '') > Date.now() - 10_000, 'retry-after set ahead');
+  t.equal((await batch.readNamespacedJob({ name: 'stuck-workers', namespace })).spec?.suspend, true, 'its worker Job is suspended: its pods and GPUs are released');
+
+  const ran = await eventually(async () => ((await getJob('ready')).status?.state === 'Completed' ? true : undefined), 90_000, 300);
+  t.ok(ran, 'the job queued behind it ran instead of waiting on a half-started one');
+  const again = await eventually(async () => {
+    const j = await getJob('stuck');
+    return Number(j.metadata?.annotations?.['ml.example.com/startup-attempts']) >= 2 ? j : undefined;
+  }, 60_000, 300);
+  t.ok(again, 'after its backoff it tried again, and failed again');
+  t.match(again?.metadata?.annotations?.['ml.example.com/queued'], /start 2 failed, next try in 20s$/, 'the backoff doubled');
+  const backingOff = await eventually(async () => {
+    const j = await getJob('stuck');
+    return j.status?.queue?.reason.startsWith('backing off after') ? j : undefined;
+  }, 30_000, 200);
+  t.match(backingOff?.status?.queue?.reason, /^backing off after 2 failed starts until \S+Z$/, 'status.queue says it backs off, until when');
+
+  const events = await core.listNamespacedEvent({ namespace, fieldSelector: 'involvedObject.name=stuck' });
+  t.ok(events.items.some((e) => e.reason === 'StartupTimeout' && e.type === 'Warning'), 'a StartupTimeout warning');
+  const metrics = await (await fetch(`${controller.metricsUrl}/metrics`)).text();
+  t.match(metrics, /trainingjob_startup_timeouts_total\{namespace="team-s"\} [2-9]/);
+});
