@@ -43,7 +43,7 @@ export const trainingPolicySpecSchema = {
     startupTimeoutSeconds: { type: 'integer', format: 'int32', minimum: 1, description: 'All or nothing: a started job whose workers are not all running this long after the start is suspended, its GPUs released, and requeued with exponential backoff. Unset: jobs wait for their workers indefinitely.' },
     preemption: {
       type: 'object',
-      description: 'Which running jobs a queued job may suspend (each checkpoints first, then waits Queued) to start.',
+      description: 'Which running jobs a queued job may suspend to start: their workers get SIGTERM, report their last checkpoint, and the job waits Queued to resume from it.',
       properties: {
         withinNamespace: { type: 'string', enum: ['LowerPriority', 'Never'], description: 'LowerPriority: jobs of lower PriorityClass value in the same namespace. Never (the default when no policy says LowerPriority).' },
       },

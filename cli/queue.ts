@@ -58,9 +58,20 @@ export async function queueCommand(args: string[]): Promise<number> {
   const resource = { group: GROUP, version: V1, plural: TRAININGJOB_PLURAL };
   const [list, classes] = await Promise.all([
     values.namespace ? custom.listNamespacedCustomObject({ ...resource, namespace: values.namespace }) : custom.listClusterCustomObject(resource),
-    kc.makeApiClient(SchedulingV1Api).listPriorityClass(),
+    // A team's Role may not read cluster-scoped PriorityClasses: the values the controller wrote in status.queue stand in.
+    kc.makeApiClient(SchedulingV1Api).listPriorityClass().then((l) => l.items.map(priorityClassInfo), (err: { code?: number }) => {
+      if (err.code === 403) return undefined;
+      throw err;
+    }),
   ]);
   const jobs = ((list as { items?: TrainingJob[] }).items ?? []);
-  process.stdout.write(`${formatQueue(jobs, classes.items.map(priorityClassInfo), Date.now())}\n`);
+  process.stdout.write(`${formatQueue(jobs, classes ?? classesFromStatus(jobs), Date.now())}\n`);
   return 0;
+}
+
+/** Each class's value as the controller last wrote it into the status of a queued job that names it. */
+export function classesFromStatus(jobs: readonly TrainingJob[]): PriorityClassInfo[] {
+  const seen = new Map<string, number>();
+  for (const j of jobs) if (j.spec.priorityClassName && j.status?.queue) seen.set(j.spec.priorityClassName, j.status.queue.priority);
+  return [...seen].map(([name, value]) => ({ name, value }));
 }

@@ -75,7 +75,7 @@ export function createControllerMetrics(opts: ControllerMetricsOptions = {}): Co
       },
     }),
     preemptions: new Counter({ name: 'trainingjob_preemptions_total', help: 'Running TrainingJobs suspended to make room for a higher-priority one, by reason.', labelNames: ['namespace', 'reason'], registers }),
-    preemptionLostGpuHours: new Counter({ name: 'trainingjob_preemption_lost_gpu_hours_total', help: 'GPU-hours preempted jobs had done since their last reported checkpoint (an upper bound: workers checkpoint again on SIGTERM).', labelNames: ['namespace'], registers }),
+    preemptionLostGpuHours: new Counter({ name: 'trainingjob_preemption_lost_gpu_hours_total', help: 'GPU-hours preempted jobs had done since their last checkpoint (dated from the epoch count, so at most a scrape period off): the work preemption threw away.', labelNames: ['namespace'], registers }),
     startupTimeouts: new Counter({ name: 'trainingjob_startup_timeouts_total', help: 'Started TrainingJobs requeued because not every worker was running within the startupTimeoutSeconds of their policy.', labelNames: ['namespace'], registers }),
     pendingJobs: new Gauge({
       name: 'trainingjob_queue_pending_jobs',

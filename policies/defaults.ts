@@ -38,11 +38,14 @@ export function applyDefaults(job: TrainingJob, policies: readonly TrainingPolic
   const spec = out.spec as unknown as JsonObject;
   const image = defaultImage(out, policies, oldJob);
   if (image !== undefined) spec.image = image;
+  // An update that leaves the class out (an apply from a file that never named it) keeps the one the job has.
+  if (spec.priorityClassName === undefined && oldJob?.spec?.priorityClassName !== undefined) spec.priorityClassName = oldJob.spec.priorityClassName;
   for (const p of policies) {
     const d = p.spec?.defaults;
     if (!d) continue;
     if (d.backoffLimit !== undefined && spec.backoffLimit === undefined) spec.backoffLimit = d.backoffLimit;
-    if (d.priorityClassName !== undefined && spec.priorityClassName === undefined) spec.priorityClassName = d.priorityClassName;
+    // On create only: a default added to a policy later must not reorder jobs already queued or running.
+    if (d.priorityClassName !== undefined && spec.priorityClassName === undefined && !oldJob) spec.priorityClassName = d.priorityClassName;
     if (d.resources) {
       if (!isPlainObject(spec.resources)) spec.resources = {};
       fillMissing(spec.resources as JsonObject, d.resources);

@@ -1,6 +1,6 @@
 // Which running jobs the first in line may preempt, pure: only lower priority, the cheapest to lose first, never
 // more than needed, and none at all unless the job then fits.
-import { gpuDemand, isQueued, isSuspended, isTerminal, preemptsWithinNamespace, type TrainingJob } from '../../api/index.ts';
+import { gpuDemand, isSuspended, isTerminal, preemptsWithinNamespace, type TrainingJob } from '../../api/index.ts';
 import { priorityValue } from '../../policies/priority.ts';
 import { capacityShortfall, type QueueFacts } from './queue-place.ts';
 
@@ -11,14 +11,15 @@ export interface Victim {
   lostGpuHours: number;
 }
 
-/** GPU-hours at risk: GPUs held × time since the newer of the last checkpoint and the start. */
+/** GPU-hours at risk: GPUs held × time since the newest of the last checkpoint, the start, and the last release from the queue (time queued is no work). */
 export function gpuHoursSinceCheckpoint(job: TrainingJob, now: number): number {
-  const since = Math.max(Date.parse(job.status?.lastCheckpointTime ?? '') || 0, Date.parse(job.status?.startTime ?? '') || 0);
+  const released = job.status?.conditions?.find((c) => c.type === 'Queued' && c.status === 'False')?.lastTransitionTime;
+  const since = Math.max(...[job.status?.lastCheckpointTime, job.status?.startTime, released].map((t) => Date.parse(t ?? '') || 0));
   if (!since) return 0;
   return (gpuDemand(job) * Math.max(0, now - since)) / 3_600_000;
 }
 
-const holding = (j: TrainingJob): boolean => !isTerminal(j) && !isQueued(j) && !isSuspended(j) && !j.metadata?.deletionTimestamp;
+const holding = (j: TrainingJob): boolean => !isTerminal(j) && !isSuspended(j) && !j.metadata?.deletionTimestamp;
 
 /**
  * The victims that let `head` start, or [] when preemption is off, nothing lower-priority runs, or

@@ -9,7 +9,7 @@ import { backingOffUntil, startupAttempts } from './startup.ts';
 export const PREEMPTED_BY = 'preempted by ';
 
 /** The first in line's reason when no limit we know of holds it: it is about to ask to start. */
-export const CAPACITY_FREE = 'capacity is free: starting';
+export const CAPACITY_FREE = 'capacity is free: asking to start';
 
 const creation = (j: TrainingJob): string => String(j.metadata?.creationTimestamp ?? '');
 

@@ -125,6 +125,9 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
   });
 
   const queueFacts = informerQueueFacts(manager, (namespace) => jobs.list(namespace));
+  // namespace/name → resourceVersion of a job this replica preempted, until the cache shows the change.
+  const preempting = new Map<string, string>();
+  const keyParts = (key: string): [string, string] => { const { namespace = '', name } = splitKey(key); return [namespace, name]; };
 
   function movesQueue(j: TrainingJob): boolean {
     const left = j.status?.state === 'Queued' && !isQueued(j);
@@ -196,7 +199,8 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       if (refused !== undefined && (await preemptFor(job, facts, log))) return { requeueAfterMs: 0 };
       // Our policy view found room but the webhook said no (a ResourceQuota, say): its words are the reason.
       const queue = place && refused && place.reason === CAPACITY_FREE ? { ...place, reason: refused } : place;
-      await updateStatus(job, { workers: [], ...(queue ? { queue } : {}) }, log);
+      // A preempted or timed-out job's stopping workers report the checkpoint to resume from: keep observing them.
+      await updateStatus(job, { ...observeChildren(job).observed, ...(queue ? { queue } : {}) }, log);
       return { requeueAfterMs: queueRetryMs };
     }
 
@@ -225,9 +229,7 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       await deleteIfPresent({ ...childResources.PersistentVolumeClaim, namespace, name: desired.checkpointPVC.metadata!.name! });
     }
 
-    const current = appliedJob ?? (workerJobs.get(namespace, desired.workerJob.metadata!.name!) as unknown as V1Job | undefined);
-    const podsOfJob = (current ? podsByJob.get(`${namespace}/${current.metadata!.name}`) : []) as unknown as V1Pod[];
-    const observed: Observed = { ...(current ? { workerJob: observeWorkerJob(current) } : {}), workers: current ? observeWorkers(podsOfJob, current.metadata!.name!) : [] };
+    const { observed, podsOfJob } = observeChildren(job, appliedJob);
     if (job.status?.state === 'Running' || job.status?.state === 'Initializing') {
       const progress = await readProgress(podsOfJob, ctx.signal);
       if (progress) observed.progress = progress;
@@ -343,6 +345,9 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
         const ran = (live.status?.active ?? 0) + (live.status?.succeeded ?? 0) + (live.status?.failed ?? 0) > 0;
         if (kind !== 'Job' || ran) {
           log.info({ child: `${kind}/${name}`, fields: drift.fields.map((f) => f.path) }, 'child differs in fields that cannot change in place; left as is until the next restart');
+          // Suspend and resume still follow: a job released from the queue must not stay stopped over, say, a new priority class.
+          const suspend = kind === 'Job' ? drift.fields.find((f) => f.path === 'spec.suspend') : undefined;
+          if (suspend) await client.patch({ ...childResources.Job, namespace, name }, { spec: { suspend: suspend.desired } });
           return undefined;
         }
         await deleteIfPresent({ ...childResources.Job, namespace, name });
@@ -418,12 +423,25 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     return status;
   }
 
+  /** The current generation's worker Job and pods as the state machine sees them; `applied` is a Job just written (not cached yet). */
+  function observeChildren(job: TrainingJob, applied?: V1Job): { observed: Observed; podsOfJob: V1Pod[] } {
+    const namespace = job.metadata!.namespace!;
+    const current = applied ?? (workerJobs.get(namespace, workerJobName(job.metadata!.name!, job.status?.restarts ?? 0)) as unknown as V1Job | undefined);
+    const podsOfJob = (current ? podsByJob.get(`${namespace}/${current.metadata!.name}`) : []) as unknown as V1Pod[];
+    const observed: Observed = { ...(current ? { workerJob: observeWorkerJob(current) } : {}), workers: current ? observeWorkers(podsOfJob, current.metadata!.name!) : [] };
+    return { observed, podsOfJob };
+  }
+
   /** A queued job runs no workers: a preempted one's worker Job is suspended, so its workers get SIGTERM and checkpoint. */
   async function stopWorkers(job: TrainingJob, log: Logger): Promise<void> {
     for (const j of jobsByOwner.get(objectKey(job))) {
       if ((j.spec as { suspend?: boolean } | undefined)?.suspend === true) continue;
       log.info({ job: j.metadata?.name }, 'suspending the workers of a queued job');
-      await client.patch({ ...childResources.Job, namespace: job.metadata!.namespace!, name: j.metadata!.name! }, { spec: { suspend: true } });
+      try {
+        await client.patch({ ...childResources.Job, namespace: job.metadata!.namespace!, name: j.metadata!.name! }, { spec: { suspend: true } });
+      } catch (err) {
+        if (!isNotFound(err)) throw err; // gone already: nothing runs
+      }
     }
   }
 
@@ -432,7 +450,10 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
    * queue; true when it did. Their workers checkpoint on SIGTERM and resume from it when they start again.
    */
   async function preemptFor(head: TrainingJob, facts: QueueFacts, log: Logger): Promise<boolean> {
-    const victims = chooseVictims(head, facts, manager.clock.now());
+    // Victims patched but not yet seen so in the cache count as gone: a second decision must not pick others besides.
+    for (const [key, rv] of preempting) if (jobs.get(...keyParts(key))?.metadata?.resourceVersion !== rv) preempting.delete(key);
+    const view = { ...facts, jobs: facts.jobs.map((j) => (preempting.has(objectKey(j)) ? asQueued(j) : j)) };
+    const victims = chooseVictims(head, view, manager.clock.now());
     if (victims.length === 0) return false;
     const namespace = head.metadata!.namespace!;
     const mine = priorityValue(head, facts.classes);
@@ -443,9 +464,14 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
         // At the version we decided on: a cache behind our own earlier preemption gets a 409, not a second count.
         await client.patch(jobRef(namespace, v.job.metadata!.name!), { metadata: { resourceVersion: v.job.metadata?.resourceVersion, annotations: { [QUEUED_ANNOTATION]: why } }, spec: { suspend: true } });
       } catch (err) {
-        if (statusCode(err) === 409 || statusCode(err) === 404) continue;
-        throw err;
+        // 409/404: changed or gone since the decision. Anything else (a policy now refusing the job, say) spares it, and says so.
+        if (statusCode(err) !== 409 && statusCode(err) !== 404) {
+          log.warn({ victim: v.job.metadata?.name, err: describeApiError(err) }, 'could not preempt');
+          await events.record(involved(head), 'Warning', 'PreemptionFailed', `could not suspend ${v.job.metadata?.name}: ${describeApiError(err)}`);
+        }
+        continue;
       }
+      preempting.set(objectKey(v.job), v.job.metadata?.resourceVersion ?? '');
       done.push(v.job.metadata!.name!);
       const since = v.job.status?.lastCheckpointTime ? `the last checkpoint (${v.job.status.lastCheckpointTime})` : 'the start';
       await events.record(involved(v.job), 'Warning', 'Preempted', `${why}: workers report their checkpoint on SIGTERM and resume from it when capacity returns; at most ${v.lostGpuHours.toFixed(4)} GPU-hours since ${since}`);
@@ -485,6 +511,11 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
   }
 
   void controller;
+}
+
+/** How a job looks once preempted: suspended and queued (for decisions made before the cache shows it). */
+function asQueued(job: TrainingJob): TrainingJob {
+  return { ...job, metadata: { ...job.metadata, annotations: { ...job.metadata?.annotations, [QUEUED_ANNOTATION]: 'preempting' } }, spec: { ...job.spec, suspend: true } };
 }
 
 /** A webhook denial without the apiserver's wrapping ("admission webhook \"…\" denied the request: "). */

@@ -67,6 +67,13 @@ function initializing(n: number, up: number, workerJob: ObservedWorkerJob, worke
   return { state: 'Initializing', reason: WAIT_REASONS[held.waiting.source], message: `${message}: ${describeWait(held.index, held.waiting)}`, restarts };
 }
 
+// Why a job is in the queue, from the words its annotation starts with (the controller writes the last two).
+function queuedReason(annotation: string): string {
+  if (annotation.startsWith('preempted by ')) return 'Preempted';
+  if (annotation.startsWith('not every worker was running')) return 'StartupTimeout';
+  return REASON_QUOTA_EXCEEDED;
+}
+
 function verdict(job: TrainingJob, observed: Observed, workerJob: ObservedWorkerJob | undefined, prev: TrainingJobState | undefined): Verdict {
   const restarts = job.status?.restarts ?? 0;
   const n = numWorkers(job);
@@ -84,9 +91,10 @@ function verdict(job: TrainingJob, observed: Observed, workerJob: ObservedWorker
   if (isQueued(job)) {
     // The leader's live reason; the webhook's words from admission until the leader has looked.
     const place = observed.queue;
-    if (place) return { state: 'Queued', reason: REASON_QUOTA_EXCEEDED, message: `queued at position ${place.position}: ${place.reason}`, restarts };
     const why = job.metadata?.annotations?.[QUEUED_ANNOTATION] || 'over quota';
-    return { state: 'Queued', reason: REASON_QUOTA_EXCEEDED, message: `queued until capacity frees up: ${why}`, restarts };
+    const reason = queuedReason(why);
+    if (place) return { state: 'Queued', reason, message: `queued at position ${place.position}: ${place.reason}`, restarts };
+    return { state: 'Queued', reason, message: `queued until capacity frees up: ${why}`, restarts };
   }
   if (isSuspended(job)) {
     return { state: 'Suspended', reason: 'Suspended', message: 'workers stopped by spec.suspend; resuming continues from the last checkpoint', restarts };

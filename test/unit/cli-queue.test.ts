@@ -2,7 +2,7 @@
 import t from 'tap';
 import { QUEUED_ANNOTATION } from '../../api/annotations.ts';
 import type { TrainingJob } from '../../api/trainingjob-v1.ts';
-import { formatQueue } from '../../cli/queue.ts';
+import { classesFromStatus, formatQueue } from '../../cli/queue.ts';
 
 const now = Date.parse('2026-12-06T12:00:00Z');
 const classes = [{ name: 'high', value: 5000 }];
@@ -29,4 +29,10 @@ t.test('queued jobs in start order with their reasons', async (t) => {
     '3 queued (team-a: 2 jobs, 16 GPUs; team-b: 1 job, 8 GPUs)',
   ].join('\n'));
   t.equal(formatQueue([running], classes, now), 'no queued TrainingJobs');
+});
+
+t.test("without the right to list PriorityClasses, the values the controller wrote stand in", async (t) => {
+  const withStatus = job('team-a', 'a', 1, { priorityClassName: 'high' }, 'r');
+  withStatus.status!.queue!.priority = 5000;
+  t.strictSame(classesFromStatus([withStatus, job('team-a', 'b', 2, { priorityClassName: 'unplaced' })]), [{ name: 'high', value: 5000 }]);
 });

@@ -322,3 +322,11 @@ t.test('the epoch count crossing a checkpoint boundary dates the last checkpoint
   const off = nextStatus(trainingJob({ checkpoint: { enabled: false } }, { state: 'Running', currentEpoch: 3 }), at(4), NOW);
   t.equal(off.status.lastCheckpointTime, undefined, 'checkpoints off: none');
 });
+
+t.test('the Queued reason says why the job is in the queue', async (t) => {
+  const cases: [string, string][] = [['namespace team-a GPU quota 16: 12 in use', 'QuotaExceeded'], ['preempted by urgent (priority 5000 > 100)', 'Preempted'], ['not every worker was running 60s after the start (…): GPUs released, start 1 failed, next try in 10s', 'StartupTimeout']];
+  for (const [annotation, reason] of cases) {
+    const u = nextStatus(trainingJob({ suspend: true }, undefined, { [QUEUED_ANNOTATION]: annotation }), observed(), NOW);
+    t.equal(condition(u.status, 'Queued')?.reason, reason, reason);
+  }
+});

@@ -39,3 +39,11 @@ t.test('priority values: the named class, else the lowest global default, else 0
   t.equal(priorityValue(job(), classes), 0);
   t.equal(priorityValue(job({ priorityClassName: 'gone' }), classes), 0);
 });
+
+t.test('a policy default applies on create only; an update keeps the class the job has', async (t) => {
+  const base = { namespace, policies: [policy], namespaceJobs: [], priorityClasses: classes };
+  const old = job();
+  t.equal(evaluate({ ...base, operation: 'UPDATE', object: job({ hyperparameters: { epochs: 3 } }), oldObject: old }).object.spec.priorityClassName, undefined, 'a job created before the default keeps its priority');
+  const classed = job({ priorityClassName: 'research-high' });
+  t.equal(evaluate({ ...base, operation: 'UPDATE', object: job({ hyperparameters: { epochs: 3 } }), oldObject: classed }).object.spec.priorityClassName, 'research-high', 'an apply that leaves it out keeps it');
+});

@@ -62,6 +62,9 @@ t.test('GPU-hours at risk and the policy switch', async (t) => {
   t.equal(gpuHoursSinceCheckpoint(running('a', 'low', 4, 10, 2), now), 8, 'since the checkpoint');
   t.equal(gpuHoursSinceCheckpoint(running('b', 'low', 4, 3), now), 12, 'since the start without one');
   t.equal(gpuHoursSinceCheckpoint(queued('c', 'low', 4), now), 0, 'never started');
+  const resumed = running('d', 'low', 4, 10);
+  resumed.status!.conditions = [{ type: 'Queued', status: 'False', reason: 'Admitted', message: 'capacity available', lastTransitionTime: hoursAgo(1) }];
+  t.equal(gpuHoursSinceCheckpoint(resumed, now), 4, 'since its release from the queue: time queued is no work');
   t.equal(preemptsWithinNamespace([]), false);
   t.equal(preemptsWithinNamespace([preempting]), true);
 });
