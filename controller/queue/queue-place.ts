@@ -8,6 +8,18 @@ import { backingOffUntil, startupAttempts } from './startup.ts';
 /** How a preempted job's queue annotation begins (controller/trainingjob/reconciler.ts writes it). */
 export const PREEMPTED_BY = 'preempted by ';
 
+/** How the queue reason of a job the webhook refused to start for a reason other than capacity begins. */
+export const REFUSED_AT_START = 'refused when starting: ';
+
+/**
+ * Whether a release refusal (the webhook's words) is about capacity only: every capacity message
+ * starts "namespace <name> " (policies/quota.ts); anything else, preempting or waiting cannot fix.
+ */
+export function capacityRefusal(words: string): boolean {
+  const parts = /^\d+ problems: /.test(words) ? words.replace(/^\d+ problems: /, '').split('; ') : [words];
+  return parts.every((p) => p.startsWith('namespace '));
+}
+
 /** The first in line's reason when no limit we know of holds it: it is about to ask to start. */
 export const CAPACITY_FREE = 'capacity is free: asking to start';
 
@@ -37,22 +49,22 @@ export function capacityShortfall(job: TrainingJob, facts: QueueFacts): string |
   return over.length ? over.map((v) => v.message).join('; ') : undefined;
 }
 
-/** The job that asks to start next: the first in line not backing off after a failed start. */
-export function nextToStart(facts: QueueFacts, now: number): TrainingJob | undefined {
-  return queueOrder(facts.jobs, facts.classes).find((j) => !backingOffUntil(j, now));
+/** The job that asks to start next: the first in line not backing off after a failed start, nor `aside` (refused for another reason). */
+export function nextToStart(facts: QueueFacts, now: number, aside: (job: TrainingJob) => boolean = () => false): TrainingJob | undefined {
+  return queueOrder(facts.jobs, facts.classes).find((j) => !backingOffUntil(j, now) && !aside(j));
 }
 
 /**
  * Where `job` stands in its namespace's queue and why it waits, or undefined when it is not queued.
  * Only the next to start asks to, so a job further back names the one it waits behind as well.
  */
-export function queuePlace(job: TrainingJob, facts: QueueFacts, now: number): QueueStatus | undefined {
+export function queuePlace(job: TrainingJob, facts: QueueFacts, now: number, aside: (job: TrainingJob) => boolean = () => false): QueueStatus | undefined {
   if (!isQueued(job)) return undefined;
   const order = queueOrder(facts.jobs, facts.classes);
   const index = order.findIndex((j) => j.metadata?.name === job.metadata?.name);
   if (index < 0) return undefined;
   const priority = priorityValue(job, facts.classes);
-  const next = order.find((j) => !backingOffUntil(j, now));
+  const next = order.find((j) => !backingOffUntil(j, now) && !aside(j));
   const until = backingOffUntil(job, now);
   // A preempted job keeps saying so while it waits: the why of its wait starts there.
   const note = job.metadata?.annotations?.[QUEUED_ANNOTATION];

@@ -22,7 +22,7 @@ import { withSource } from './source.ts';
 import { METRICS_PORT } from './worker-env.ts';
 import { workerJobName } from './names.ts';
 import { informerQueueFacts } from '../queue/queue-facts.ts';
-import { CAPACITY_FREE, PREEMPTED_BY, nextToStart, queuePlace, type QueueFacts } from '../queue/queue-place.ts';
+import { CAPACITY_FREE, PREEMPTED_BY, REFUSED_AT_START, capacityRefusal, nextToStart, queuePlace, type QueueFacts } from '../queue/queue-place.ts';
 import { startupAttempts, startupDeadline, startupTimeout, startupTimeoutSeconds, type StartupTimeout } from '../queue/startup.ts';
 import { chooseVictims } from '../queue/preemption.ts';
 import { priorityValue } from '../../policies/priority.ts';
@@ -30,6 +30,8 @@ import { priorityValue } from '../../policies/priority.ts';
 export const CHECKPOINT_FINALIZER = `${GROUP}/checkpoint-cleanup`;
 /** A ReconcileFailed Ready with a new message is written at most this often per job. */
 const FAILURE_REWRITE_MS = 30_000;
+/** How long a job refused at release for a reason other than capacity stands aside before asking again. */
+const REFUSED_RETRY_MS = 60_000;
 /** Reconciles in flight: they wait on round trips, not CPU, and the client QPS (not this) bounds the apiserver's load (BENCHMARKS.md, controller-scale). */
 export const DEFAULT_WORKERS = 16;
 
@@ -127,6 +129,9 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
   const queueFacts = informerQueueFacts(manager, (namespace) => jobs.list(namespace));
   // namespace/name → resourceVersion of a job this replica preempted, until the cache shows the change.
   const preempting = new Map<string, string>();
+  // namespace/name → until when a job the webhook refused to start (not for capacity) stands aside, and its words. Leader-local:
+  // the webhook would refuse a write to the job itself too, and a new leader learns it again at the first refusal.
+  const heldBack = new Map<string, { until: number; refusal: string }>();
   const keyParts = (key: string): [string, string] => { const { namespace = '', name } = splitKey(key); return [namespace, name]; };
 
   function movesQueue(j: TrainingJob): boolean {
@@ -160,6 +165,8 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     const job = jobs.get(namespace, name);
     if (!job) {
       forgetJob(metrics, namespace, name);
+      heldBack.delete(key);
+      preempting.delete(key);
       for (const [uid, key] of finished) if (key === `${namespace}/${name}`) finished.delete(uid);
       failureWrittenAt.delete(key);
       return;
@@ -191,12 +198,25 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       await stopWorkers(job, log);
       const facts = queueFacts(namespace);
       const at = manager.clock.now();
-      const place = queuePlace(job, facts, at);
+      const aside = (j: TrainingJob): boolean => (heldBack.get(objectKey(j))?.until ?? 0) > at;
+      let place = queuePlace(job, facts, at, aside);
       // Only the next to start asks to, so jobs start in priority, then creation, order.
-      const refused = nextToStart(facts, at)?.metadata?.name === name ? await tryRelease(job, log) : undefined;
-      if (refused === 'released') return; // the update event brings the job back, no longer queued
+      const refused = nextToStart(facts, at, aside)?.metadata?.name === name ? await tryRelease(job, log) : undefined;
+      if (refused === 'released') {
+        heldBack.delete(key);
+        return; // the update event brings the job back, no longer queued
+      }
       // Refused for capacity: lower-priority jobs may make room, where the policy allows it.
-      if (refused !== undefined && (await preemptFor(job, facts, log))) return { requeueAfterMs: 0 };
+      if (refused !== undefined && capacityRefusal(refused)) {
+        if (await preemptFor(job, facts, log)) return { requeueAfterMs: 0 };
+      } else if (refused !== undefined) {
+        // Refused for something else (a policy changed since admission): step aside so the jobs behind it can start.
+        if (!heldBack.has(key)) await events.record(involved(job), 'Warning', 'StartRefused', `${REFUSED_AT_START}${refused}`);
+        heldBack.set(key, { until: at + REFUSED_RETRY_MS, refusal: refused });
+        for (const k of queuedKeys(namespace)) if (k !== key) controller.queue.add(k);
+      }
+      const held = heldBack.get(key);
+      if (held && held.until > at && place) place = { ...place, reason: `${REFUSED_AT_START}${held.refusal}; next try after ${new Date(held.until).toISOString()}` };
       // Our policy view found room but the webhook said no (a ResourceQuota, say): its words are the reason.
       const queue = place && refused && place.reason === CAPACITY_FREE ? { ...place, reason: refused } : place;
       // A preempted or timed-out job's stopping workers report the checkpoint to resume from: keep observing them.

@@ -51,3 +51,27 @@ t.test('a job whose workers cannot all start gives its GPUs to the next one and 
   const metrics = await (await fetch(`${controller.metricsUrl}/metrics`)).text();
   t.match(metrics, /trainingjob_startup_timeouts_total\{namespace="team-s"\} [2-9]/);
 });
+
+t.test('a first in line the webhook refuses for something other than capacity steps aside for the jobs behind it', async (t) => {
+  const labelled = (name: string, runTime: string, labels: Record<string, string>) =>
+    custom.createNamespacedCustomObject({ ...tjApi, body: { apiVersion: 'ml.example.com/v1', kind: 'TrainingJob', metadata: { name, namespace, labels }, spec: { model: 'llama', numWorkers: 4, gpusPerWorker: 2, checkpoint: { enabled: false }, hyperparameters: { kwokRunTime: runTime } } } });
+  await create('holder', '1h');
+  await eventually(async () => ((await getJob('holder')).status?.state === 'Running' ? true : undefined), 60_000, 200);
+  await create('unlabelled', '3s');
+  await labelled('labelled', '3s', { 'cost-center': 'ml-1' });
+  await eventually(async () => ((await getJob('labelled')).status?.queue?.position === 2 ? true : undefined), 30_000, 200);
+  // A policy added after both were admitted: the first in line no longer passes it.
+  await custom.createClusterCustomObject({
+    group: 'ml.example.com', version: 'v1', plural: 'trainingpolicies',
+    body: { apiVersion: 'ml.example.com/v1', kind: 'TrainingPolicy', metadata: { name: 'team-s-labels' }, spec: { namespaceSelector: { matchLabels: { 'ml.example.com/team': 'team-s' } }, requiredLabels: ['cost-center'] } },
+  });
+  await new Promise((r) => setTimeout(r, 2500)); // the webhook's policy cache (2 s)
+  await custom.deleteNamespacedCustomObject({ ...tjApi, name: 'holder' });
+  const ran = await eventually(async () => (['Running', 'Completed'].includes((await getJob('labelled')).status?.state ?? '') ? true : undefined), 60_000, 300);
+  t.ok(ran, 'the job behind started');
+  const aside = await getJob('unlabelled');
+  t.equal(aside.status?.state, 'Queued', 'the refused one still waits');
+  t.match(aside.status?.queue?.reason, /^refused when starting: (\d problems: )?metadata\.labels\[cost-center\]: required label is missing \(TrainingPolicy team-s-labels\).*; next try after \S+Z$/, "in the webhook's words, with when it asks again");
+  const events = await core.listNamespacedEvent({ namespace, fieldSelector: 'involvedObject.name=unlabelled' });
+  t.equal(events.items.filter((e) => e.reason === 'StartRefused').length, 1, 'one StartRefused warning');
+});

@@ -3,7 +3,7 @@ import t from 'tap';
 import { QUEUED_ANNOTATION } from '../../api/annotations.ts';
 import type { TrainingJob } from '../../api/trainingjob-v1.ts';
 import type { TrainingPolicy } from '../../api/trainingpolicy.ts';
-import { CAPACITY_FREE, nextToStart, queueOrder, queuePlace, type QueueFacts } from '../../controller/queue/queue-place.ts';
+import { CAPACITY_FREE, capacityRefusal, nextToStart, queueOrder, queuePlace, type QueueFacts } from '../../controller/queue/queue-place.ts';
 import { webhookWords } from '../../controller/trainingjob/reconciler.ts';
 
 const classes = [{ name: 'high', value: 5000 }, { name: 'low', value: 100 }, { name: 'standard', value: 1000, globalDefault: true }];
@@ -73,4 +73,17 @@ t.test('a job backing off after a failed start keeps its place but lets the next
   t.strictSame(queuePlace(failed, all, NOW), { position: 1, priority: 1000, reason: 'backing off after 2 failed starts until 2026-12-06T11:00:20.000Z; namespace team-a GPU quota 16: 12 in use, this job asks 8 (4 workers × 2 GPUs)' });
   t.equal(queuePlace(behind, all, NOW)?.reason, CAPACITY_FREE, '2 GPUs fit in the 4 left: it starts');
   t.equal(nextToStart(all, Date.parse('2026-12-06T11:00:21Z'))?.metadata?.name, 'failed', 'after its backoff it is first again');
+});
+
+t.test('capacity refusals and a job standing aside', async (t) => {
+  t.ok(capacityRefusal('namespace team-a GPU quota 16: 12 in use, this job asks 8 (4 workers × 2 GPUs)'));
+  t.ok(capacityRefusal('2 problems: namespace team-a GPU quota 16: 12 in use, this job asks 8; namespace team-a concurrent job limit 4: 4 active, this job would make 5'));
+  t.notOk(capacityRefusal('metadata.labels.team: required label is missing (TrainingPolicy team-a)'));
+  t.notOk(capacityRefusal('2 problems: namespace team-a GPU quota 16: 12 in use; metadata.labels.team: required label is missing'), 'a mix is not capacity alone');
+  const first = job('first', '01');
+  const second = job('second', '02', { numWorkers: 1 });
+  const all = facts([first, second]);
+  const aside = (j: TrainingJob) => j.metadata?.name === 'first';
+  t.equal(nextToStart(all, NOW, aside)?.metadata?.name, 'second');
+  t.equal(queuePlace(second, all, NOW, aside)?.reason, CAPACITY_FREE, 'the one behind is next while the first stands aside');
 });
