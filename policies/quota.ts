@@ -10,6 +10,8 @@ import { demandBreakdown, strictest } from './policy-rules.ts';
 import type { Violation } from './violation.ts';
 
 export const GPU_QUOTA_RESOURCE = 'requests.nvidia.com/gpu';
+/** Ends the message of a job larger than a limit itself: waiting cannot help it (the queue reads it too). */
+export const NEVER_FITS = 'more than the limit allows even with nothing else running';
 
 export interface ResourceQuotaInfo {
   name: string;
@@ -76,7 +78,7 @@ export function capacityViolations(
   if (never) {
     out.push({
       field: 'metadata.namespace',
-      message: `namespace ${namespace} ${never.describe}: this job asks ${demand} (${demandBreakdown(job)}), more than the limit allows even with nothing else running`,
+      message: `namespace ${namespace} ${never.describe}: this job asks ${demand} (${demandBreakdown(job)}), ${NEVER_FITS}`,
       reason: 'QuotaExceeded',
       queueable: false,
     });

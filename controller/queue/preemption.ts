@@ -23,14 +23,14 @@ const holding = (j: TrainingJob): boolean => !isTerminal(j) && !isSuspended(j) &
 
 /**
  * The victims that let `head` start, or [] when preemption is off, nothing lower-priority runs, or
- * even preempting every candidate would not make room. Candidates go cheapest first: lowest priority,
+ * even preempting every candidate (but the `spared`) would not make room. Candidates go cheapest first: lowest priority,
  * then fewest GPU-hours lost, then youngest; then any victim the job fits without is spared again.
  */
-export function chooseVictims(head: TrainingJob, facts: QueueFacts, now: number): Victim[] {
+export function chooseVictims(head: TrainingJob, facts: QueueFacts, now: number, spared: (job: TrainingJob) => boolean = () => false): Victim[] {
   if (!preemptsWithinNamespace(facts.policies) || !capacityShortfall(head, facts)) return [];
   const mine = priorityValue(head, facts.classes);
   const candidates = facts.jobs
-    .filter((j) => holding(j) && j.metadata?.name !== head.metadata?.name)
+    .filter((j) => holding(j) && j.metadata?.name !== head.metadata?.name && !spared(j))
     .map((job) => ({ job, priority: priorityValue(job, facts.classes), lostGpuHours: gpuHoursSinceCheckpoint(job, now) }))
     .filter((c) => c.priority < mine)
     .sort((a, b) => a.priority - b.priority || a.lostGpuHours - b.lostGpuHours || String(b.job.status?.startTime ?? '').localeCompare(String(a.job.status?.startTime ?? '')));

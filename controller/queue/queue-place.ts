@@ -2,7 +2,7 @@
 import { QUEUED_ANNOTATION, gpuDemand, isQueued, type QueueStatus, type TrainingJob } from '../../api/index.ts';
 import type { TrainingPolicy } from '../../api/trainingpolicy.ts';
 import { priorityValue, type PriorityClassInfo } from '../../policies/priority.ts';
-import { capacityViolations } from '../../policies/quota.ts';
+import { capacityViolations, NEVER_FITS } from '../../policies/quota.ts';
 import { backingOffUntil, startupAttempts } from './startup.ts';
 
 /** How a preempted job's queue annotation begins (controller/trainingjob/reconciler.ts writes it). */
@@ -13,11 +13,11 @@ export const REFUSED_AT_START = 'refused when starting: ';
 
 /**
  * Whether a release refusal (the webhook's words) is about capacity only: every capacity message
- * starts "namespace <name> " (policies/quota.ts); anything else, preempting or waiting cannot fix.
+ * starts "namespace <name> " (policies/quota.ts); anything else, or a job larger than the limit itself, preempting or waiting cannot fix.
  */
 export function capacityRefusal(words: string): boolean {
   const parts = /^\d+ problems: /.test(words) ? words.replace(/^\d+ problems: /, '').split('; ') : [words];
-  return parts.every((p) => p.startsWith('namespace '));
+  return parts.every((p) => p.startsWith('namespace ') && !p.endsWith(NEVER_FITS));
 }
 
 /** The first in line's reason when no limit we know of holds it: it is about to ask to start. */

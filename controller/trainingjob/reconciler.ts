@@ -132,6 +132,10 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
   // namespace/name → until when a job the webhook refused to start (not for capacity) stands aside, and its words. Leader-local:
   // the webhook would refuse a write to the job itself too, and a new leader learns it again at the first refusal.
   const heldBack = new Map<string, { until: number; refusal: string }>();
+  // namespace/name → until when a job that could not be patched (a policy now refuses it) is not chosen as a victim again.
+  const spared = new Map<string, number>();
+  // Jobs whose requeue after a failed start the webhook refused (said once).
+  const requeueRefused = new Set<string>();
   const keyParts = (key: string): [string, string] => { const { namespace = '', name } = splitKey(key); return [namespace, name]; };
 
   function movesQueue(j: TrainingJob): boolean {
@@ -167,6 +171,8 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       forgetJob(metrics, namespace, name);
       heldBack.delete(key);
       preempting.delete(key);
+      spared.delete(key);
+      requeueRefused.delete(key);
       for (const [uid, key] of finished) if (key === `${namespace}/${name}`) finished.delete(uid);
       failureWrittenAt.delete(key);
       return;
@@ -211,7 +217,7 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
         if (await preemptFor(job, facts, log)) return { requeueAfterMs: 0 };
       } else if (refused !== undefined) {
         // Refused for something else (a policy changed since admission): step aside so the jobs behind it can start.
-        if (!heldBack.has(key)) await events.record(involved(job), 'Warning', 'StartRefused', `${REFUSED_AT_START}${refused}`);
+        if (heldBack.get(key)?.refusal !== refused) await events.record(involved(job), 'Warning', 'StartRefused', `${REFUSED_AT_START}${refused}`);
         heldBack.set(key, { until: at + REFUSED_RETRY_MS, refusal: refused });
         for (const k of queuedKeys(namespace)) if (k !== key) controller.queue.add(k);
       }
@@ -259,8 +265,10 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     if (expiry !== undefined) return { requeueAfterMs: expiry };
     const timeout = startupTimeoutSeconds(queueFacts(namespace).policies);
     // From the later of the worker Job's start and the job's release from the queue: a resumed Job may keep its first startTime.
-    const dequeued = next.conditions?.find((c) => c.type === 'Queued' && c.status === 'False')?.lastTransitionTime;
-    const startedAt = [observed.workerJob?.startTime, dequeued].filter((x): x is string => Boolean(x)).sort((a, b) => Date.parse(a) - Date.parse(b)).pop();
+    // No clock while the worker Job is suspended or not started: it may still show the startTime of an earlier run.
+    const jobStart = observed.workerJob?.suspended ? undefined : observed.workerJob?.startTime;
+    const resumed = ['Queued', 'Suspended'].map((type) => next.conditions?.find((c) => c.type === type && c.status === 'False')?.lastTransitionTime);
+    const startedAt = jobStart ? [jobStart, ...resumed].filter((x): x is string => Boolean(x)).sort((a, b) => Date.parse(a) - Date.parse(b)).pop() : undefined;
     const left = startupDeadline(next, startedAt, timeout, manager.clock.now());
     if (left !== undefined && timeout !== undefined) {
       if (left > 0) return { requeueAfterMs: left };
@@ -269,7 +277,13 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     }
     if (next.state === 'Running' && startupAttempts(job) > 0) {
       // Started for good: the next failed start backs off from the beginning again.
-      await client.patch(jobRef(namespace, name), { metadata: { annotations: { [STARTUP_ATTEMPTS_ANNOTATION]: null, [RETRY_AFTER_ANNOTATION]: null } } });
+      try {
+        await client.patch(jobRef(namespace, name), { metadata: { annotations: { [STARTUP_ATTEMPTS_ANNOTATION]: null, [RETRY_AFTER_ANNOTATION]: null } } });
+      } catch (err) {
+        // The webhook may refuse every write to a job a newer policy rejects: the count only sets the next backoff.
+        if (statusCode(err) !== 403) throw err;
+        log.warn({ err: describeApiError(err) }, 'could not reset the startup attempts');
+      }
     }
     if (next.state === 'Running') return { requeueAfterMs: progressIntervalMs };
     return;
@@ -284,8 +298,15 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       await client.patch(jobRef(namespace, job.metadata!.name!), { metadata: { resourceVersion: job.metadata?.resourceVersion, annotations }, spec: { suspend: true } });
     } catch (err) {
       if (statusCode(err) === 409) return;
-      throw err;
+      if (statusCode(err) !== 403) throw err;
+      // A newer policy refuses every write to this job: say so once, and let the job keep waiting for its workers.
+      const why = `workers did not all start in time, but the job could not be requeued: ${describeApiError(err)}`;
+      if (!requeueRefused.has(objectKey(job))) await events.record(involved(job), 'Warning', 'RequeueRefused', why);
+      requeueRefused.add(objectKey(job));
+      log.warn({ err: describeApiError(err) }, 'could not requeue after a failed start');
+      return;
     }
+    requeueRefused.delete(objectKey(job));
     log.warn({ attempts: failed.attempts, retryAfter: failed.retryAfter }, 'workers did not all start in time; requeued');
     await events.record(involved(job), 'Warning', 'StartupTimeout', failed.message);
     metrics.startupTimeouts.inc({ namespace });
@@ -473,7 +494,10 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     // Victims patched but not yet seen so in the cache count as gone: a second decision must not pick others besides.
     for (const [key, rv] of preempting) if (jobs.get(...keyParts(key))?.metadata?.resourceVersion !== rv) preempting.delete(key);
     const view = { ...facts, jobs: facts.jobs.map((j) => (preempting.has(objectKey(j)) ? asQueued(j) : j)) };
-    const victims = chooseVictims(head, view, manager.clock.now());
+    const at = manager.clock.now();
+    // A job that failed to start even once waits out its luck without stopping others: it could preempt them again each time.
+    if (startupAttempts(head) > 0) return false;
+    const victims = chooseVictims(head, view, at, (j) => (spared.get(objectKey(j)) ?? 0) > at);
     if (victims.length === 0) return false;
     const namespace = head.metadata!.namespace!;
     const mine = priorityValue(head, facts.classes);
@@ -486,6 +510,7 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       } catch (err) {
         // 409/404: changed or gone since the decision. Anything else (a policy now refusing the job, say) spares it, and says so.
         if (statusCode(err) !== 409 && statusCode(err) !== 404) {
+          spared.set(objectKey(v.job), at + REFUSED_RETRY_MS);
           log.warn({ victim: v.job.metadata?.name, err: describeApiError(err) }, 'could not preempt');
           await events.record(involved(head), 'Warning', 'PreemptionFailed', `could not suspend ${v.job.metadata?.name}: ${describeApiError(err)}`);
         }

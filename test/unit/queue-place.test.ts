@@ -79,6 +79,7 @@ t.test('capacity refusals and a job standing aside', async (t) => {
   t.ok(capacityRefusal('namespace team-a GPU quota 16: 12 in use, this job asks 8 (4 workers × 2 GPUs)'));
   t.ok(capacityRefusal('2 problems: namespace team-a GPU quota 16: 12 in use, this job asks 8; namespace team-a concurrent job limit 4: 4 active, this job would make 5'));
   t.notOk(capacityRefusal('metadata.labels.team: required label is missing (TrainingPolicy team-a)'));
+  t.notOk(capacityRefusal('namespace team-a GPU quota 4: this job asks 8 (4 workers × 2 GPUs), more than the limit allows even with nothing else running'), 'a job larger than the limit itself: waiting cannot help');
   t.notOk(capacityRefusal('2 problems: namespace team-a GPU quota 16: 12 in use; metadata.labels.team: required label is missing'), 'a mix is not capacity alone');
   const first = job('first', '01');
   const second = job('second', '02', { numWorkers: 1 });

@@ -56,6 +56,8 @@ t.test('none when it would not help, when nothing is lower, or when the policy d
   t.strictSame(chooseVictims(small, facts(full, [{ ...preempting, spec: { ...preempting.spec, preemption: {} } }]), now), [], 'not asked for: Never');
   t.strictSame(chooseVictims(small, facts(full, [preempting, { metadata: { name: 'strict' }, spec: { preemption: { withinNamespace: 'Never' } } }]), now), [], 'one policy says Never: Never');
   t.strictSame(chooseVictims(small, facts([running('low', 'low', 8, 1), small]), now), [], 'it fits already: no one is preempted');
+  const two = [running('low-a', 'low', 8, 1), running('low-b', 'low', 8, 2), small];
+  t.strictSame(names(chooseVictims(small, facts(two), now, (j) => j.metadata?.name === 'low-a')), ['low-b'], 'a job that could not be patched is spared: another is chosen');
 });
 
 t.test('GPU-hours at risk and the policy switch', async (t) => {
