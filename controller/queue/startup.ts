@@ -5,6 +5,9 @@ import type { TrainingJob, TrainingJobStatus } from '../../api/trainingjob-v1.ts
 import type { TrainingPolicy } from '../../api/trainingpolicy.ts';
 import { strictest } from '../../policies/policy-rules.ts';
 
+/** How the queue annotation of a job that failed to start begins (the state machine reads it). */
+export const STARTUP_TIMED_OUT = 'not every worker was running ';
+
 const BACKOFF_BASE_MS = 10_000;
 const BACKOFF_MAX_MS = 600_000;
 
@@ -52,6 +55,6 @@ export function startupTimeout(job: TrainingJob, status: TrainingJobStatus, time
   return {
     attempts,
     retryAfter: new Date(now + backoff).toISOString(),
-    message: `not every worker was running ${timeoutSeconds}s after the start (${waiting}): GPUs released, start ${attempts} failed, next try in ${Math.round(backoff / 1000)}s`,
+    message: `${STARTUP_TIMED_OUT}${timeoutSeconds}s after the start (${waiting}): GPUs released, start ${attempts} failed, next try in ${Math.round(backoff / 1000)}s`,
   };
 }

@@ -263,7 +263,7 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     const next = await updateStatus(job, observed, log);
     if ((next.restarts ?? 0) !== restarts) return { requeueAfterMs: 0 }; // build the next generation from the new status
     if (expiry !== undefined) return { requeueAfterMs: expiry };
-    const timeout = startupTimeoutSeconds(queueFacts(namespace).policies);
+    const timeout = startupTimeoutSeconds(queueFacts.policies(namespace));
     // From the later of the worker Job's start and the job's release from the queue: a resumed Job may keep its first startTime.
     // No clock while the worker Job is suspended or not started: it may still show the startTime of an earlier run.
     const jobStart = observed.workerJob?.suspended ? undefined : observed.workerJob?.startTime;

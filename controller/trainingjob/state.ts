@@ -17,6 +17,8 @@ import { workerJobName } from './names.ts';
 import { currentWorkers } from './observed.ts';
 import type { Observed, ObservedWorker, ObservedWorkerJob, WorkerWait } from './observed.ts';
 import { formatProgress } from './progress.ts';
+import { PREEMPTED_BY } from '../queue/queue-place.ts';
+import { STARTUP_TIMED_OUT } from '../queue/startup.ts';
 import { jobCondition, realFailures, reportedCheckpoint, restartDecision } from './restart-decision.ts';
 
 export interface TrainingJobEvent {
@@ -69,8 +71,8 @@ function initializing(n: number, up: number, workerJob: ObservedWorkerJob, worke
 
 // Why a job is in the queue, from the words its annotation starts with (the controller writes the last two).
 function queuedReason(annotation: string): string {
-  if (annotation.startsWith('preempted by ')) return 'Preempted';
-  if (annotation.startsWith('not every worker was running')) return 'StartupTimeout';
+  if (annotation.startsWith(PREEMPTED_BY)) return 'Preempted';
+  if (annotation.startsWith(STARTUP_TIMED_OUT)) return 'StartupTimeout';
   return REASON_QUOTA_EXCEEDED;
 }
 
