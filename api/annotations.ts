@@ -13,6 +13,8 @@ export const V1_FIELDS_ANNOTATION = `${GROUP}/v1-fields`;
 export const V1ALPHA1_FIELDS_ANNOTATION = `${GROUP}/v1alpha1-fields`;
 // Set by the mutating webhook when a job is admitted suspended because it is over quota.
 export const QUEUED_ANNOTATION = `${GROUP}/queued`;
+// Set by the leading controller when it starts a job on GPUs borrowed from the namespace's cohort: how many.
+export const BORROWED_ANNOTATION = `${GROUP}/borrowed-gpus`;
 // Set by the controller when a started job's workers were not all running in time: how many times, and when it may start again.
 export const STARTUP_ATTEMPTS_ANNOTATION = `${GROUP}/startup-attempts`;
 export const RETRY_AFTER_ANNOTATION = `${GROUP}/retry-after`;

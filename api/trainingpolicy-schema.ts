@@ -41,6 +41,9 @@ export const trainingPolicySpecSchema = {
     defaults: trainingPolicyDefaultsSchema,
     overQuota: { type: 'string', enum: ['Reject', 'Queue'], default: DEFAULT_OVER_QUOTA, description: 'Queue admits an over-quota job suspended instead of rejecting it.' },
     startupTimeoutSeconds: { type: 'integer', format: 'int32', minimum: 1, description: 'All or nothing: a started job whose workers are not all running this long after the start is suspended, its GPUs released, and requeued with exponential backoff. Unset: jobs wait for their workers indefinitely.' },
+    cohort: { type: 'string', minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', description: 'Pools the gpuQuota of the namespaces this policy selects with every other policy naming the same cohort: a job over its own quota may start on GPUs other members leave idle (queued first, when overQuota is Queue) and is reclaimed when the lender needs them back.' },
+    borrowingLimit: { type: 'integer', format: 'int32', minimum: 0, description: 'GPUs a namespace may use beyond its own gpuQuota from its cohort. Unset: as many as the cohort lends.' },
+    lendingLimit: { type: 'integer', format: 'int32', minimum: 0, description: 'GPUs of a namespace\'s gpuQuota other cohort members may borrow while it leaves them idle. Unset: all of it.' },
     preemption: {
       type: 'object',
       description: 'Which running jobs a queued job may suspend to start: their workers get SIGTERM, report their last checkpoint, and the job waits Queued to resume from it.',

@@ -34,6 +34,12 @@ export interface TrainingPolicySpec {
   defaults?: TrainingPolicyDefaults;
   overQuota?: OverQuotaAction;
   preemption?: PreemptionPolicy;
+  /** Pools this policy's namespaces' gpuQuota with every policy naming the same cohort. */
+  cohort?: string;
+  /** GPUs a namespace may use beyond its gpuQuota from the cohort; unset: as many as the cohort lends. */
+  borrowingLimit?: number;
+  /** GPUs of a namespace's gpuQuota others in the cohort may borrow; unset: all of it. */
+  lendingLimit?: number;
   /** A started job whose workers are not all running this long after the start is suspended, its GPUs released, and requeued with backoff. */
   startupTimeoutSeconds?: number;
 }

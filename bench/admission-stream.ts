@@ -64,6 +64,7 @@ export function memoryFacts(f: BenchFacts): ClusterFacts {
     jobs: async (ns) => ({ items: f.jobs[ns] ?? [], resourceVersion: '1' }),
     resourceQuotas: async () => noQuotas,
     priorityClasses: async () => [],
+    namespaces: async () => [],
     nodes: async () => [],
   };
 }

@@ -1,10 +1,11 @@
 // The GPU quota of each namespace for `trainingjob_gpu_quota`, and the queue's totals for `trainingjob_queue_pending_*`. The controller exports it, not the webhook:
 // its informers see every namespace and policy (a webhook replica only reads those it was asked about), and
 // only the leader answers, so one series per namespace exists however many replicas of either run.
-import { GROUP, TRAININGJOB_PLURAL, TRAININGPOLICY_PLURAL, V1, gpuDemand, isQueued, type TrainingJob, type TrainingPolicy } from '../api/index.ts';
+import { GROUP, TRAININGJOB_PLURAL, TRAININGPOLICY_PLURAL, V1, gpuDemand, isQueued, isTerminal, type TrainingJob, type TrainingPolicy } from '../api/index.ts';
 import type { QueueTotals } from './metrics.ts';
 import { trimTrainingJob } from './trainingjob/cache-transforms.ts';
 import { matchingPolicies } from '../policies/matching-policies.ts';
+import { borrowedGpus } from '../policies/cohort.ts';
 import type { KubeObject } from '../kube/index.ts';
 import type { Manager } from './runtime/index.ts';
 
@@ -29,14 +30,16 @@ export function leaderGpuQuotas(manager: Manager): () => ReadonlyMap<string, num
   };
 }
 
-/** Queued jobs and their GPUs per namespace (namespaces with none are left out), for the queue gauges. */
+/** Queued jobs and their GPUs, and GPUs borrowed by running jobs, per namespace (namespaces with none are left out), for the queue gauges. */
 export function queueTotals(jobs: readonly TrainingJob[]): QueueTotals {
-  const out = new Map<string, { jobs: number; gpus: number }>();
+  const out = new Map<string, { jobs: number; gpus: number; borrowed: number }>();
   for (const j of jobs) {
-    if (!isQueued(j)) continue;
+    const queued = isQueued(j);
+    const borrowing = !queued && !isTerminal(j) ? borrowedGpus(j) : 0;
+    if (!queued && borrowing === 0) continue;
     const ns = j.metadata?.namespace ?? '';
-    const t = out.get(ns) ?? { jobs: 0, gpus: 0 };
-    out.set(ns, { jobs: t.jobs + 1, gpus: t.gpus + gpuDemand(j) });
+    const t = out.get(ns) ?? { jobs: 0, gpus: 0, borrowed: 0 };
+    out.set(ns, queued ? { ...t, jobs: t.jobs + 1, gpus: t.gpus + gpuDemand(j) } : { ...t, borrowed: t.borrowed + borrowing });
   }
   return out;
 }

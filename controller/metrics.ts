@@ -21,13 +21,14 @@ export interface ControllerMetrics {
   gpuQuota: Gauge<'namespace'>;
   pendingJobs: Gauge<'namespace'>;
   pendingGpus: Gauge<'namespace'>;
+  borrowedGpus: Gauge<'namespace'>;
   preemptions: Counter<'namespace' | 'reason'>;
   preemptionLostGpuHours: Counter<'namespace'>;
   startupTimeouts: Counter<'namespace'>;
 }
 
-/** Queued jobs and the GPUs they ask for, per namespace. */
-export type QueueTotals = ReadonlyMap<string, { jobs: number; gpus: number }>;
+/** Queued jobs and the GPUs they ask for, and GPUs running jobs borrow from the cohort, per namespace. */
+export type QueueTotals = ReadonlyMap<string, { jobs: number; gpus: number; borrowed: number }>;
 
 export interface ControllerMetricsOptions {
   defaultMetrics?: boolean;
@@ -95,6 +96,16 @@ export function createControllerMetrics(opts: ControllerMetricsOptions = {}): Co
       collect() {
         this.reset();
         for (const [namespace, t] of queueTotals?.() ?? []) this.set({ namespace }, t.gpus);
+      },
+    }),
+    borrowedGpus: new Gauge({
+      name: 'trainingjob_borrowed_gpus',
+      help: 'GPUs running TrainingJobs borrow from their namespace\'s cohort (reclaimable), per namespace.',
+      labelNames: ['namespace'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [namespace, t] of queueTotals?.() ?? []) if (t.borrowed > 0) this.set({ namespace }, t.borrowed);
       },
     }),
   };

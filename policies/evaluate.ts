@@ -1,6 +1,6 @@
 // The one entry point of the policy engine: AdmissionRequest facts in, verdict + warnings + JSONPatch out.
 // mutate() serves the mutating webhook, validate() the validating one, evaluate() both (offline `validate`).
-import { QUEUED_ANNOTATION } from '../api/annotations.ts';
+import { BORROWED_ANNOTATION, QUEUED_ANNOTATION } from '../api/annotations.ts';
 import { REASON_QUOTA_EXCEEDED } from '../api/conditions.ts';
 import { isPlainObject } from '../api/json.ts';
 import { isQueued } from '../api/trainingjob-v1.ts';
@@ -23,6 +23,7 @@ import type { PriorityClassInfo } from './priority.ts';
 import { validateAgainstSchema } from './schema-validation.ts';
 import { specViolations, specWarnings } from './spec-rules.ts';
 import type { Violation } from './violation.ts';
+import type { CohortFacts } from './cohort.ts';
 
 export type { NamespaceInfo } from './matching-policies.ts';
 export type { ResourceQuotaInfo } from './quota.ts';
@@ -50,6 +51,8 @@ export interface EvaluationInput {
   priorityClasses?: readonly PriorityClassInfo[];
   // allocatable GPUs per node; undefined when unknown (offline)
   nodes?: readonly NodeGpuInfo[];
+  // the namespace's cohort, when a selecting policy names one; members' usage is read only for a job starting on borrowed GPUs
+  cohort?: CohortFacts;
 }
 
 export interface QueueVerdict {
@@ -103,7 +106,7 @@ export function capacityApplies(input: EvaluationInput, job: TrainingJob): boole
 }
 
 function capacity(input: EvaluationInput, job: TrainingJob, policies: readonly TrainingPolicy[]): CapacityViolation[] {
-  return capacityViolations(job, input.namespace.name, policies, input.namespaceJobs, input.resourceQuotas ?? []);
+  return capacityViolations(job, input.namespace.name, policies, input.namespaceJobs, input.resourceQuotas ?? [], input.cohort);
 }
 
 export function mutate(input: EvaluationInput): MutationResult {
@@ -111,6 +114,11 @@ export function mutate(input: EvaluationInput): MutationResult {
   if (!writes(input) || !hasSpec(original) || isBeingDeleted(original)) return { patch: [], object: original, warnings: [] };
   const policies = matchingPolicies(input.policies, input.namespace);
   const job = applyDefaults(original, policies, input.operation === 'UPDATE' ? input.oldObject : undefined);
+  // Only the leading controller starts jobs on borrowed GPUs (one writer per cohort): a create never claims to.
+  if (input.operation === 'CREATE' && job.metadata?.annotations?.[BORROWED_ANNOTATION] !== undefined) {
+    const { [BORROWED_ANNOTATION]: _claimed, ...annotations } = job.metadata.annotations;
+    job.metadata = { ...job.metadata, annotations };
+  }
   const warnings: string[] = [];
   let queue: QueueVerdict | undefined;
   if (input.operation === 'CREATE' && capacityApplies(input, job)) {

@@ -8,6 +8,7 @@ import { overQuotaAction } from '../api/trainingpolicy.ts';
 import type { TrainingPolicy } from '../api/trainingpolicy.ts';
 import { demandBreakdown, strictest } from './policy-rules.ts';
 import type { Violation } from './violation.ts';
+import { borrowedGpus, borrowShortfall, maxBorrowable, type CohortFacts } from './cohort.ts';
 
 export const GPU_QUOTA_RESOURCE = 'requests.nvidia.com/gpu';
 /** Ends the message of a job larger than a limit itself: waiting cannot help it (the queue reads it too). */
@@ -24,9 +25,9 @@ export interface CapacityViolation extends Violation {
   queueable: boolean;
 }
 
-// Jobs that hold GPUs: not Completed/Failed, not waiting in the queue, and not the job being admitted.
-export function jobsHoldingCapacity(job: TrainingJob, namespace: string, jobs: readonly TrainingJob[]): TrainingJob[] {
-  const name = job.metadata?.name;
+// Jobs that hold GPUs: not Completed/Failed, not waiting in the queue, and not the job being admitted (if any).
+export function jobsHoldingCapacity(job: TrainingJob | undefined, namespace: string, jobs: readonly TrainingJob[]): TrainingJob[] {
+  const name = job?.metadata?.name;
   return jobs.filter((j) =>
     (j.metadata?.namespace ?? namespace) === namespace &&
     !(name && j.metadata?.name === name) &&
@@ -43,14 +44,21 @@ interface GpuLimit {
   used: number;
   describe: string; // "GPU quota 16" or "ResourceQuota gpu-quota requests.nvidia.com/gpu 16"
   queueable: boolean;
+  /** The most the namespace could ever hold under this limit: the limit, plus what its cohort could lend. */
+  ceiling: number;
+  ceilingWords: string;
+  /** A policy quota, which GPUs borrowed from the cohort may exceed. */
+  policyQuota: boolean;
 }
 
+/** `cohort`: the namespace's cohort, when a policy selecting it names one (members' usage only needed for a job starting on borrowed GPUs). */
 export function capacityViolations(
   job: TrainingJob,
   namespace: string,
   policies: readonly TrainingPolicy[],
   jobs: readonly TrainingJob[],
   resourceQuotas: readonly ResourceQuotaInfo[],
+  cohort?: CohortFacts,
 ): CapacityViolation[] {
   const holding = jobsHoldingCapacity(job, namespace, jobs);
   const out: CapacityViolation[] = [];
@@ -59,8 +67,13 @@ export function capacityViolations(
 
   const limits: GpuLimit[] = [];
   const inUse = gpusInUse(holding);
+  const lend = cohort ? maxBorrowable(namespace, cohort.members) : 0;
   for (const p of policies) {
-    if (p.spec.gpuQuota !== undefined) limits.push({ limit: p.spec.gpuQuota, used: inUse, describe: `GPU quota ${p.spec.gpuQuota}`, queueable: overQuotaAction(p) === 'Queue' });
+    const quota = p.spec.gpuQuota;
+    if (quota === undefined) continue;
+    const describe = `GPU quota ${quota}`;
+    const ceilingWords = lend > 0 ? `${describe} and at most ${lend} borrowed from cohort ${cohort?.name}` : describe;
+    limits.push({ limit: quota, used: inUse, describe, queueable: overQuotaAction(p) === 'Queue', ceiling: quota + lend, ceilingWords, policyQuota: true });
   }
   for (const rq of resourceQuotas) {
     const hardText = rq.hard[GPU_QUOTA_RESOURCE];
@@ -68,24 +81,30 @@ export function capacityViolations(
     if (hard === undefined) continue;
     const usedText = rq.used?.[GPU_QUOTA_RESOURCE];
     const used = usedText === undefined ? 0 : (quantityToInteger(usedText) ?? 0);
+    const describe = `ResourceQuota ${rq.name} ${GPU_QUOTA_RESOURCE} ${hard}`;
     // A ResourceQuota has no overQuota of its own; the namespace's policies decide.
-    limits.push({ limit: hard, used, describe: `ResourceQuota ${rq.name} ${GPU_QUOTA_RESOURCE} ${hard}`, queueable: anyQueues });
+    limits.push({ limit: hard, used, describe, queueable: anyQueues, ceiling: hard, ceilingWords: describe, policyQuota: false });
   }
+  // A job the controller starts on borrowed GPUs passes the policy quotas when the cohort has them idle now.
+  const borrowing = cohort !== undefined && borrowedGpus(job) > 0;
+  const shortOfCohort = borrowing ? borrowShortfall(namespace, demand, withUsage(cohort, namespace, inUse)) : undefined;
+  const applying = limits.filter((l) => !(borrowing && l.policyQuota && !shortOfCohort));
   // The strictest limit is the one with the least room left.
-  const tightest = limits.reduce<GpuLimit | undefined>((best, l) => (best === undefined || l.limit - l.used < best.limit - best.used ? l : best), undefined);
+  const tightest = applying.reduce<GpuLimit | undefined>((best, l) => (best === undefined || l.limit - l.used < best.limit - best.used ? l : best), undefined);
   // A job larger than a limit itself would wait forever in the queue: refused at once, whatever overQuota says.
-  const never = limits.find((l) => demand > l.limit);
+  const never = limits.find((l) => demand > l.ceiling);
   if (never) {
     out.push({
       field: 'metadata.namespace',
-      message: `namespace ${namespace} ${never.describe}: this job asks ${demand} (${demandBreakdown(job)}), ${NEVER_FITS}`,
+      message: `namespace ${namespace} ${never.ceilingWords}: this job asks ${demand} (${demandBreakdown(job)}), ${NEVER_FITS}`,
       reason: 'QuotaExceeded',
       queueable: false,
     });
   } else if (demand > 0 && tightest && tightest.used + demand > tightest.limit) {
+    const cohortWords = tightest.policyQuota && shortOfCohort ? `; ${shortOfCohort}` : '';
     out.push({
       field: 'metadata.namespace',
-      message: `namespace ${namespace} ${tightest.describe}: ${tightest.used} in use, this job asks ${demand} (${demandBreakdown(job)})`,
+      message: `namespace ${namespace} ${tightest.describe}: ${tightest.used} in use, this job asks ${demand} (${demandBreakdown(job)})${cohortWords}`,
       reason: 'QuotaExceeded',
       queueable: tightest.queueable,
     });
@@ -101,4 +120,9 @@ export function capacityViolations(
     });
   }
   return out;
+}
+
+/** The cohort with `namespace`'s usage as counted here (its listed jobs plus reservations in flight). */
+export function withUsage(cohort: CohortFacts, namespace: string, used: number): CohortFacts {
+  return { ...cohort, members: cohort.members.map((m) => (m.namespace === namespace ? { ...m, used } : m)) };
 }

@@ -6,6 +6,8 @@ import { imageMatches, prefixEndsAtBoundary } from './image-pattern.ts';
 import { fieldPath } from './schema-messages.ts';
 import { validateAgainstSchema } from './schema-validation.ts';
 import { missingPriorityClass } from './priority.ts';
+import { cohortConflicts, cohortLimitViolations } from './cohort.ts';
+import type { NamespaceInfo } from './matching-policies.ts';
 import type { PriorityClassInfo } from './priority.ts';
 import { show, violation } from './violation.ts';
 import type { Violation } from './violation.ts';
@@ -51,19 +53,28 @@ function policyWarnings(policy: TrainingPolicy): string[] {
     if (!prefixEndsAtBoundary(pattern)) out.push(`spec.allowedImages[${i}]: prefix ${show(pattern)} also matches ${show(`${pattern}-other/...`)}; end it with "/" or ":" to allow one repository path`);
   });
   const { gpuQuota, maxGPUsPerJob } = policy.spec;
+  if (policy.spec.cohort && gpuQuota === undefined) out.push(`spec.cohort: this policy sets no gpuQuota; its namespaces join cohort ${show(policy.spec.cohort)} only where another policy gives them one`);
+  if (policy.spec.cohort && policy.spec.overQuota !== 'Queue') out.push(`spec.cohort: overQuota is not Queue, so jobs over the quota are refused and these namespaces only lend to cohort ${show(policy.spec.cohort)}; set overQuota: Queue to borrow`);
   if (gpuQuota !== undefined && maxGPUsPerJob !== undefined && maxGPUsPerJob > gpuQuota) {
     out.push(`spec.maxGPUsPerJob: ${maxGPUsPerJob} is above spec.gpuQuota ${gpuQuota}; no job can use that many`);
   }
   return out;
 }
 
-/** `priorityClasses` undefined (offline) leaves the default PriorityClass unchecked. */
-export function validateTrainingPolicy(policy: TrainingPolicy, priorityClasses?: readonly PriorityClassInfo[]): PolicyValidationResult {
+/** What only the cluster knows: the other policies and the namespaces, for cohort conflicts. */
+export interface PolicyCluster {
+  policies: readonly TrainingPolicy[];
+  namespaces: readonly NamespaceInfo[];
+}
+
+/** `priorityClasses` undefined (offline) leaves the default PriorityClass unchecked; `cluster` undefined, cohort conflicts. */
+export function validateTrainingPolicy(policy: TrainingPolicy, priorityClasses?: readonly PriorityClassInfo[], cluster?: PolicyCluster): PolicyValidationResult {
   const denials = validateAgainstSchema('TrainingPolicy/v1', policy);
   const warnings: string[] = [];
   const defaultClass = isPlainObject(policy) ? (policy.spec?.defaults as TrainingPolicyDefaults | undefined)?.priorityClassName : undefined;
   if (isPlainObject(policy) && isPlainObject(policy.spec)) {
-    denials.push(...selectorViolations(policy), ...defaultImageViolations(policy), ...defaultResourceViolations(policy));
+    denials.push(...selectorViolations(policy), ...defaultImageViolations(policy), ...defaultResourceViolations(policy), ...cohortLimitViolations(policy));
+    if (cluster) denials.push(...cohortConflicts(policy, cluster.policies, cluster.namespaces));
     if (priorityClasses) denials.push(...missingPriorityClass('spec.defaults.priorityClassName', defaultClass, priorityClasses));
     warnings.push(...policyWarnings(policy));
   }

@@ -1,7 +1,9 @@
 // The admission decisions: gather facts, run the pure policy engine, and reserve capacity in the
 // GPU ledger. Thin on purpose: every rule lives in policies/.
-import { API_VERSION_V1, GROUP, TRAININGJOB_KIND, TRAININGPOLICY_KIND, V1, gpuDemand, type TrainingJob, type TrainingPolicy } from '../api/index.ts';
-import { capacityApplies, capacityLimited, evaluate, validate, validateTrainingPolicy, type EvaluationInput } from '../policies/index.ts';
+import { API_VERSION_V1, GROUP, TRAININGJOB_KIND, TRAININGPOLICY_KIND, V1, gpuDemand, isQueued, type TrainingJob, type TrainingPolicy } from '../api/index.ts';
+import { capacityApplies, capacityLimited, evaluate, matchingPolicies, validate, validateTrainingPolicy, type EvaluationInput, type NamespaceInfo } from '../policies/index.ts';
+import { borrowedGpus, cohortMembers, membership, type CohortFacts } from '../policies/cohort.ts';
+import { gpusInUse, jobsHoldingCapacity } from '../policies/quota.ts';
 import type { AdmissionRequest, Verdict } from './admission-review.ts';
 import type { ClusterFacts, JobList } from './cluster-facts.ts';
 import { pendingJobs, withReservation, type Ledger, type LedgerStore } from './gpu-ledger.ts';
@@ -21,6 +23,8 @@ export interface AdmitDeps {
   persisted?: PersistedJobs;
   /** Serializes reservations per namespace within this replica, so its own requests do not race each other. */
   lock?: KeyedLock;
+  /** Uncached reads for TrainingPolicy reviews: a policy written a moment ago must count in the next one's cohort check. */
+  policyFacts?: Pick<ClusterFacts, 'policies' | 'namespaces'>;
 }
 
 function wrongKind(req: AdmissionRequest, expected: string): Verdict | undefined {
@@ -68,8 +72,26 @@ async function engineInput(deps: AdmitDeps, req: AdmissionRequest, object: Train
   const notOlderThan = newestVersion([ledger.listedAt, ...Object.keys(ledger.entries).map(seenAt)]);
   const [ns, policies, jobs, resourceQuotas, priorityClasses, nodes] = await Promise.all([deps.facts.namespace(namespace), deps.facts.policies(), deps.facts.jobs(namespace, notOlderThan), deps.facts.resourceQuotas(namespace), deps.facts.priorityClasses(), deps.facts.nodes()]);
   const pending = pendingJobs(ledger, namespace, jobs.items, deps.clock.now(), self, persistedBy(deps, namespace, jobs.resourceVersion));
-  const input: EvaluationInput = { operation: req.operation, dryRun: Boolean(req.dryRun), object, oldObject: jobOf(req, req.oldObject), namespace: ns, policies, namespaceJobs: [...jobs.items, ...pending], resourceQuotas, priorityClasses, nodes };
+  const oldObject = jobOf(req, req.oldObject);
+  const cohort = await cohortOf(deps, policies, ns, borrowedGpus(object) > 0 && req.operation === 'UPDATE' && oldObject !== undefined && isQueued(oldObject));
+  const input: EvaluationInput = { operation: req.operation, dryRun: Boolean(req.dryRun), object, oldObject, namespace: ns, policies, namespaceJobs: [...jobs.items, ...pending], resourceQuotas, priorityClasses, nodes, ...(cohort ? { cohort } : {}) };
   return { input, jobs };
+}
+
+/**
+ * The namespace's cohort, when a selecting policy names one. Its members' usage is listed only for a job the
+ * controller starts on borrowed GPUs (`usage`); the limits alone tell what could ever fit.
+ */
+async function cohortOf(deps: AdmitDeps, policies: readonly TrainingPolicy[], ns: NamespaceInfo, usage: boolean): Promise<CohortFacts | undefined> {
+  const mine = membership(matchingPolicies(policies, ns));
+  if (!mine) return undefined;
+  const namespaces = await deps.facts.namespaces();
+  const used = new Map<string, number>();
+  if (usage) {
+    const members = cohortMembers(mine.cohort, policies, namespaces, () => 0);
+    await Promise.all(members.map(async (m) => used.set(m.namespace, gpusInUse(jobsHoldingCapacity(undefined, m.namespace, (await deps.facts.jobs(m.namespace)).items)))));
+  }
+  return { name: mine.cohort, members: cohortMembers(mine.cohort, policies, namespaces, (n) => used.get(n) ?? 0) };
 }
 
 // The ledger key: the job's name, or the request uid while a generateName job has none yet.
@@ -155,7 +177,7 @@ async function admit(deps: AdmitDeps, req: AdmissionRequest, job: TrainingJob, d
   return { allowed: false, code: 429, reason: 'TooManyRequests', denials: [{ field: 'metadata.namespace', reason: 'QuotaContention', message: `namespace ${namespace}: could not reserve GPU quota after ${attempts} attempts (many concurrent creates); retry` }] };
 }
 
-export async function validateTrainingPolicyRequest(req: AdmissionRequest, facts?: Pick<ClusterFacts, 'priorityClasses'>): Promise<Verdict> {
+export async function validateTrainingPolicyRequest(req: AdmissionRequest, facts?: Pick<ClusterFacts, 'priorityClasses' | 'policies' | 'namespaces'>): Promise<Verdict> {
   const bad = wrongKind(req, TRAININGPOLICY_KIND);
   if (bad) return bad;
   if ((req.operation !== 'CREATE' && req.operation !== 'UPDATE') || !req.object) return { allowed: true };
@@ -164,5 +186,8 @@ export async function validateTrainingPolicyRequest(req: AdmissionRequest, facts
   // Only a new or changed default is checked, so deleting a class never blocks unrelated policy edits.
   const name = policy.spec?.defaults?.priorityClassName;
   const check = facts && name !== undefined && name !== old?.spec?.defaults?.priorityClassName;
-  return validateTrainingPolicy(policy, check ? await facts.priorityClasses() : undefined);
+  // Likewise only a policy naming a cohort, or changing which namespaces it selects, reads the others.
+  const cohortChanged = policy.spec?.cohort && (policy.spec.cohort !== old?.spec?.cohort || JSON.stringify(policy.spec.namespaceSelector) !== JSON.stringify(old?.spec?.namespaceSelector));
+  const cluster = facts && cohortChanged ? { policies: await facts.policies(), namespaces: await facts.namespaces() } : undefined;
+  return validateTrainingPolicy(policy, check ? await facts.priorityClasses() : undefined, cluster);
 }

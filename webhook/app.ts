@@ -75,7 +75,7 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   const deps = opts.deps;
   app.post(routes.mutateTrainingJob, review('mutate-trainingjob', (r) => mutateTrainingJob(deps, r)));
   app.post(routes.validateTrainingJob, review('validate-trainingjob', (r) => validateTrainingJob(deps, r)));
-  app.post(routes.validateTrainingPolicy, review('validate-trainingpolicy', (r) => validateTrainingPolicyRequest(r, opts.deps.facts)));
+  app.post(routes.validateTrainingPolicy, review('validate-trainingpolicy', (r) => validateTrainingPolicyRequest(r, { ...opts.deps.facts, ...opts.deps.policyFacts })));
   app.post(routes.convert, async (request, reply) => {
     const res = convertReview(request.body);
     if (!res.ok) {

@@ -43,6 +43,7 @@ export function cachedFacts(facts: ClusterFacts, ttlMs: number, clock: Pick<Cloc
   };
   return {
     namespace: (name) => cached(`ns/${name}`, () => facts.namespace(name)),
+    namespaces: () => cached('namespaces', () => facts.namespaces()),
     policies: () => cached('policies', () => facts.policies()),
     jobs: (namespace, notOlderThan) => facts.jobs(namespace, notOlderThan),
     resourceQuotas: (namespace) => cached(`rq/${namespace}`, () => facts.resourceQuotas(namespace)),

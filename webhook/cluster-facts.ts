@@ -7,6 +7,8 @@ import { priorityClassInfo, type NamespaceInfo, type NodeGpuInfo, type PriorityC
 
 export interface ClusterFacts {
   namespace(name: string): Promise<NamespaceInfo>;
+  /** Every namespace with its labels: a cohort's members are found among them. */
+  namespaces(): Promise<NamespaceInfo[]>;
   policies(): Promise<TrainingPolicy[]>;
   /**
    * Served from the apiserver's watch cache, but never older than `notOlderThan` (a
@@ -31,6 +33,10 @@ export function kubeClusterFacts(client: KubeClient): ClusterFacts {
     async namespace(name) {
       const ns = await client.get<V1Namespace>({ version: 'v1', plural: 'namespaces', name });
       return { name, labels: ns.metadata?.labels ?? {} };
+    },
+    async namespaces() {
+      const list = await client.list<V1Namespace>({ version: 'v1', plural: 'namespaces' }, { resourceVersion: '0' });
+      return list.items.map((ns) => ({ name: ns.metadata?.name ?? '', labels: ns.metadata?.labels ?? {} }));
     },
     async policies() {
       return (await client.list<TrainingPolicy>({ group: GROUP, version: V1, plural: TRAININGPOLICY_PLURAL })).items;

@@ -67,9 +67,11 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
   jobs.start();
   nodes.start();
   let draining = false;
+  const direct = kubeClusterFacts(client);
   const app = buildApp({
     deps: {
-      facts: cachedFacts(withWatches(kubeClusterFacts(client), jobs, nodes, clock), opts.factsTtlMs ?? 2000, clock),
+      facts: cachedFacts(withWatches(direct, jobs, nodes, clock), opts.factsTtlMs ?? 2000, clock),
+      policyFacts: direct,
       lock: keyedLock(),
       persisted,
       ledger: rememberingLedgerStore(configMapLedgerStore(client, opts.ledgerNamespace)),

@@ -1,8 +1,9 @@
 // The queue of a namespace, pure: queued jobs in start order (priority, then creation), and what holds each back.
-import { QUEUED_ANNOTATION, gpuDemand, isQueued, type QueueStatus, type TrainingJob } from '../../api/index.ts';
+import { BORROWED_ANNOTATION, QUEUED_ANNOTATION, gpuDemand, isQueued, type QueueStatus, type TrainingJob } from '../../api/index.ts';
 import type { TrainingPolicy } from '../../api/trainingpolicy.ts';
 import { priorityValue, type PriorityClassInfo } from '../../policies/priority.ts';
-import { capacityViolations, NEVER_FITS } from '../../policies/quota.ts';
+import { capacityViolations, gpusInUse, jobsHoldingCapacity, NEVER_FITS, withUsage } from '../../policies/quota.ts';
+import { gpusToBorrow, type CohortFacts } from '../../policies/cohort.ts';
 import { backingOffUntil, startupAttempts } from './startup.ts';
 
 /** How a preempted job's queue annotation begins (controller/trainingjob/reconciler.ts writes it). */
@@ -23,6 +24,13 @@ export function capacityRefusal(words: string): boolean {
 /** The first in line's reason when no limit we know of holds it: it is about to ask to start. */
 export const CAPACITY_FREE = 'capacity is free: asking to start';
 
+const ASKING_ON_THEM = ': asking to start on them';
+
+/** Whether a queue reason says the job is about to ask to start (on its own quota or borrowed GPUs): nothing we know of holds it. */
+export function asksToStart(reason: string): boolean {
+  return reason === CAPACITY_FREE || reason.endsWith(ASKING_ON_THEM);
+}
+
 const creation = (j: TrainingJob): string => String(j.metadata?.creationTimestamp ?? '');
 
 /** The namespace's queued jobs, next to start first: higher priority, then older, then by name (a stable tie-break). */
@@ -40,13 +48,33 @@ export interface QueueFacts {
   /** The policies that select the namespace. */
   policies: readonly TrainingPolicy[];
   classes: readonly PriorityClassInfo[];
+  /** The namespace's cohort, with every member's usage, when a selecting policy names one. */
+  cohort?: CohortFacts;
+  /** Every job of the cohort's members (this namespace's included). */
+  cohortJobs?: readonly TrainingJob[];
 }
 
 /** The limits `job` would pass now, in the webhook's words, or undefined when it would fit. */
 export function capacityShortfall(job: TrainingJob, facts: QueueFacts): string | undefined {
   const namespace = job.metadata?.namespace ?? '';
-  const over = capacityViolations(job, namespace, facts.policies, facts.jobs, []);
+  const over = capacityViolations(job, namespace, facts.policies, facts.jobs, [], facts.cohort);
   return over.length ? over.map((v) => v.message).join('; ') : undefined;
+}
+
+/**
+ * How `job` could start now: on its own quota (borrow 0), on `borrow` GPUs its cohort leaves idle, or not,
+ * with the limits that hold it back in words (the cohort's numbers included).
+ */
+export function startPlan(job: TrainingJob, facts: QueueFacts): { borrow: number } | { shortfall: string } {
+  const own = capacityShortfall(job, facts);
+  if (!own) return { borrow: 0 };
+  if (!facts.cohort) return { shortfall: own };
+  const namespace = job.metadata?.namespace ?? '';
+  const borrow = gpusToBorrow(namespace, gpuDemand(job), withUsage(facts.cohort, namespace, gpusInUse(jobsHoldingCapacity(job, namespace, facts.jobs))));
+  if (borrow <= 0) return { shortfall: own };
+  const asking = { ...job, metadata: { ...job.metadata, annotations: { ...job.metadata?.annotations, [BORROWED_ANNOTATION]: String(borrow) } } };
+  const short = capacityShortfall(asking, facts);
+  return short ? { shortfall: short } : { borrow };
 }
 
 /** The job that asks to start next: the first in line not backing off after a failed start, nor `aside` (refused for another reason). */
@@ -68,11 +96,13 @@ export function queuePlace(job: TrainingJob, facts: QueueFacts, now: number, asi
   const until = backingOffUntil(job, now);
   // A preempted job keeps saying so while it waits: the why of its wait starts there.
   const note = job.metadata?.annotations?.[QUEUED_ANNOTATION];
-  const shortfall = capacityShortfall(job, facts);
+  const plan = startPlan(job, facts);
+  const shortfall = 'shortfall' in plan ? plan.shortfall : undefined;
   const own = note?.startsWith(PREEMPTED_BY) ? [note, shortfall].filter(Boolean).join('; ') : shortfall;
   const position = index + 1;
   if (until) return { position, priority, reason: [`backing off after ${startupAttempts(job)} failed ${startupAttempts(job) === 1 ? 'start' : 'starts'} until ${until}`, own].filter(Boolean).join('; ') };
-  if (next?.metadata?.name === job.metadata?.name) return { position, priority, reason: own ?? CAPACITY_FREE };
+  const free = 'borrow' in plan && plan.borrow > 0 ? `${plan.borrow} GPUs idle in cohort ${facts.cohort?.name}${ASKING_ON_THEM}` : CAPACITY_FREE;
+  if (next?.metadata?.name === job.metadata?.name) return { position, priority, reason: own ?? free };
   const ahead = `${index} ${index === 1 ? 'job' : 'jobs'} ahead; next to start: ${next?.metadata?.name} (priority ${next ? priorityValue(next, facts.classes) : 0}, ${next ? gpuDemand(next) : 0} GPUs)`;
   return { position, priority, reason: own ? `${ahead}; ${own}` : ahead };
 }

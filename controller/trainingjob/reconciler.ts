@@ -4,7 +4,7 @@
 // key and the current state, so running it twice is harmless.
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { CONDITION_READY, CONDITION_STALLED, CONTROLLER_NAME, GROUP, QUEUED_ANNOTATION, RETRY_AFTER_ANNOTATION, STARTUP_ATTEMPTS_ANNOTATION, TRAININGJOB_KIND, TRAININGJOB_LABEL, TRAININGJOB_PLURAL, V1, isQueued, isTerminal, gpuDemand, ttlExpiry, type TrainingJob, type TrainingJobStatus } from '../../api/index.ts';
+import { BORROWED_ANNOTATION, CONDITION_READY, CONDITION_STALLED, CONTROLLER_NAME, GROUP, QUEUED_ANNOTATION, RETRY_AFTER_ANNOTATION, STARTUP_ATTEMPTS_ANNOTATION, TRAININGJOB_KIND, TRAININGJOB_LABEL, TRAININGJOB_PLURAL, V1, isQueued, isTerminal, gpuDemand, ttlExpiry, type TrainingJob, type TrainingJobStatus } from '../../api/index.ts';
 import { deepEqual } from '../../api/json.ts';
 import type { EventRecorder } from '../events.ts';
 import { forgetJob, recordJobGauges, type ControllerMetrics } from '../metrics.ts';
@@ -22,7 +22,9 @@ import { withSource } from './source.ts';
 import { METRICS_PORT } from './worker-env.ts';
 import { workerJobName } from './names.ts';
 import { informerQueueFacts } from '../queue/queue-facts.ts';
-import { CAPACITY_FREE, PREEMPTED_BY, REFUSED_AT_START, capacityRefusal, nextToStart, queuePlace, type QueueFacts } from '../queue/queue-place.ts';
+import { PREEMPTED_BY, REFUSED_AT_START, asksToStart, capacityRefusal, nextToStart, queuePlace, startPlan, type QueueFacts } from '../queue/queue-place.ts';
+import { reclaimedFor, reclaimVictims } from '../queue/reclaim.ts';
+import { borrowed, borrowedGpus } from '../../policies/cohort.ts';
 import { startupAttempts, startupDeadline, startupTimeout, startupTimeoutSeconds, type StartupTimeout } from '../queue/startup.ts';
 import { chooseVictims } from '../queue/preemption.ts';
 import { priorityValue } from '../../policies/priority.ts';
@@ -116,7 +118,11 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     watches: [
       watchOf(jobs),
       // A job that finishes or goes away may free quota, one that leaves or joins the queue moves the others: wake the namespace's queued jobs.
-      watchOf(jobs, (j) => (movesQueue(j) ? queuedKeys(j.metadata?.namespace ?? '') : [])),
+      // In a cohort, the members' queues share idle GPUs, and a job starting on its own quota may need borrowed GPUs back: wake those too.
+      watchOf(jobs, (j) => [
+        ...(movesQueue(j) ? queueFacts.cohortNamespaces(j.metadata?.namespace ?? '').flatMap(queuedKeys) : []),
+        ...(changesLending(j) ? queueFacts.cohortNamespaces(j.metadata?.namespace ?? '').flatMap(borrowingKeys) : []),
+      ]),
       watchOf(workerJobs, ownedBy),
       watchOf(pods, podOwner),
       watchOf(services, ownedBy),
@@ -126,9 +132,21 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     reconcile: (key, ctx) => reconcile(key, ctx),
   });
 
-  const queueFacts = informerQueueFacts(manager, (namespace) => jobs.list(namespace));
   // namespace/name → resourceVersion of a job this replica preempted, until the cache shows the change.
   const preempting = new Map<string, string>();
+  // namespace/name → the version a job was released at to run on borrowed GPUs, until the cache shows it running.
+  const releasing = new Map<string, { rv: string; borrow: number }>();
+  // Decisions see this replica's own writes the cache does not show yet, so a second one never lends the same GPUs twice.
+  const inFlight = (j: TrainingJob): TrainingJob => {
+    const key = objectKey(j);
+    const rv = j.metadata?.resourceVersion ?? '';
+    const preempted = preempting.get(key);
+    if (preempted !== undefined) return preempted === rv ? asQueued(j) : (preempting.delete(key), j);
+    const released = releasing.get(key);
+    if (released !== undefined) return released.rv === rv ? asReleased(j, released.borrow) : (releasing.delete(key), j);
+    return j;
+  };
+  const queueFacts = informerQueueFacts(manager, (namespace) => jobs.list(namespace).map(inFlight));
   // namespace/name → until when a job the webhook refused to start (not for capacity) stands aside, and its words. Leader-local:
   // the webhook would refuse a write to the job itself too, and a new leader learns it again at the first refusal.
   const heldBack = new Map<string, { until: number; refusal: string }>();
@@ -146,6 +164,15 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
 
   function queuedKeys(namespace: string): string[] {
     return jobs.list(namespace).filter((j) => isQueued(j)).map((j) => objectKey(j));
+  }
+
+  /** A job that starts or stops holding GPUs changes what its cohort can lend. */
+  function changesLending(j: TrainingJob): boolean {
+    return (!isQueued(j) && (!j.status?.state || j.status.state === 'Queued')) || isTerminal(j) || Boolean(j.metadata?.deletionTimestamp);
+  }
+
+  function borrowingKeys(namespace: string): string[] {
+    return jobs.list(namespace).filter((j) => borrowedGpus(j) > 0 && !isQueued(j)).map((j) => objectKey(j));
   }
 
   async function reconcile(key: string, ctx: ReconcileContext): Promise<ReconcileResult | void> {
@@ -171,6 +198,7 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       forgetJob(metrics, namespace, name);
       heldBack.delete(key);
       preempting.delete(key);
+      releasing.delete(key);
       spared.delete(key);
       requeueRefused.delete(key);
       for (const [uid, key] of finished) if (key === `${namespace}/${name}`) finished.delete(uid);
@@ -206,8 +234,9 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       const at = manager.clock.now();
       const aside = (j: TrainingJob): boolean => (heldBack.get(objectKey(j))?.until ?? 0) > at;
       let place = queuePlace(job, facts, at, aside);
-      // Only the next to start asks to, so jobs start in priority, then creation, order.
-      const refused = nextToStart(facts, at, aside)?.metadata?.name === name ? await tryRelease(job, log) : undefined;
+      // Only the next to start asks to, so jobs start in priority, then creation, order; on its own quota, or on GPUs its cohort leaves idle.
+      const plan = startPlan(job, facts);
+      const refused = nextToStart(facts, at, aside)?.metadata?.name === name ? await tryRelease(job, log, 'borrow' in plan ? plan.borrow : 0) : undefined;
       if (refused === 'released') {
         heldBack.delete(key);
         return; // the update event brings the job back, no longer queued
@@ -224,7 +253,7 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       const held = heldBack.get(key);
       if (held && held.until > at && place) place = { ...place, reason: `${REFUSED_AT_START}${held.refusal}; next try after ${new Date(held.until).toISOString()}` };
       // Our policy view found room but the webhook said no (a ResourceQuota, say): its words are the reason.
-      const queue = place && refused && place.reason === CAPACITY_FREE ? { ...place, reason: refused } : place;
+      const queue = place && refused && asksToStart(place.reason) ? { ...place, reason: refused } : place;
       // A preempted or timed-out job's stopping workers report the checkpoint to resume from: keep observing them.
       await updateStatus(job, { ...observeChildren(job).observed, ...(queue ? { queue } : {}) }, log);
       return { requeueAfterMs: queueRetryMs };
@@ -262,6 +291,7 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     }
     const next = await updateStatus(job, observed, log);
     if ((next.restarts ?? 0) !== restarts) return { requeueAfterMs: 0 }; // build the next generation from the new status
+    if (borrowedGpus(job) > 0 && !isTerminal(job) && (await settleBorrowing(job, log))) return;
     if (expiry !== undefined) return { requeueAfterMs: expiry };
     const timeout = startupTimeoutSeconds(queueFacts.policies(namespace));
     // From the later of the worker Job's start and the job's release from the queue: a resumed Job may keep its first startTime.
@@ -289,10 +319,46 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     return;
   }
 
+  /**
+   * A job on borrowed GPUs gives them back when its cohort lends more than its members leave idle and it is among the
+   * cheapest to stop (controller/queue/reclaim.ts), or drops the mark once its namespace's own quota covers it. True when it wrote.
+   */
+  async function settleBorrowing(job: TrainingJob, log: Logger): Promise<boolean> {
+    const namespace = job.metadata!.namespace!;
+    const facts = queueFacts(namespace);
+    const me = facts.cohort?.members.find((m) => m.namespace === namespace);
+    const ref = jobRef(namespace, job.metadata!.name!);
+    try {
+      if (!facts.cohort || !me || borrowed(me) === 0) {
+        await client.patch(ref, { metadata: { resourceVersion: job.metadata?.resourceVersion, annotations: { [BORROWED_ANNOTATION]: null } } });
+        log.info('no longer borrowing: the namespace\'s own quota covers the job');
+        return true;
+      }
+      const victims = reclaimVictims(facts.cohort, facts.cohortJobs ?? [], facts.classes, manager.clock.now());
+      const mine = victims.find((v) => objectKey(v.job) === objectKey(job));
+      if (!mine) return false;
+      const why = `${PREEMPTED_BY}${reclaimedFor(facts.cohort)}: ${borrowedGpus(job)} GPUs borrowed by this job`;
+      await client.patch(ref, { metadata: { resourceVersion: job.metadata?.resourceVersion, annotations: { [QUEUED_ANNOTATION]: why, [BORROWED_ANNOTATION]: null } }, spec: { suspend: true } });
+      preempting.set(objectKey(job), job.metadata?.resourceVersion ?? '');
+      const since = job.status?.lastCheckpointTime ? `the last checkpoint (${job.status.lastCheckpointTime})` : 'the start';
+      await events.record(involved(job), 'Warning', 'Preempted', `${why}: workers report their checkpoint on SIGTERM and resume from it when capacity returns; at most ${mine.lostGpuHours.toFixed(4)} GPU-hours since ${since}`);
+      metrics.preemptions.inc({ namespace, reason: 'Reclaim' });
+      metrics.preemptionLostGpuHours.inc({ namespace }, mine.lostGpuHours);
+      log.info({ lostGpuHours: mine.lostGpuHours }, 'borrowed GPUs reclaimed; requeued');
+      return true;
+    } catch (err) {
+      // 409: changed since read (the next reconcile decides again); 403: a newer policy refuses writes to the job, which keeps running.
+      if (statusCode(err) === 409) return true;
+      if (statusCode(err) !== 403) throw err;
+      log.warn({ err: describeApiError(err) }, 'could not settle borrowed GPUs');
+      return false;
+    }
+  }
+
   /** All or nothing: a job whose workers did not all start gives its GPUs back and waits in the queue, backing off. */
   async function requeueAfterFailedStart(job: TrainingJob, failed: StartupTimeout, log: Logger): Promise<void> {
     const namespace = job.metadata!.namespace!;
-    const annotations = { [QUEUED_ANNOTATION]: failed.message, [STARTUP_ATTEMPTS_ANNOTATION]: String(failed.attempts), [RETRY_AFTER_ANNOTATION]: failed.retryAfter };
+    const annotations = { [QUEUED_ANNOTATION]: failed.message, [STARTUP_ATTEMPTS_ANNOTATION]: String(failed.attempts), [RETRY_AFTER_ANNOTATION]: failed.retryAfter, [BORROWED_ANNOTATION]: null };
     try {
       // At the version read: a job that started meanwhile (a newer status) is left alone.
       await client.patch(jobRef(namespace, job.metadata!.name!), { metadata: { resourceVersion: job.metadata?.resourceVersion, annotations }, spec: { suspend: true } });
@@ -506,7 +572,7 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       const why = `${PREEMPTED_BY}${head.metadata!.name} (priority ${mine} > ${v.priority})`;
       try {
         // At the version we decided on: a cache behind our own earlier preemption gets a 409, not a second count.
-        await client.patch(jobRef(namespace, v.job.metadata!.name!), { metadata: { resourceVersion: v.job.metadata?.resourceVersion, annotations: { [QUEUED_ANNOTATION]: why } }, spec: { suspend: true } });
+        await client.patch(jobRef(namespace, v.job.metadata!.name!), { metadata: { resourceVersion: v.job.metadata?.resourceVersion, annotations: { [QUEUED_ANNOTATION]: why, [BORROWED_ANNOTATION]: null } }, spec: { suspend: true } });
       } catch (err) {
         // 409/404: changed or gone since the decision. Anything else (a policy now refusing the job, say) spares it, and says so.
         if (statusCode(err) !== 409 && statusCode(err) !== 404) {
@@ -530,15 +596,24 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     return true;
   }
 
-  /** Asks to start the job: 'released', the webhook's refusal in its words, or undefined when nothing was learnt. */
-  async function tryRelease(job: TrainingJob, log: Logger): Promise<string | undefined> {
+  /**
+   * Asks to start the job, on `borrow` GPUs of its cohort when above 0: 'released', the webhook's refusal in its words,
+   * or undefined when nothing was learnt.
+   */
+  async function tryRelease(job: TrainingJob, log: Logger, borrow: number): Promise<string | undefined> {
     const namespace = job.metadata!.namespace!;
+    const key = objectKey(job);
+    // Counted as running before the write returns: a decision meanwhile must not lend the same GPUs again.
+    if (borrow > 0) releasing.set(key, { rv: job.metadata?.resourceVersion ?? '', borrow });
     try {
-      // The webhook re-checks quota for a job leaving the queue; a "no" leaves it queued.
-      await client.patch(jobRef(namespace, job.metadata!.name!), { metadata: { annotations: { [QUEUED_ANNOTATION]: null } }, spec: { suspend: false } });
-      log.info({ gpus: gpuDemand(job) }, 'released from the queue');
+      // The webhook re-checks quota (and, borrowing, the cohort) for a job leaving the queue; a "no" leaves it queued.
+      const annotations = { [QUEUED_ANNOTATION]: null, [BORROWED_ANNOTATION]: borrow > 0 ? String(borrow) : null };
+      await client.patch(jobRef(namespace, job.metadata!.name!), { metadata: { ...(borrow > 0 ? { resourceVersion: job.metadata?.resourceVersion } : {}), annotations }, spec: { suspend: false } });
+      log.info({ gpus: gpuDemand(job), borrowed: borrow }, 'released from the queue');
+      if (borrow > 0) await events.record(involved(job), 'Normal', 'Borrowing', `starts on ${borrow} of its ${gpuDemand(job)} GPUs borrowed from the namespace's cohort; they are reclaimed when the lender needs them`);
       return 'released';
     } catch (err) {
+      releasing.delete(key);
       // 403: the webhook said no (still over quota); 409: the job changed since it was read.
       if (statusCode(err) === 403) return webhookWords(describeApiError(err));
       if (statusCode(err) === 409) return undefined;
@@ -556,6 +631,12 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
   }
 
   void controller;
+}
+
+/** How a job looks once released onto borrowed GPUs (for decisions made before the cache shows it). */
+function asReleased(job: TrainingJob, borrow: number): TrainingJob {
+  const { [QUEUED_ANNOTATION]: _queued, ...annotations } = job.metadata?.annotations ?? {};
+  return { ...job, metadata: { ...job.metadata, annotations: { ...annotations, [BORROWED_ANNOTATION]: String(borrow) } }, spec: { ...job.spec, suspend: false } };
 }
 
 /** How a job looks once preempted: suspended and queued (for decisions made before the cache shows it). */

@@ -4,10 +4,11 @@
 // Running/Initializing → Restarting (Job failed, restarts left; until the next generation exists) → Initializing
 // any non-terminal → Suspended (spec.suspend) | Queued (admitted over quota) → back when released
 // Completed and Failed are final.
-import { CONDITION_QUEUED, CONDITION_READY, REASON_QUOTA_EXCEEDED } from '../../api/conditions.ts';
+import { CONDITION_BORROWING, CONDITION_QUEUED, CONDITION_READY, REASON_QUOTA_EXCEEDED } from '../../api/conditions.ts';
+import { borrowedGpus } from '../../policies/cohort.ts';
 import { QUEUED_ANNOTATION } from '../../api/annotations.ts';
 import type { Condition } from '../../api/meta.ts';
-import { checkpointEnabled, checkpointFrequency, gpusPerWorker, isQueued, isSuspended, numWorkers, TERMINAL_STATES } from '../../api/trainingjob-v1.ts';
+import { checkpointEnabled, checkpointFrequency, gpuDemand, gpusPerWorker, isQueued, isSuspended, numWorkers, TERMINAL_STATES } from '../../api/trainingjob-v1.ts';
 import type { TrainingJob, TrainingJobState, TrainingJobStatus, WorkerCounts } from '../../api/trainingjob-v1.ts';
 import {
   CONDITION_COMPLETED, CONDITION_FAILED, CONDITION_PROGRESS_AVAILABLE, CONDITION_RUNNING, CONDITION_SUSPENDED, findCondition, setCondition,
@@ -157,6 +158,15 @@ function conditionUpdates(v: Verdict, previous: readonly Condition[], generation
   return updates;
 }
 
+// Borrowing while it holds GPUs the leader lent it from the cohort (reclaimable); False once they are given back or became its own.
+function borrowingCondition(job: TrainingJob, v: Verdict, previous: readonly Condition[]): ConditionUpdate[] {
+  const n = borrowedGpus(job);
+  const holding = !TERMINAL_STATES.includes(v.state) && v.state !== 'Queued' && v.state !== 'Suspended';
+  if (n > 0 && holding) return [{ type: CONDITION_BORROWING, status: 'True', reason: 'BorrowedFromCohort', message: `${n} of its ${gpuDemand(job)} GPUs are borrowed from the namespace's cohort: reclaimable when the lender needs them` }];
+  if (findCondition(previous, CONDITION_BORROWING)?.status === 'True') return [{ type: CONDITION_BORROWING, status: 'False', reason: holding ? 'OwnQuota' : 'NotHoldingGPUs', message: holding ? 'runs on its namespace\'s own quota now' : 'holds no GPUs' }];
+  return [];
+}
+
 // Running workers report no checkpoint until they stop; the epoch count crossing a checkpoint boundary says one was just written.
 function crossedCheckpoint(job: TrainingJob, before: number | undefined, after: number | undefined): boolean {
   if (!checkpointEnabled(job) || after === undefined || after <= 0) return false;
@@ -229,7 +239,7 @@ export function nextStatus(job: TrainingJob, observed: Observed, now: Date): Sta
   if (startTime) status.startTime = startTime;
   if (completionTime) status.completionTime = completionTime;
   let conditions = prevStatus.conditions ?? [];
-  for (const u of conditionUpdates(v, conditions, generation)) conditions = setCondition(conditions, u, at);
+  for (const u of [...conditionUpdates(v, conditions, generation), ...borrowingCondition(job, v, conditions)]) conditions = setCondition(conditions, u, at);
   status.conditions = conditions;
   status = withProgress(job, status, seen, generation, at);
   if (v.state === 'Completed') {

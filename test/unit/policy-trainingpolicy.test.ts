@@ -3,7 +3,7 @@ import t from 'tap';
 import { validateTrainingPolicy } from '../../policies/trainingpolicy-validation.ts';
 import { selectorMatches } from '../../policies/label-selector.ts';
 import { imageMatches, hasMovingTag } from '../../policies/image-pattern.ts';
-import { matchingPolicies } from '../../policies/matching-policies.ts';
+import { matchingPolicies, type NamespaceInfo } from '../../policies/matching-policies.ts';
 import type { TrainingPolicy, TrainingPolicySpec } from '../../api/trainingpolicy.ts';
 
 const policy = (spec: TrainingPolicySpec, name = 'p'): TrainingPolicy => ({ apiVersion: 'ml.example.com/v1', kind: 'TrainingPolicy', metadata: { name }, spec });
@@ -76,4 +76,26 @@ t.test('image patterns: prefix without wildcards, glob with', async (t) => {
   t.ok(hasMovingTag('x:latest'));
   t.notOk(hasMovingTag('localhost:5000/x:1'));
   t.notOk(hasMovingTag('x@sha256:abc'));
+});
+
+t.test('cohorts: limits below zero, limits without a cohort, lending more than the quota, conflicting cohorts on one namespace', async (t) => {
+  const negative = validateTrainingPolicy(policy({ gpuQuota: 8, cohort: 'research', borrowingLimit: -1, lendingLimit: -2, overQuota: 'Queue' }));
+  t.strictSame(negative.denials.map((d) => d.message), ['spec.borrowingLimit: -1 is less than the minimum 0', 'spec.lendingLimit: -2 is less than the minimum 0']);
+  const loose = validateTrainingPolicy(policy({ gpuQuota: 8, borrowingLimit: 2, lendingLimit: 10 }));
+  t.strictSame(loose.denials.map((d) => d.message), [
+    'spec.borrowingLimit: needs spec.cohort: GPUs are borrowed from a cohort',
+    'spec.lendingLimit: needs spec.cohort: GPUs are lent to a cohort',
+    'spec.lendingLimit: 10 is more than spec.gpuQuota 8: a namespace lends only from its own quota',
+  ]);
+  t.match(validateTrainingPolicy(policy({ gpuQuota: 8, cohort: 'Research Team', overQuota: 'Queue' })).denials[0]?.message, /^spec\.cohort: "Research Team" /, 'a cohort is a DNS label');
+  const onlyLends = validateTrainingPolicy(policy({ gpuQuota: 8, cohort: 'research' }));
+  t.ok(onlyLends.allowed);
+  t.match(onlyLends.warnings.join('\n'), /overQuota is not Queue, so jobs over the quota are refused and these namespaces only lend to cohort "research"/);
+  const existing = policy({ namespaceSelector: { matchLabels: { org: 'vision' } }, gpuQuota: 8, cohort: 'vision' }, 'vision-teams');
+  const incoming = policy({ namespaceSelector: { matchLabels: { team: 'team-a' } }, gpuQuota: 8, cohort: 'research', overQuota: 'Queue' }, 'team-a');
+  const namespaces: NamespaceInfo[] = [{ name: 'team-a', labels: { team: 'team-a', org: 'vision' } }, { name: 'team-b', labels: { team: 'team-b' } }];
+  const conflict = validateTrainingPolicy(incoming, undefined, { policies: [existing, incoming], namespaces });
+  t.strictSame(conflict.denials.map((d) => d.message), ['spec.cohort: namespace team-a is already in cohort vision through TrainingPolicy vision-teams; a namespace\'s quota belongs to one cohort']);
+  t.ok(validateTrainingPolicy({ ...incoming, spec: { ...incoming.spec, cohort: 'vision' } }, undefined, { policies: [existing], namespaces }).allowed, 'the same cohort twice is no conflict');
+  t.ok(validateTrainingPolicy(incoming, undefined, { policies: [existing], namespaces: [namespaces[1]!] }).allowed, 'no namespace selected by both');
 });

@@ -20,6 +20,7 @@ function countingFacts(): { facts: ClusterFacts; reads: string[]; quota: { fail:
       return [{ name: 'gpus', hard: { 'requests.nvidia.com/gpu': quota.hard }, used: {} }];
     },
     priorityClasses: async () => (reads.push('priorityclasses'), [{ name: 'high', value: 1000 }]),
+    namespaces: async () => (reads.push('namespaces'), []),
     nodes: async () => [],
   };
   return { facts, reads, quota };

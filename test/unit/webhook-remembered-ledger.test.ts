@@ -34,6 +34,7 @@ const facts: ClusterFacts = {
   jobs: async () => ({ items: [], resourceVersion: '1' }),
   resourceQuotas: async () => [],
   priorityClasses: async () => [],
+    namespaces: async () => [],
   nodes: async () => [],
 };
 const deps = (ledger: LedgerStore): AdmitDeps => ({ facts, ledger, clock: { now: () => Date.parse('2026-11-23T01:00:00Z') } });

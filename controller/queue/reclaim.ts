@@ -1,0 +1,44 @@
+// Reclaim, pure: when lenders take back their own quota, the cohort lends more than it has idle, and jobs running on
+// borrowed GPUs give them back: lowest priority first, then the fewest GPU-hours lost since their checkpoint, then the
+// youngest, and no more of them than it takes.
+import { gpuDemand, isSuspended, isTerminal, type TrainingJob } from '../../api/index.ts';
+import { borrowed, borrowedGpus, cohortIdle, type CohortFacts } from '../../policies/cohort.ts';
+import { priorityValue, type PriorityClassInfo } from '../../policies/priority.ts';
+import { gpuHoursSinceCheckpoint, type Victim } from './preemption.ts';
+
+const running = (j: TrainingJob): boolean => !isTerminal(j) && !isSuspended(j) && !j.metadata?.deletionTimestamp;
+
+/** The cohort with `victims` stopped: their namespaces use their GPUs no more. */
+function without(cohort: CohortFacts, victims: readonly Victim[]): CohortFacts {
+  const freed = new Map<string, number>();
+  for (const v of victims) freed.set(v.job.metadata?.namespace ?? '', (freed.get(v.job.metadata?.namespace ?? '') ?? 0) + gpuDemand(v.job));
+  return { ...cohort, members: cohort.members.map((m) => ({ ...m, used: m.used - (freed.get(m.namespace) ?? 0) })) };
+}
+
+/** The borrowing jobs to suspend so the cohort lends no more than its members leave idle; [] when it does not. */
+export function reclaimVictims(cohort: CohortFacts, jobs: readonly TrainingJob[], classes: readonly PriorityClassInfo[], now: number): Victim[] {
+  if (cohortIdle(cohort.members) >= 0) return [];
+  const borrowing = new Set(cohort.members.filter((m) => borrowed(m) > 0).map((m) => m.namespace));
+  const candidates = jobs
+    .filter((j) => running(j) && borrowedGpus(j) > 0 && borrowing.has(j.metadata?.namespace ?? ''))
+    .map((job) => ({ job, priority: priorityValue(job, classes), lostGpuHours: gpuHoursSinceCheckpoint(job, now) }))
+    .sort((a, b) => a.priority - b.priority || a.lostGpuHours - b.lostGpuHours || String(b.job.status?.startTime ?? '').localeCompare(String(a.job.status?.startTime ?? '')));
+  const enough = (victims: readonly Victim[]): boolean => cohortIdle(without(cohort, victims).members) >= 0;
+  const chosen: Victim[] = [];
+  for (const c of candidates) {
+    if (enough(chosen)) break;
+    chosen.push(c);
+  }
+  // Greedy may have taken a small job before a big one that alone suffices: give back any not needed, most expensive first.
+  for (const v of [...chosen].reverse()) {
+    const rest = chosen.filter((x) => x !== v);
+    if (enough(rest)) chosen.splice(chosen.indexOf(v), 1);
+  }
+  return chosen;
+}
+
+/** Who needs its quota back, in words: the members using more of their own quota than they leave to lend. */
+export function reclaimedFor(cohort: CohortFacts): string {
+  const lenders = cohort.members.filter((m) => m.used <= m.quota && m.quota - m.used < m.lendingLimit).map((m) => `${m.namespace} (${m.used} of its ${m.quota} in use)`);
+  return `cohort ${cohort.name}, reclaiming borrowed GPUs for ${lenders.join(', ') || 'its lenders'}`;
+}

@@ -1,0 +1,114 @@
+// Cohorts: borrowing up to the limit and not past it, what holds a job back in words, reclaim of the cheapest borrowers only.
+import t from 'tap';
+import { BORROWED_ANNOTATION, QUEUED_ANNOTATION } from '../../api/annotations.ts';
+import type { TrainingJob } from '../../api/trainingjob-v1.ts';
+import type { TrainingPolicy } from '../../api/trainingpolicy.ts';
+import { borrowShortfall, cohortIdle, cohortMembers, maxBorrowable, membership, type CohortFacts, type CohortMember } from '../../policies/cohort.ts';
+import { capacityViolations } from '../../policies/quota.ts';
+import { queuePlace, startPlan, type QueueFacts } from '../../controller/queue/queue-place.ts';
+import { reclaimedFor, reclaimVictims } from '../../controller/queue/reclaim.ts';
+import { evaluate } from '../../policies/evaluate.ts';
+
+const now = Date.parse('2026-12-07T12:00:00Z');
+const hoursAgo = (h: number) => new Date(now - h * 3_600_000).toISOString();
+const classes = [{ name: 'high', value: 5000 }, { name: 'low', value: 100 }];
+const policy = (name: string, ns: string, spec: TrainingPolicy['spec']): TrainingPolicy => ({ metadata: { name }, spec: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } }, overQuota: 'Queue', ...spec } });
+const policies = [
+  policy('team-a', 'team-a', { gpuQuota: 8, cohort: 'research', lendingLimit: 6 }),
+  policy('team-b', 'team-b', { gpuQuota: 8, cohort: 'research', borrowingLimit: 4 }),
+];
+const namespaces = [{ name: 'team-a' }, { name: 'team-b' }, { name: 'other' }];
+
+function running(name: string, ns: string, gpus: number, opts: { borrowed?: number; priorityClassName?: string; startedHoursAgo?: number; checkpointHoursAgo?: number } = {}): TrainingJob {
+  return {
+    metadata: { name, namespace: ns, resourceVersion: '3', creationTimestamp: hoursAgo(opts.startedHoursAgo ?? 1), ...(opts.borrowed ? { annotations: { [BORROWED_ANNOTATION]: String(opts.borrowed) } } : {}) },
+    spec: { image: 'img', numWorkers: 1, gpusPerWorker: gpus, ...(opts.priorityClassName ? { priorityClassName: opts.priorityClassName } : {}) },
+    status: { state: 'Running', startTime: hoursAgo(opts.startedHoursAgo ?? 1), ...(opts.checkpointHoursAgo === undefined ? {} : { lastCheckpointTime: hoursAgo(opts.checkpointHoursAgo) }) },
+  };
+}
+function queued(name: string, ns: string, gpus: number): TrainingJob {
+  return { metadata: { name, namespace: ns, creationTimestamp: hoursAgo(0.1), annotations: { [QUEUED_ANNOTATION]: 'over quota' } }, spec: { image: 'img', numWorkers: 1, gpusPerWorker: gpus, suspend: true } };
+}
+const usedBy = (jobs: TrainingJob[]) => (ns: string) => jobs.filter((j) => j.metadata?.namespace === ns && !j.spec.suspend).reduce((s, j) => s + (j.spec.gpusPerWorker ?? 0), 0);
+const cohortOf = (jobs: TrainingJob[]): CohortFacts => ({ name: 'research', members: cohortMembers('research', policies, namespaces, usedBy(jobs)) });
+const factsFor = (ns: string, jobs: TrainingJob[]): QueueFacts => ({ jobs: jobs.filter((j) => j.metadata?.namespace === ns), policies: policies.filter((p) => p.metadata?.name === ns), classes, cohort: cohortOf(jobs), cohortJobs: jobs });
+const member = (namespace: string, quota: number, used: number, extra: Partial<CohortMember> = {}): CohortMember => ({ namespace, quota, lendingLimit: quota, used, ...extra });
+
+t.test('membership: the cohort, the strictest quota, a lending limit never above it', async (t) => {
+  t.strictSame(membership([policies[0]!]), { cohort: 'research', policy: 'team-a', quota: 8, lendingLimit: 6 });
+  t.strictSame(membership([policy('p', 'x', { gpuQuota: 4, cohort: 'c', lendingLimit: 10 })]), { cohort: 'c', policy: 'p', quota: 4, lendingLimit: 4 });
+  t.equal(membership([policy('p', 'x', { cohort: 'c' })]), undefined, 'no quota: nothing to pool');
+  t.equal(membership([policy('p', 'x', { gpuQuota: 4 })]), undefined, 'no cohort named');
+  t.strictSame(cohortMembers('research', policies, namespaces, () => 0).map((m) => m.namespace), ['team-a', 'team-b'], 'only the namespaces the cohort policies select');
+});
+
+t.test('borrowing up to the borrowing limit and not past it', async (t) => {
+  const members = [member('team-a', 8, 0, { lendingLimit: 6 }), member('team-b', 8, 8, { borrowingLimit: 4 })];
+  const cohort = { name: 'research', members };
+  t.equal(cohortIdle(members), 6, 'team-a lends at most 6 of its idle 8');
+  t.equal(borrowShortfall('team-b', 4, cohort), undefined, '4 more fits the limit of 4');
+  t.equal(borrowShortfall('team-b', 6, cohort), 'cohort research: borrowing limit 4, 0 borrowed, this job would borrow 6 more');
+  const borrowing = { name: 'research', members: [members[0]!, { ...members[1]!, used: 12 }] };
+  t.equal(borrowShortfall('team-b', 2, borrowing), 'cohort research: borrowing limit 4, 4 borrowed, this job would borrow 2 more', 'the limit counts what is borrowed already');
+  const lenderBusy = { name: 'research', members: [member('team-a', 8, 6, { lendingLimit: 6 }), member('team-b', 8, 8)] };
+  t.equal(borrowShortfall('team-b', 4, lenderBusy), 'cohort research: 2 idle, this job would borrow 4', 'only what the lender leaves idle');
+  t.equal(maxBorrowable('team-b', members), 4, 'the borrowing limit caps what could ever be borrowed');
+  t.equal(maxBorrowable('team-a', members), 8, 'no borrowing limit: all the others could lend');
+});
+
+t.test('the webhook refuses what the namespace and its cohort could never give, and admits a borrowing start only within the cohort', async (t) => {
+  const cohort = { name: 'research', members: [member('team-a', 8, 0, { lendingLimit: 6 }), member('team-b', 8, 0, { borrowingLimit: 4 })] };
+  const job = (gpus: number, borrowed?: number): TrainingJob => ({ metadata: { name: 'j', namespace: 'team-b', ...(borrowed ? { annotations: { [BORROWED_ANNOTATION]: String(borrowed) } } : {}) }, spec: { image: 'img', numWorkers: 2, gpusPerWorker: gpus / 2 } });
+  const never = capacityViolations(job(14), 'team-b', [policies[1]!], [], [], cohort);
+  t.equal(never[0]?.message, 'namespace team-b GPU quota 8 and at most 4 borrowed from cohort research: this job asks 14 (2 workers × 7 GPUs), more than the limit allows even with nothing else running');
+  t.equal(never[0]?.queueable, false);
+  const full = [running('own', 'team-b', 8)];
+  t.equal(capacityViolations(job(4), 'team-b', [policies[1]!], full, [], cohort)[0]?.queueable, true, 'over its own quota: queued, not refused');
+  t.strictSame(capacityViolations(job(4, 4), 'team-b', [policies[1]!], full, [], cohort), [], 'started by the leader on 4 borrowed GPUs: within the cohort');
+  const lenderBusy = { ...cohort, members: [{ ...cohort.members[0]!, used: 8 }, cohort.members[1]!] };
+  t.match(capacityViolations(job(4, 4), 'team-b', [policies[1]!], full, [], lenderBusy)[0]?.message, /GPU quota 8: 8 in use, this job asks 4 \(2 workers × 2 GPUs\); cohort research: 0 idle, this job would borrow 4$/);
+});
+
+t.test('a create cannot claim borrowed GPUs: only the leader starts a job on them', async (t) => {
+  const job: TrainingJob = { apiVersion: 'ml.example.com/v1', kind: 'TrainingJob', metadata: { name: 'sneaky', namespace: 'team-b', annotations: { [BORROWED_ANNOTATION]: '4' } }, spec: { image: 'img', numWorkers: 1, gpusPerWorker: 4 } };
+  const r = evaluate({ operation: 'CREATE', object: job, namespace: { name: 'team-b' }, policies, namespaceJobs: [running('own', 'team-b', 8)] });
+  t.equal(r.object.metadata?.annotations?.[BORROWED_ANNOTATION], undefined, 'the claim is removed');
+  t.ok(r.object.spec.suspend, 'and the job waits in the queue like any other over its quota');
+});
+
+t.test('the queue: borrow when the cohort has room, else say which limit holds the job, with the numbers', async (t) => {
+  const head = queued('next', 'team-b', 4);
+  const jobs = [running('own', 'team-b', 8), head];
+  t.strictSame(startPlan(head, factsFor('team-b', jobs)), { borrow: 4 });
+  t.equal(queuePlace(head, factsFor('team-b', jobs), now)?.reason, '4 GPUs idle in cohort research: asking to start on them');
+  const busy = [...jobs, running('a1', 'team-a', 6)];
+  t.equal(queuePlace(head, factsFor('team-b', busy), now)?.reason, 'namespace team-b GPU quota 8: 8 in use, this job asks 4 (1 worker × 4 GPUs); cohort research: 2 idle, this job would borrow 4');
+  const atLimit = [...jobs, running('b2', 'team-b', 4, { borrowed: 4 })];
+  t.equal(queuePlace(head, factsFor('team-b', atLimit), now)?.reason, 'namespace team-b GPU quota 8: 12 in use, this job asks 4 (1 worker × 4 GPUs); cohort research: borrowing limit 4, 4 borrowed, this job would borrow 4 more');
+  const roomOwn = [running('own', 'team-b', 2), head];
+  t.strictSame(startPlan(head, factsFor('team-b', roomOwn)), { borrow: 0 }, 'its own quota first');
+  const part = [running('own', 'team-b', 6), head];
+  t.strictSame(startPlan(head, factsFor('team-b', part)), { borrow: 2 }, 'partly on its own quota, partly borrowed');
+});
+
+t.test('reclaim: only when lenders take back their own, cheapest borrowers first, no more than it takes', async (t) => {
+  const jobs = [
+    running('own', 'team-b', 8),
+    running('b-fresh-ckpt', 'team-b', 2, { borrowed: 2, startedHoursAgo: 3, checkpointHoursAgo: 0.1 }),
+    running('b-old-ckpt', 'team-b', 2, { borrowed: 2, startedHoursAgo: 3, checkpointHoursAgo: 2 }),
+  ];
+  t.strictSame(reclaimVictims(cohortOf(jobs), jobs, classes, now), [], 'the cohort lends what team-a leaves idle: nobody is reclaimed');
+  const lenderBack = [...jobs, running('a-own', 'team-a', 4)];
+  // team-a uses 4 of 8 and lends at most 6, so 4 idle: 4 borrowed is fine.
+  t.strictSame(reclaimVictims(cohortOf(lenderBack), lenderBack, classes, now), []);
+  const lenderNeeds = [...jobs, running('a-own', 'team-a', 6)];
+  // 2 idle, 4 borrowed: one 2-GPU borrower goes, the one with less work since its checkpoint.
+  const victims = reclaimVictims(cohortOf(lenderNeeds), lenderNeeds, classes, now);
+  t.strictSame(victims.map((v) => v.job.metadata?.name), ['b-fresh-ckpt']);
+  t.equal(Number(victims[0]?.lostGpuHours.toFixed(2)), 0.2, '2 GPUs × 0.1 h since its checkpoint');
+  const all = [...jobs, running('a-own', 'team-a', 8)];
+  t.strictSame(reclaimVictims(cohortOf(all), all, classes, now).map((v) => v.job.metadata?.name).sort(), ['b-fresh-ckpt', 'b-old-ckpt'], 'all borrowed GPUs back when the lender uses its whole quota');
+  t.equal(reclaimedFor(cohortOf(all)), 'cohort research, reclaiming borrowed GPUs for team-a (8 of its 8 in use)');
+  const prio = [running('own', 'team-b', 8), running('b-high', 'team-b', 2, { borrowed: 2, priorityClassName: 'high', checkpointHoursAgo: 0 }), running('b-low', 'team-b', 2, { borrowed: 2, priorityClassName: 'low', checkpointHoursAgo: 0.9 }), running('a-own', 'team-a', 6)];
+  t.strictSame(reclaimVictims(cohortOf(prio), prio, classes, now).map((v) => v.job.metadata?.name), ['b-low'], 'lower priority goes first, whatever it loses');
+});
