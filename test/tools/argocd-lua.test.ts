@@ -72,6 +72,7 @@ const runningWithProgress = withStatus(trainingJob({}, { state: 'Running' }), {
   progress: { reachable: true, progress: { currentEpoch: 4, totalEpochs: 10, progress: 40, metrics: { loss: 0.25, accuracy: 0.81 } } },
 });
 const failedWorkers = [worker(0, 'Failed', { exitCode: 143 }), worker(1, 'Failed', { exitCode: 143 }), worker(2, 'Failed', { exitCode: 1, reason: 'Error', terminationMessage: 'CUDA out of memory' }), worker(3, 'Failed', { exitCode: 143 })];
+const borrowing: TrainingJob = { ...running, status: { ...running.status, conditions: [...(running.status?.conditions ?? []), { type: 'Borrowing', status: 'True', reason: 'BorrowedFromCohort', message: "4 of its 8 GPUs are borrowed from the namespace's cohort: reclaimable when the lender needs them", lastTransitionTime: NOW.toISOString() }] } };
 const restarting = withStatus(trainingJob({}, { state: 'Running' }), observed(workerJob(0, { failed: 4, conditions: FAILED }), failedWorkers));
 const failed = withStatus(trainingJob({}, { state: 'Running', restarts: 3 }), observed(workerJob(3, { failed: 4, conditions: FAILED }), failedWorkers));
 const suspended = withStatus(trainingJob({ suspend: true }, { state: 'Running' }), observed(workerJob(0, { suspended: true })));
@@ -110,6 +111,7 @@ t.test('TrainingJob health in every state the controller writes', async (t) => {
     ['Initializing', initializing, 'Progressing', 'Initializing: 2 of 4 workers running, Job resnet-workers'],
     ['Running without metrics', running, 'Progressing', 'Running: 4 workers running'],
     ['Running with progress', runningWithProgress, 'Progressing', 'Running: 40% (epoch 4/10), 4 workers running, loss 0.25'],
+    ['Running on borrowed GPUs', borrowing, 'Progressing', "Running: 4 workers running, 4 of its 8 GPUs are borrowed from the namespace's cohort: reclaimable when the lender needs them"],
     ['Restarting', restarting, 'Progressing', 'Restarting: worker 2 (pod resnet-workers-2-abcde) exited 1 (Error): CUDA out of memory; restart 1 of 3, starting over: no checkpoint reported'],
     ['Suspended', suspended, 'Suspended', 'workers stopped by spec.suspend; resuming continues from the last checkpoint'],
     ['suspend requested, not yet observed', suspendRequested, 'Progressing', 'Waiting for the controller to observe generation 2'],

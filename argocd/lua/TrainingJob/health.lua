@@ -80,6 +80,11 @@ if state == "Running" then
   if status.metrics ~= nil and status.metrics.loss ~= nil then
     table.insert(parts, "loss " .. status.metrics.loss)
   end
+  -- On GPUs lent by the cohort: the platform team sees which jobs a lender may reclaim.
+  local borrowing = condition("Borrowing")
+  if borrowing ~= nil and borrowing.status == "True" then
+    table.insert(parts, borrowing.message)
+  end
   hs.status = "Progressing"
   hs.message = "Running: " .. table.concat(parts, ", ")
   return hs
