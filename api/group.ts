@@ -18,5 +18,8 @@ export const CONTROLLER_NAME = 'trainingjob-controller';
 
 export const WEBHOOK_SERVICE = { name: 'trainingjob-webhook', namespace: 'trainingjob-system', path: '/convert', port: 443 } as const;
 
+/** The extended resource a GPU is (NVIDIA's device plugin): worker requests, node allocatable. */
+export const GPU_RESOURCE = 'nvidia.com/gpu';
+
 export const FRAMEWORKS = ['pytorch', 'tensorflow', 'xgboost', 'jax'] as const;
 export type Framework = (typeof FRAMEWORKS)[number];

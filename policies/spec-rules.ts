@@ -1,5 +1,6 @@
 // Rules on a TrainingJob alone, beyond its schema: image or model, requests ≤ limits, sane hyperparameters.
 import { compareQuantities } from '../api/quantity.ts';
+import { GPU_RESOURCE } from '../api/group.ts';
 import { isPlainObject } from '../api/json.ts';
 import { checkpointEnabled, gpusPerWorker } from '../api/trainingjob-v1.ts';
 import type { TrainingJob } from '../api/trainingjob-v1.ts';
@@ -8,7 +9,6 @@ import { hasMovingTag } from './image-pattern.ts';
 import { show, violation } from './violation.ts';
 import type { Violation } from './violation.ts';
 
-const GPU_RESOURCE = 'nvidia.com/gpu';
 const MAX_LEARNING_RATE = 10;
 // Above this a learning rate is legal but almost always a typo for 1e-x.
 const HIGH_LEARNING_RATE = 1;

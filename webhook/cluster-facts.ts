@@ -1,7 +1,7 @@
 // What the policy engine needs to know about the cluster, read through the Kubernetes API.
 import type { V1Namespace, V1Node, V1PriorityClass, V1ResourceQuota } from '@kubernetes/client-node';
 import type { KubeClient, ListOptions } from '../kube/index.ts';
-import { quantityToInteger } from '../api/quantity.ts';
+import { nodeGpuInfo } from '../kube/gpu-nodes.ts';
 import { GROUP, TRAININGJOB_PLURAL, TRAININGPOLICY_PLURAL, V1, type TrainingJob, type TrainingPolicy } from '../api/index.ts';
 import { priorityClassInfo, type NamespaceInfo, type NodeGpuInfo, type PriorityClassInfo, type ResourceQuotaInfo } from '../policies/index.ts';
 
@@ -59,10 +59,4 @@ export function kubeClusterFacts(client: KubeClient): ClusterFacts {
       return (await client.list<V1Node>({ version: 'v1', plural: 'nodes' }, { resourceVersion: '0' })).items.map(nodeGpuInfo);
     },
   };
-}
-
-const GPU = 'nvidia.com/gpu';
-
-export function nodeGpuInfo(node: V1Node): NodeGpuInfo {
-  return { name: node.metadata?.name ?? '', gpus: quantityToInteger(node.status?.allocatable?.[GPU] ?? '0') ?? 0 };
 }

@@ -7,7 +7,8 @@ import { createInformer, createKubeClient, type Informer, type KubeObject } from
 import { trackPersistedJobs } from './persisted-jobs.ts';
 import { buildApp } from './app.ts';
 import { cachedFacts } from './cached-facts.ts';
-import { kubeClusterFacts, nodeGpuInfo, type ClusterFacts } from './cluster-facts.ts';
+import { kubeClusterFacts, type ClusterFacts } from './cluster-facts.ts';
+import { nodeGpuInfo, trimNode } from '../kube/gpu-nodes.ts';
 import { informerJobs } from './informer-jobs.ts';
 import { keyedLock } from './keyed-lock.ts';
 import { configMapLedgerStore, rememberingLedgerStore } from './ledger-store.ts';
@@ -44,13 +45,6 @@ export interface WebhookServer {
 // Job lists and nodes come from this replica's watches; namespaces, policies and quotas from the apiserver.
 function withWatches(facts: ClusterFacts, informer: Informer<KubeObject>, nodes: Informer<KubeObject>, clock: Clock): ClusterFacts {
   return { ...facts, jobs: informerJobs({ informer, fallback: (ns, rv) => facts.jobs(ns, rv), clock }), nodes: async () => nodes.list().map((n) => nodeGpuInfo(n as V1Node)) };
-}
-
-// A Node is kilobytes of images and conditions; admission reads only its allocatable GPUs.
-function trimNode(obj: KubeObject): KubeObject {
-  const gpus = (obj as V1Node).status?.allocatable?.['nvidia.com/gpu'];
-  const { name, resourceVersion, uid } = obj.metadata ?? {};
-  return { metadata: { name, resourceVersion, uid }, ...(gpus === undefined ? {} : { status: { allocatable: { 'nvidia.com/gpu': gpus } } }) } as KubeObject;
 }
 
 export async function startWebhookServer(opts: WebhookServerOptions): Promise<WebhookServer> {

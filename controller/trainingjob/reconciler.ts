@@ -24,6 +24,7 @@ import { workerJobName } from './names.ts';
 import { informerQueueFacts } from '../queue/queue-facts.ts';
 import { PREEMPTED_BY, REFUSED_AT_START, asksToStart, capacityRefusal, nextToStart, queuePlace, startPlan, type QueueFacts } from '../queue/queue-place.ts';
 import { reclaimedFor, reclaimVictims } from '../queue/reclaim.ts';
+import { informerNodeRoom } from '../queue/node-facts.ts';
 import { borrowed, borrowedGpus } from '../../policies/cohort.ts';
 import { startupAttempts, startupDeadline, startupTimeout, startupTimeoutSeconds, type StartupTimeout } from '../queue/startup.ts';
 import { chooseVictims } from '../queue/preemption.ts';
@@ -32,6 +33,9 @@ import { priorityValue } from '../../policies/priority.ts';
 export const CHECKPOINT_FINALIZER = `${GROUP}/checkpoint-cleanup`;
 /** A ReconcileFailed Ready with a new message is written at most this often per job. */
 const FAILURE_REWRITE_MS = 30_000;
+/** How the queue reason of a first in line that quota allows but the nodes cannot hold begins. */
+const NO_NODE_ROOM = 'quota allows it, but ';
+
 /** How long a job refused at release for a reason other than capacity stands aside before asking again. */
 const REFUSED_RETRY_MS = 60_000;
 /** Reconciles in flight: they wait on round trips, not CPU, and the client QPS (not this) bounds the apiserver's load (BENCHMARKS.md, controller-scale). */
@@ -147,6 +151,7 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     return j;
   };
   const queueFacts = informerQueueFacts(manager, (namespace) => jobs.list(namespace).map(inFlight));
+  const nodeRoom = informerNodeRoom(manager, () => jobs.list().map(inFlight));
   // namespace/name → until when a job the webhook refused to start (not for capacity) stands aside, and its words. Leader-local:
   // the webhook would refuse a write to the job itself too, and a new leader learns it again at the first refusal.
   const heldBack = new Map<string, { until: number; refusal: string }>();
@@ -236,7 +241,10 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       let place = queuePlace(job, facts, at, aside);
       // Only the next to start asks to, so jobs start in priority, then creation, order; on its own quota, or on GPUs its cohort leaves idle.
       const plan = startPlan(job, facts);
-      const refused = nextToStart(facts, at, aside)?.metadata?.name === name ? await tryRelease(job, log, 'borrow' in plan ? plan.borrow : 0) : undefined;
+      const isNext = nextToStart(facts, at, aside)?.metadata?.name === name;
+      // All or nothing, where a policy opts in (startupTimeoutSeconds): every worker must fit the nodes' free GPUs first.
+      const noRoom = isNext && 'borrow' in plan && startupTimeoutSeconds(facts.policies) !== undefined ? nodeRoom(job) : undefined;
+      const refused = isNext && !noRoom ? await tryRelease(job, log, 'borrow' in plan ? plan.borrow : 0) : undefined;
       if (refused === 'released') {
         heldBack.delete(key);
         return; // the update event brings the job back, no longer queued
@@ -250,6 +258,7 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
         heldBack.set(key, { until: at + REFUSED_RETRY_MS, refusal: refused });
         for (const k of queuedKeys(namespace)) if (k !== key) controller.queue.add(k);
       }
+      if (noRoom && place) place = { ...place, reason: `${NO_NODE_ROOM}${noRoom}` };
       const held = heldBack.get(key);
       if (held && held.until > at && place) place = { ...place, reason: `${REFUSED_AT_START}${held.refusal}; next try after ${new Date(held.until).toISOString()}` };
       // Our policy view found room but the webhook said no (a ResourceQuota, say): its words are the reason.

@@ -3,6 +3,7 @@ import type { V1Container, V1PodTemplateSpec, V1ResourceRequirements, V1Tolerati
 import { checkpointEnabled, checkpointStorageType, gpusPerWorker, masterPort } from '../../api/trainingjob-v1.ts';
 import type { TrainingJob } from '../../api/trainingjob-v1.ts';
 import type { Quantity } from '../../api/meta.ts';
+import { GPU_RESOURCE } from '../../api/group.ts';
 import { InvalidTrainingJobError } from './errors.ts';
 import { childLabels, RESTART_LABEL } from './child-metadata.ts';
 import type { TrainingJobIdentity } from './child-metadata.ts';
@@ -13,7 +14,6 @@ import {
 import type { WorkerEnvInput } from './worker-env.ts';
 
 export const WORKER_CONTAINER = 'worker';
-export const GPU_RESOURCE = 'nvidia.com/gpu';
 // The UID workers run as when the image does not say; fsGroup makes the checkpoint PVC writable for it.
 export const WORKER_UID = 1000;
 

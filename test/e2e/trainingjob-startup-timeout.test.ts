@@ -1,5 +1,6 @@
 // All or nothing: a started job whose workers cannot all run within the policy's startupTimeoutSeconds gives its
-// GPUs back and waits, backing off, so the job queued behind it starts instead of waiting on a half-started one.
+// GPUs back and waits, backing off, so the job queued behind it starts instead of waiting on a half-started one; and
+// a queued job starts only when every worker fits the GPUs the nodes have free.
 import t from 'tap';
 import { eventually } from '../harness/tap.ts';
 import { controllerEnv } from '../harness/e2e.ts';
@@ -74,4 +75,33 @@ t.test('a first in line the webhook refuses for something other than capacity st
   t.match(aside.status?.queue?.reason, /^refused when starting: (\d problems: )?metadata\.labels\[cost-center\]: required label is missing \(TrainingPolicy team-s-labels\).*; next try after \S+Z$/, "in the webhook's words, with when it asks again");
   const events = await core.listNamespacedEvent({ namespace, fieldSelector: 'involvedObject.name=unlabelled' });
   t.equal(events.items.filter((e) => e.reason === 'StartRefused').length, 1, 'one StartRefused warning');
+});
+
+t.test('the first in line starts only when every worker fits the GPUs the nodes have free', async (t) => {
+  for (const name of ['stuck', 'unlabelled']) await custom.deleteNamespacedCustomObject({ ...tjApi, name });
+  const sized = (ns: string, name: string, workers: number, runTime: string) =>
+    custom.createNamespacedCustomObject({ group: 'ml.example.com', version: 'v1', namespace: ns, plural: 'trainingjobs', body: { apiVersion: 'ml.example.com/v1', kind: 'TrainingJob', metadata: { name, namespace: ns, labels: { 'cost-center': 'ml-1' } }, spec: { model: 'llama', numWorkers: workers, gpusPerWorker: 2, checkpoint: { enabled: false }, hyperparameters: { kwokRunTime: runTime } } } });
+  const running = (ns: string, name: string) => eventually(async () => ((await custom.getNamespacedCustomObject({ group: 'ml.example.com', version: 'v1', namespace: ns, plural: 'trainingjobs', name })) as TrainingJob).status?.state === 'Running' ? true : undefined, 60_000, 200);
+  await core.createNamespace({ body: { metadata: { name: 'fill' } } });
+  await eventually(() => core.readNamespacedServiceAccount({ name: 'default', namespace: 'fill' }));
+  await sized(namespace, 'holder2', 3, '1h');
+  await running(namespace, 'holder2');
+  await sized(namespace, 'roomy', 4, '3s');
+  await eventually(async () => ((await getJob('roomy')).status?.state === 'Queued' ? true : undefined), 30_000, 200);
+  // Another namespace, with no quota, takes 10 of the 16 GPUs: 6 stay free, for 3 of roomy's 4 workers.
+  await sized('fill', 'filler', 5, '1h');
+  await running('fill', 'filler');
+  await custom.deleteNamespacedCustomObject({ ...tjApi, name: 'holder2' });
+  const held = await eventually(async () => {
+    const j = await getJob('roomy');
+    // Once holder2's pods are gone: until then the nodes have less room still.
+    return /^quota allows it, but the nodes have room for 3 /.test(j.status?.queue?.reason ?? '') ? j : undefined;
+  }, 30_000, 200);
+  t.equal(held?.status?.state, 'Queued', 'its quota has room, but it does not start');
+  t.match(held?.status?.queue?.reason, /^quota allows it, but the nodes have room for 3 of its 4 workers \(2 GPUs each\) now: free GPUs \S+ [46], \S+ [24]$/, 'the nodes\' free GPUs, in words');
+  t.equal((await batch.listNamespacedJob({ namespace, labelSelector: 'ml.example.com/trainingjob=roomy' })).items.length, 0, 'no worker Job: no pod holds a GPU half-started');
+  await custom.deleteNamespacedCustomObject({ group: 'ml.example.com', version: 'v1', namespace: 'fill', plural: 'trainingjobs', name: 'filler' });
+  const ran = await eventually(async () => ((await getJob('roomy')).status?.state === 'Completed' ? true : undefined), 60_000, 300);
+  t.ok(ran, 'once the GPUs are free, it starts and runs whole');
+  t.equal(Number((await getJob('roomy')).metadata?.annotations?.['ml.example.com/startup-attempts'] ?? 0), 0, 'without a failed start');
 });
