@@ -1,7 +1,8 @@
 // `trainingjob queue`: the queued TrainingJobs in the order they will start, each with the limit that holds it back.
 import { parseArgs } from 'node:util';
 import { CustomObjectsApi, SchedulingV1Api } from '@kubernetes/client-node';
-import { GROUP, TRAININGJOB_PLURAL, V1, gpuDemand, isQueued, type TrainingJob } from '../api/index.ts';
+import { GROUP, TRAININGJOB_PLURAL, V1, gpuDemand, isQueued, isTerminal, type TrainingJob } from '../api/index.ts';
+import { borrowedGpus } from '../policies/cohort.ts';
 import { queueOrder } from '../controller/queue/queue-place.ts';
 import { loadKubeConfig } from '../kube/kubeconfig.ts';
 import { priorityClassInfo, priorityValue, type PriorityClassInfo } from '../policies/priority.ts';
@@ -12,7 +13,8 @@ const help = `usage: trainingjob queue [options]
   --kubeconfig FILE    default: $KUBECONFIG, else ~/.kube/config, else the in-cluster service account
 
 Lists queued TrainingJobs per namespace in the order they will start (higher priority first, then older),
-with what holds each back as the controller last wrote it (status.queue).`;
+with what holds each back as the controller last wrote it (status.queue), then the running jobs that borrow
+GPUs from their namespace's cohort.`;
 
 function age(from: string | undefined, now: number): string {
   const s = from ? Math.max(0, Math.floor((now - Date.parse(from)) / 1000)) : 0;
@@ -31,7 +33,10 @@ function table(rows: string[][]): string {
 /** The queue as text: a table in start order per namespace, then a summary line. */
 export function formatQueue(jobs: readonly TrainingJob[], classes: readonly PriorityClassInfo[], now: number): string {
   const queued = jobs.filter((j) => isQueued(j));
-  if (queued.length === 0) return 'no queued TrainingJobs';
+  // Running on GPUs lent by a cohort: what a lender's next job would reclaim.
+  const lent = jobs.filter((j) => !isQueued(j) && !isTerminal(j) && borrowedGpus(j) > 0).map((j) => `${j.metadata?.namespace}/${j.metadata?.name} ${borrowedGpus(j)} GPUs`);
+  const borrowing = lent.length ? `\nrunning on GPUs borrowed from their cohort (reclaimable): ${lent.join(', ')}` : '';
+  if (queued.length === 0) return `no queued TrainingJobs${borrowing}`;
   const namespaces = [...new Set(queued.map((j) => j.metadata?.namespace ?? ''))].sort();
   const rows = [['NAMESPACE', 'POSITION', 'NAME', 'PRIORITY', 'GPUS', 'WAITING', 'REASON']];
   const totals: string[] = [];
@@ -44,7 +49,7 @@ export function formatQueue(jobs: readonly TrainingJob[], classes: readonly Prio
     });
     totals.push(`${ns}: ${order.length} ${order.length === 1 ? 'job' : 'jobs'}, ${order.reduce((n, j) => n + gpuDemand(j), 0)} GPUs`);
   }
-  return `${table(rows)}\n\n${queued.length} queued (${totals.join('; ')})`;
+  return `${table(rows)}\n\n${queued.length} queued (${totals.join('; ')})${borrowing}`;
 }
 
 export async function queueCommand(args: string[]): Promise<number> {

@@ -36,3 +36,10 @@ t.test("without the right to list PriorityClasses, the values the controller wro
   withStatus.status!.queue!.priority = 5000;
   t.strictSame(classesFromStatus([withStatus, job('team-a', 'b', 2, { priorityClassName: 'unplaced' })]), [{ name: 'high', value: 5000 }]);
 });
+
+t.test('running jobs on borrowed GPUs are listed after the queue: what a lender would reclaim', async (t) => {
+  const borrowing: TrainingJob = { metadata: { name: 'b-borrow', namespace: 'team-b', annotations: { 'ml.example.com/borrowed-gpus': '4' } }, spec: { image: 'img', numWorkers: 2, gpusPerWorker: 4 }, status: { state: 'Running' } };
+  const finished: TrainingJob = { ...borrowing, metadata: { ...borrowing.metadata, name: 'done' }, status: { state: 'Completed' } };
+  t.equal(formatQueue([borrowing, finished], classes, now), 'no queued TrainingJobs\nrunning on GPUs borrowed from their cohort (reclaimable): team-b/b-borrow 4 GPUs');
+  t.match(formatQueue([job('team-b', 'next', 1), borrowing], classes, now), /\n1 queued \(team-b: 1 job, 8 GPUs\)\nrunning on GPUs borrowed from their cohort \(reclaimable\): team-b\/b-borrow 4 GPUs$/);
+});
