@@ -11,6 +11,7 @@ import type { LedgerStore } from '../webhook/gpu-ledger.ts';
 import type { AdmitDeps } from '../webhook/admit.ts';
 import { keyedLock } from '../webhook/keyed-lock.ts';
 import { systemClock } from '../clock/clock.ts';
+import { seededRandom } from './stats.ts';
 
 const repoRoot = join(import.meta.dirname, '..');
 
@@ -83,17 +84,6 @@ export function memoryDeps(f: BenchFacts): AdmitDeps {
   return { facts: memoryFacts(f), ledger: discardingLedger, clock: systemClock, lock: keyedLock() };
 }
 
-// mulberry32: small, seeded, good enough to shuffle a benchmark stream.
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface StreamItem {
   /** What the job is, e.g. `valid` or `invalid: gpusPerWorker 12`. */
@@ -135,7 +125,7 @@ const cases: Case[] = [
 
 /** `count` CREATE AdmissionReviews for TrainingJob v1, each with its own uid and name. */
 export function admissionStream(count: number, seed = 42): StreamItem[] {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const total = cases.reduce((s, c) => s + c.weight, 0);
   const out: StreamItem[] = [];
   for (let i = 0; i < count; i++) {

@@ -11,6 +11,7 @@ import type { PriorityClassInfo } from '../policies/priority.ts';
 import { nextToStart, startPlan, type QueueFacts } from '../controller/queue/queue-place.ts';
 import { chooseVictims, type Victim } from '../controller/queue/preemption.ts';
 import { reclaimVictims } from '../controller/queue/reclaim.ts';
+import { seededRandom } from './stats.ts';
 
 export interface TraceJob {
   name: string;
@@ -47,24 +48,12 @@ export const CLASSES: PriorityClassInfo[] = [{ name: 'high', value: 1000 }, { na
 const EPOCH = Date.parse('2026-12-07T00:00:00Z');
 const iso = (s: number): string => new Date(EPOCH + s * 1000).toISOString();
 
-/** Seeded PRNG (mulberry32): the same trace every run. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * A day of jobs: each team's arrivals follow its own daily cycle (the two teams of a cohort are out of phase, as
  * teams in different time zones or with different release cycles are), offered load `load` × the cluster on average.
  */
 export function dayTrace(s: Scenario, load: number, seed: number): TraceJob[] {
-  const rnd = random(seed);
+  const rnd = seededRandom(seed);
   const day = 86_400;
   const pick = <T,>(xs: readonly (readonly [T, number])[]): T => { let r = rnd(); for (const [x, p] of xs) { if ((r -= p) < 0) return x; } return xs[xs.length - 1]![0]; };
   const sizes = { workers: [[1, 0.4], [2, 0.3], [4, 0.3]] as const, gpus: [[1, 0.3], [2, 0.3], [4, 0.2], [8, 0.2]] as const };

@@ -18,3 +18,15 @@ export function metricSum(text: string, name: string, match: Record<string, stri
   }
   return sum;
 }
+
+/** mulberry32: small and seeded, so a benchmark's stream or trace is the same every run. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
