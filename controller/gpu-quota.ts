@@ -5,7 +5,7 @@ import { GROUP, TRAININGJOB_PLURAL, TRAININGPOLICY_PLURAL, V1, gpuDemand, isQueu
 import type { QueueTotals } from './metrics.ts';
 import { trimTrainingJob } from './trainingjob/cache-transforms.ts';
 import { matchingPolicies } from '../policies/matching-policies.ts';
-import { borrowedGpus } from '../policies/cohort.ts';
+import { membership } from '../policies/cohort.ts';
 import type { KubeObject } from '../kube/index.ts';
 import type { Manager } from './runtime/index.ts';
 
@@ -30,22 +30,42 @@ export function leaderGpuQuotas(manager: Manager): () => ReadonlyMap<string, num
   };
 }
 
-/** Queued jobs and their GPUs, and GPUs borrowed by running jobs, per namespace (namespaces with none are left out), for the queue gauges. */
-export function queueTotals(jobs: readonly TrainingJob[]): QueueTotals {
-  const out = new Map<string, { jobs: number; gpus: number; borrowed: number }>();
+/**
+ * Queued jobs and their GPUs per namespace, and the GPUs a cohort member uses beyond its own quota (`cohortQuotas`:
+ * the quota of each namespace in a cohort); namespaces with neither are left out.
+ */
+export function queueTotals(jobs: readonly TrainingJob[], cohortQuotas: ReadonlyMap<string, number> = new Map()): QueueTotals {
+  const queued = new Map<string, { jobs: number; gpus: number }>();
+  const used = new Map<string, number>();
   for (const j of jobs) {
-    const queued = isQueued(j);
-    const borrowing = !queued && !isTerminal(j) ? borrowedGpus(j) : 0;
-    if (!queued && borrowing === 0) continue;
     const ns = j.metadata?.namespace ?? '';
-    const t = out.get(ns) ?? { jobs: 0, gpus: 0, borrowed: 0 };
-    out.set(ns, queued ? { ...t, jobs: t.jobs + 1, gpus: t.gpus + gpuDemand(j) } : { ...t, borrowed: t.borrowed + borrowing });
+    if (isQueued(j)) {
+      const t = queued.get(ns) ?? { jobs: 0, gpus: 0 };
+      queued.set(ns, { jobs: t.jobs + 1, gpus: t.gpus + gpuDemand(j) });
+    } else if (!isTerminal(j)) used.set(ns, (used.get(ns) ?? 0) + gpuDemand(j));
+  }
+  const out = new Map<string, { jobs: number; gpus: number; borrowed: number }>();
+  for (const ns of new Set([...queued.keys(), ...cohortQuotas.keys()])) {
+    const borrowed = Math.max(0, (used.get(ns) ?? 0) - (cohortQuotas.get(ns) ?? Infinity));
+    const t = queued.get(ns) ?? { jobs: 0, gpus: 0 };
+    if (t.jobs > 0 || borrowed > 0) out.set(ns, { ...t, borrowed });
   }
   return out;
 }
 
-/** The TrainingJob informer is the reconciler's (shared); answers only while this replica leads. */
+/** The TrainingJob informer is the reconciler's (shared), the policy and namespace ones leaderGpuQuotas's; answers only while this replica leads. */
 export function leaderQueueTotals(manager: Manager): () => QueueTotals | undefined {
   const jobs = manager.informer<TrainingJob & KubeObject>({ group: GROUP, version: V1, plural: TRAININGJOB_PLURAL }, { transform: trimTrainingJob });
-  return () => (manager.isLeader() ? queueTotals(jobs.list()) : undefined);
+  const policies = manager.informer<TrainingPolicy & KubeObject>({ group: GROUP, version: V1, plural: TRAININGPOLICY_PLURAL }, { resyncMs: 0 });
+  const namespaces = manager.informer<KubeObject>({ version: 'v1', plural: 'namespaces' }, { resyncMs: 0 });
+  return () => {
+    if (!manager.isLeader()) return undefined;
+    const cohortQuotas = new Map<string, number>();
+    for (const n of namespaces.list()) {
+      const name = n.metadata?.name;
+      const m = name ? membership(matchingPolicies(policies.list(), { name, labels: n.metadata?.labels ?? {} })) : undefined;
+      if (name && m) cohortQuotas.set(name, m.quota);
+    }
+    return queueTotals(jobs.list(), cohortQuotas);
+  };
 }

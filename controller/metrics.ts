@@ -85,7 +85,7 @@ export function createControllerMetrics(opts: ControllerMetricsOptions = {}): Co
       registers,
       collect() {
         this.reset();
-        for (const [namespace, t] of queueTotals?.() ?? []) this.set({ namespace }, t.jobs);
+        for (const [namespace, t] of queueTotals?.() ?? []) if (t.jobs > 0) this.set({ namespace }, t.jobs);
       },
     }),
     pendingGpus: new Gauge({
@@ -95,12 +95,12 @@ export function createControllerMetrics(opts: ControllerMetricsOptions = {}): Co
       registers,
       collect() {
         this.reset();
-        for (const [namespace, t] of queueTotals?.() ?? []) this.set({ namespace }, t.gpus);
+        for (const [namespace, t] of queueTotals?.() ?? []) if (t.jobs > 0) this.set({ namespace }, t.gpus);
       },
     }),
     borrowedGpus: new Gauge({
       name: 'trainingjob_borrowed_gpus',
-      help: 'GPUs running TrainingJobs borrow from their namespace\'s cohort (reclaimable), per namespace.',
+      help: 'GPUs a cohort member\'s running TrainingJobs use beyond its own quota, borrowed from the cohort (reclaimable), per namespace.',
       labelNames: ['namespace'],
       registers,
       collect() {

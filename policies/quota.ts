@@ -101,7 +101,8 @@ export function capacityViolations(
       queueable: false,
     });
   } else if (demand > 0 && tightest && tightest.used + demand > tightest.limit) {
-    const cohortWords = tightest.policyQuota && shortOfCohort ? `; ${shortOfCohort}` : '';
+    // Not "; ": that separates whole refusals (controller/queue/queue-place.ts capacityRefusal reads them).
+    const cohortWords = tightest.policyQuota && shortOfCohort ? ` — ${shortOfCohort}` : '';
     out.push({
       field: 'metadata.namespace',
       message: `namespace ${namespace} ${tightest.describe}: ${tightest.used} in use, this job asks ${demand} (${demandBreakdown(job)})${cohortWords}`,

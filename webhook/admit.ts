@@ -165,7 +165,10 @@ async function admit(deps: AdmitDeps, req: AdmissionRequest, job: TrainingJob, d
       if (fromMemory && capacityApplies(input, job)) continue;
       return verdict;
     }
-    const next = withReservation(ledger, jobs.items, jobs.resourceVersion, now, self, { gpus: gpuDemand(admitted), workers: admitted.spec?.numWorkers ?? 1, at: new Date(now).toISOString() }, persistedBy(deps, namespace, jobs.resourceVersion));
+    // A release names the queued version it releases: a list still showing that version predates the release.
+    const queuedVersion = req.operation === 'UPDATE' ? input.oldObject?.metadata?.resourceVersion : undefined;
+    const reservation = { gpus: gpuDemand(admitted), workers: admitted.spec?.numWorkers ?? 1, at: new Date(now).toISOString(), ...(queuedVersion ? { queuedVersion } : {}) };
+    const next = withReservation(ledger, jobs.items, jobs.resourceVersion, now, self, reservation, persistedBy(deps, namespace, jobs.resourceVersion));
     if (await deps.ledger.write(namespace, next, ledger.version)) return verdict;
     // A stale remembered ledger is no race lost: read afresh at once.
     if (fromMemory) continue;

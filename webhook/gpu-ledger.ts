@@ -22,6 +22,8 @@ export interface Reservation {
   workers: number;
   /** ISO time the reservation was made. */
   at: string;
+  /** For a release from the queue: the resourceVersion of the queued job it releases. */
+  queuedVersion?: string;
 }
 
 export interface Ledger {
@@ -55,14 +57,27 @@ export const pendingTtlMs = 90_000;
 const alive = (r: Reservation, now: number): boolean => now - Date.parse(r.at) < pendingTtlMs;
 
 /**
+ * Whether a reservation's job is counted by the list itself: listed (or seen persisted at a version ≤ the list's, so in
+ * it or gone since), unless the list still holds the very queued version a release reserved for: that list predates the
+ * release, and shows the job holding nothing. Any later version of it includes the release.
+ */
+function coveredBy(listed: readonly TrainingJob[], persisted: (name: string) => boolean): (name: string, r: Reservation) => boolean {
+  const versions = new Map(listed.map((j) => [j.metadata?.name, j.metadata?.resourceVersion]));
+  return (name, r) => {
+    if (r.queuedVersion !== undefined && versions.get(name) === r.queuedVersion) return false;
+    return versions.has(name) || persisted(name);
+  };
+}
+
+/**
  * Jobs not yet visible in `jobs` but reserved by an admission, as stand-ins the quota arithmetic
  * can count (same GPUs and one job each). The job being admitted is excluded: its own earlier
  * reservation (e.g. a retried apply) must not count against itself.
  */
 export function pendingJobs(ledger: Ledger, namespace: string, jobs: readonly TrainingJob[], now: number, self: string, persisted: (name: string) => boolean = () => false): TrainingJob[] {
-  const existing = new Set(jobs.map((j) => j.metadata?.name));
+  const covered = coveredBy(jobs, persisted);
   return Object.entries(ledger.entries)
-    .filter(([name, r]) => name !== self && !existing.has(name) && !persisted(name) && alive(r, now))
+    .filter(([name, r]) => name !== self && !covered(name, r) && alive(r, now))
     .map(([name, r]) => ({
       apiVersion: 'ml.example.com/v1',
       kind: 'TrainingJob',
@@ -76,10 +91,9 @@ export function pendingJobs(ledger: Ledger, namespace: string, jobs: readonly Tr
  * at `listedRv`, itself not older than the ledger's listedAt) are dropped, and listedAt moves up.
  */
 export function withReservation(ledger: Ledger, listed: readonly TrainingJob[], listedRv: string | undefined, now: number, self: string, r: Reservation, persisted: (name: string) => boolean = () => false): LedgerWrite {
-  const names = new Set(listed.map((j) => j.metadata?.name));
+  const covered = coveredBy(listed, persisted);
   const live = Object.entries(ledger.entries).filter(([name, e]) => name !== self && alive(e, now));
-  // A job seen persisted at a version ≤ listedRv is in that list or gone since: either way, not in flight.
-  const kept = live.filter(([name]) => !names.has(name) && !persisted(name));
+  const kept = live.filter(([name, e]) => !covered(name, e));
   const dropped = kept.length < live.length;
   const listedAt = dropped && listedRv ? listedRv : ledger.listedAt;
   return { entries: Object.fromEntries([...kept, [self, r]]), ...(listedAt ? { listedAt } : {}) };

@@ -18,7 +18,7 @@ function decode(cm: V1ConfigMap): Record<string, Reservation> {
     if (name === listedAtKey) continue;
     try {
       const r = JSON.parse(text) as Reservation;
-      if (typeof r.gpus === 'number' && typeof r.at === 'string') out[name] = { gpus: r.gpus, workers: Number(r.workers) || 0, at: r.at };
+      if (typeof r.gpus === 'number' && typeof r.at === 'string') out[name] = { gpus: r.gpus, workers: Number(r.workers) || 0, at: r.at, ...(typeof r.queuedVersion === 'string' ? { queuedVersion: r.queuedVersion } : {}) };
     } catch {
       // An entry edited by hand into garbage is ignored rather than blocking every admission.
     }

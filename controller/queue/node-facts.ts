@@ -18,7 +18,7 @@ export function informerNodeRoom(manager: Manager, jobs: () => readonly Training
       const owner = pod.metadata?.labels?.[TRAININGJOB_LABEL];
       return { nodeName: pod.spec?.nodeName, gpus: podGpus(pod), ...(owner ? { trainingJob: `${pod.metadata?.namespace}/${owner}` } : {}) };
     });
-    const free = freeGpus(nodes.list().map((n) => nodeGpuInfo(n as never)), placed);
-    return nodeRoomShortfall(job, free, promisedGpus(jobs(), placed, manager.clock.now(), trainingJobLabelValue));
+    const allocatable = nodes.list().map((n) => nodeGpuInfo(n as never)).filter((n) => n.gpus > 0);
+    return nodeRoomShortfall(job, freeGpus(allocatable, placed), promisedGpus(jobs(), placed, manager.clock.now(), trainingJobLabelValue), allocatable);
   };
 }

@@ -21,27 +21,30 @@ export function freeGpus(nodes: readonly NodeGpuInfo[], pods: readonly PlacedGpu
   return nodes.filter((n) => n.gpus > 0).map((n) => ({ name: n.name, gpus: Math.max(0, n.gpus - (used.get(n.name) ?? 0)) })).sort((a, b) => b.gpus - a.gpus || a.name.localeCompare(b.name));
 }
 
-const released = (j: TrainingJob): number => Math.max(...[j.status?.startTime, j.status?.conditions?.find((c) => c.type === 'Queued' && c.status === 'False')?.lastTransitionTime].map((t) => Date.parse(t ?? '') || 0));
+const released = (j: TrainingJob): number => Math.max(...[j.metadata?.creationTimestamp, j.status?.startTime, j.status?.conditions?.find((c) => c.type === 'Queued' && c.status === 'False')?.lastTransitionTime].map((t) => Date.parse(String(t ?? '')) || 0));
+const stalled = (j: TrainingJob): boolean => j.status?.conditions?.some((c) => c.type === 'Stalled' && c.status === 'True') ?? false;
 
-/**
- * GPUs that jobs started in the last PROMISE_WINDOW_MS (or not yet seen starting) ask for beyond what their placed
- * pods hold: they are about to take them.
- */
+/** GPUs that jobs started (created or released) in the last PROMISE_WINDOW_MS ask for beyond what their placed pods hold: they are about to take them. */
 export function promisedGpus(jobs: readonly TrainingJob[], placed: readonly PlacedGpus[], now: number, labelOf: (name: string) => string = (n) => n): number {
   const held = new Map<string, number>();
   for (const p of placed) if (p.nodeName && p.trainingJob) held.set(p.trainingJob, (held.get(p.trainingJob) ?? 0) + p.gpus);
   return jobs
-    .filter((j) => !isQueued(j) && !isSuspended(j) && !isTerminal(j) && !j.metadata?.deletionTimestamp)
-    .filter((j) => ['Pending', 'Queued', undefined].includes(j.status?.state) || (j.status?.state === 'Initializing' && now - released(j) < PROMISE_WINDOW_MS))
+    .filter((j) => !isQueued(j) && !isSuspended(j) && !isTerminal(j) && !j.metadata?.deletionTimestamp && !stalled(j))
+    .filter((j) => ['Pending', 'Queued', 'Initializing', undefined].includes(j.status?.state) && now - released(j) < PROMISE_WINDOW_MS)
     .reduce((sum, j) => sum + Math.max(0, gpuDemand(j) - (held.get(`${j.metadata?.namespace}/${labelOf(j.metadata?.name ?? '')}`) ?? 0)), 0);
 }
 
-/** Why `job`'s workers would not all fit the nodes now, with the numbers; undefined when they would (or no node has GPUs: a pool may scale up from zero). */
-export function nodeRoomShortfall(job: TrainingJob, free: readonly NodeGpuInfo[], promised: number): string | undefined {
+const slotsOf = (nodes: readonly NodeGpuInfo[], per: number): number => nodes.reduce((s, n) => s + Math.floor(n.gpus / per), 0);
+
+/**
+ * Why `job`'s workers would not all fit the nodes' `free` GPUs now, with the numbers; undefined when they would, and
+ * when waiting cannot help: no GPU node at all (a pool may scale up from zero) or too few even were every node empty.
+ */
+export function nodeRoomShortfall(job: TrainingJob, free: readonly NodeGpuInfo[], promised: number, allocatable: readonly NodeGpuInfo[] = free): string | undefined {
   const per = gpusPerWorker(job);
   const workers = numWorkers(job);
-  if (per <= 0 || free.length === 0) return undefined;
-  const slots = free.reduce((s, n) => s + Math.floor(n.gpus / per), 0);
+  if (per <= 0 || free.length === 0 || slotsOf(allocatable, per) < workers) return undefined;
+  const slots = slotsOf(free, per);
   const room = Math.max(0, slots - Math.ceil(promised / per));
   if (room >= workers) return undefined;
   const shown = free.slice(0, 4).map((n) => `${n.name} ${n.gpus}`).join(', ') + (free.length > 4 ? `, … (${free.length} nodes)` : '');

@@ -33,6 +33,13 @@ export function informerQueueFacts(manager: Manager, jobs: (namespace: string) =
   };
   return Object.assign(
     (namespace: string): QueueFacts => ({ jobs: jobs(namespace), policies: selecting(namespace), classes: classes.list().map(priorityClassInfo), ...cohortOf(namespace) }),
-    { policies: selecting, cohortNamespaces: (namespace: string) => cohortOf(namespace).cohort?.members.map((m) => m.namespace) ?? [namespace] },
+    {
+      policies: selecting,
+      // Names only: this runs on every job event, so no member's jobs are read.
+      cohortNamespaces: (namespace: string) => {
+        const mine = membership(selecting(namespace));
+        return mine ? cohortMembers(mine.cohort, policies.list(), named(), () => 0).map((m) => m.namespace) : [namespace];
+      },
+    },
   );
 }

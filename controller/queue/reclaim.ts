@@ -1,8 +1,7 @@
-// Reclaim, pure: when lenders take back their own quota, the cohort lends more than it has idle, and jobs running on
-// borrowed GPUs give them back: lowest priority first, then the fewest GPU-hours lost since their checkpoint, then the
-// youngest, and no more of them than it takes.
+// Reclaim, pure: when lenders take back their own quota the cohort lends more than it has idle, and the borrowing
+// namespaces give GPUs back, cheapest first (priority, GPU-hours since the checkpoint, youngest), no more than it takes.
 import { gpuDemand, isSuspended, isTerminal, type TrainingJob } from '../../api/index.ts';
-import { borrowed, borrowedGpus, cohortIdle, type CohortFacts } from '../../policies/cohort.ts';
+import { borrowed, cohortIdle, type CohortFacts } from '../../policies/cohort.ts';
 import { priorityValue, type PriorityClassInfo } from '../../policies/priority.ts';
 import { gpuHoursSinceCheckpoint, type Victim } from './preemption.ts';
 
@@ -15,12 +14,15 @@ function without(cohort: CohortFacts, victims: readonly Victim[]): CohortFacts {
   return { ...cohort, members: cohort.members.map((m) => ({ ...m, used: m.used - (freed.get(m.namespace) ?? 0) })) };
 }
 
-/** The borrowing jobs to suspend so the cohort lends no more than its members leave idle; [] when it does not. */
-export function reclaimVictims(cohort: CohortFacts, jobs: readonly TrainingJob[], classes: readonly PriorityClassInfo[], now: number): Victim[] {
+/**
+ * The running jobs of borrowing namespaces to suspend so the cohort lends no more than its members leave idle; [] when it
+ * does not. Any job of a borrowing namespace may go, marked or not: usage, not the mark, says who borrows.
+ */
+export function reclaimVictims(cohort: CohortFacts, jobs: readonly TrainingJob[], classes: readonly PriorityClassInfo[], now: number, spared: (job: TrainingJob) => boolean = () => false): Victim[] {
   if (cohortIdle(cohort.members) >= 0) return [];
   const borrowing = new Set(cohort.members.filter((m) => borrowed(m) > 0).map((m) => m.namespace));
   const candidates = jobs
-    .filter((j) => running(j) && borrowedGpus(j) > 0 && borrowing.has(j.metadata?.namespace ?? ''))
+    .filter((j) => running(j) && borrowing.has(j.metadata?.namespace ?? '') && !spared(j))
     .map((job) => ({ job, priority: priorityValue(job, classes), lostGpuHours: gpuHoursSinceCheckpoint(job, now) }))
     .sort((a, b) => a.priority - b.priority || a.lostGpuHours - b.lostGpuHours || String(b.job.status?.startTime ?? '').localeCompare(String(a.job.status?.startTime ?? '')));
   const enough = (victims: readonly Victim[]): boolean => cohortIdle(without(cohort, victims).members) >= 0;
@@ -39,6 +41,6 @@ export function reclaimVictims(cohort: CohortFacts, jobs: readonly TrainingJob[]
 
 /** Who needs its quota back, in words: the members using more of their own quota than they leave to lend. */
 export function reclaimedFor(cohort: CohortFacts): string {
-  const lenders = cohort.members.filter((m) => m.used <= m.quota && m.quota - m.used < m.lendingLimit).map((m) => `${m.namespace} (${m.used} of its ${m.quota} in use)`);
+  const lenders = cohort.members.filter((m) => borrowed(m) === 0 && m.quota - m.used < m.lendingLimit).map((m) => `${m.namespace} (${m.used} of its ${m.quota} in use)`);
   return `cohort ${cohort.name}, reclaiming borrowed GPUs for ${lenders.join(', ') || 'its lenders'}`;
 }

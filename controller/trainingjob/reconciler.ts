@@ -125,7 +125,7 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       // In a cohort, the members' queues share idle GPUs, and a job starting on its own quota may need borrowed GPUs back: wake those too.
       watchOf(jobs, (j) => [
         ...(movesQueue(j) ? queueFacts.cohortNamespaces(j.metadata?.namespace ?? '').flatMap(queuedKeys) : []),
-        ...(changesLending(j) ? queueFacts.cohortNamespaces(j.metadata?.namespace ?? '').flatMap(borrowingKeys) : []),
+        ...(changesLending(j) ? lendingKeys(queueFacts.cohortNamespaces(j.metadata?.namespace ?? '')) : []),
       ]),
       watchOf(workerJobs, ownedBy),
       watchOf(pods, podOwner),
@@ -176,8 +176,11 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     return (!isQueued(j) && (!j.status?.state || j.status.state === 'Queued')) || isTerminal(j) || Boolean(j.metadata?.deletionTimestamp);
   }
 
-  function borrowingKeys(namespace: string): string[] {
-    return jobs.list(namespace).filter((j) => borrowedGpus(j) > 0 && !isQueued(j)).map((j) => objectKey(j));
+  /** Who looks again when a cohort's lending changes: its jobs marked as borrowing (they may drop the mark), or one running job (any reconcile reclaims). */
+  function lendingKeys(namespaces: readonly string[]): string[] {
+    const running = namespaces.flatMap((ns) => jobs.list(ns).filter((j) => !isQueued(j) && !isTerminal(j)));
+    const marked = running.filter((j) => borrowedGpus(j) > 0);
+    return (marked.length ? marked : running.slice(0, 1)).map((j) => objectKey(j));
   }
 
   async function reconcile(key: string, ctx: ReconcileContext): Promise<ReconcileResult | void> {
@@ -244,7 +247,9 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       const isNext = nextToStart(facts, at, aside)?.metadata?.name === name;
       // All or nothing, where a policy opts in (startupTimeoutSeconds): every worker must fit the nodes' free GPUs first.
       const noRoom = isNext && 'borrow' in plan && startupTimeoutSeconds(facts.policies) !== undefined ? nodeRoom(job) : undefined;
-      const refused = isNext && !noRoom ? await tryRelease(job, log, 'borrow' in plan ? plan.borrow : 0) : undefined;
+      // One release in flight per namespace: until the cache shows it, the next in line waits rather than race it to the webhook.
+      const releaseInFlight = [...releasing].some(([k, r]) => k !== key && k.startsWith(`${namespace}/`) && jobs.get(...keyParts(k))?.metadata?.resourceVersion === r.rv);
+      const refused = isNext && !noRoom && !releaseInFlight ? await tryRelease(job, log, 'borrow' in plan ? plan.borrow : undefined) : undefined;
       if (refused === 'released') {
         heldBack.delete(key);
         return; // the update event brings the job back, no longer queued
@@ -300,7 +305,8 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     }
     const next = await updateStatus(job, observed, log);
     if ((next.restarts ?? 0) !== restarts) return { requeueAfterMs: 0 }; // build the next generation from the new status
-    if (borrowedGpus(job) > 0 && !isTerminal(job) && (await settleBorrowing(job, log))) return;
+    if (!isTerminal(job)) await reclaim(namespace, log);
+    if (borrowedGpus(job) > 0 && !isTerminal(job) && (await dropBorrowedMark(job, log))) return;
     if (expiry !== undefined) return { requeueAfterMs: expiry };
     const timeout = startupTimeoutSeconds(queueFacts.policies(namespace));
     // From the later of the worker Job's start and the job's release from the queue: a resumed Job may keep its first startTime.
@@ -328,39 +334,54 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     return;
   }
 
-  /**
-   * A job on borrowed GPUs gives them back when its cohort lends more than its members leave idle and it is among the
-   * cheapest to stop (controller/queue/reclaim.ts), or drops the mark once its namespace's own quota covers it. True when it wrote.
-   */
-  async function settleBorrowing(job: TrainingJob, log: Logger): Promise<boolean> {
+  /** A job marked as borrowing whose namespace's own quota covers it again drops the mark (and its Borrowing condition). True when it wrote. */
+  async function dropBorrowedMark(job: TrainingJob, log: Logger): Promise<boolean> {
     const namespace = job.metadata!.namespace!;
-    const facts = queueFacts(namespace);
-    const me = facts.cohort?.members.find((m) => m.namespace === namespace);
-    const ref = jobRef(namespace, job.metadata!.name!);
+    const me = queueFacts(namespace).cohort?.members.find((m) => m.namespace === namespace);
+    if (me && borrowed(me) > 0) return false;
     try {
-      if (!facts.cohort || !me || borrowed(me) === 0) {
-        await client.patch(ref, { metadata: { resourceVersion: job.metadata?.resourceVersion, annotations: { [BORROWED_ANNOTATION]: null } } });
-        log.info('no longer borrowing: the namespace\'s own quota covers the job');
-        return true;
-      }
-      const victims = reclaimVictims(facts.cohort, facts.cohortJobs ?? [], facts.classes, manager.clock.now());
-      const mine = victims.find((v) => objectKey(v.job) === objectKey(job));
-      if (!mine) return false;
-      const why = `${PREEMPTED_BY}${reclaimedFor(facts.cohort)}: ${borrowedGpus(job)} GPUs borrowed by this job`;
-      await client.patch(ref, { metadata: { resourceVersion: job.metadata?.resourceVersion, annotations: { [QUEUED_ANNOTATION]: why, [BORROWED_ANNOTATION]: null } }, spec: { suspend: true } });
-      preempting.set(objectKey(job), job.metadata?.resourceVersion ?? '');
-      const since = job.status?.lastCheckpointTime ? `the last checkpoint (${job.status.lastCheckpointTime})` : 'the start';
-      await events.record(involved(job), 'Warning', 'Preempted', `${why}: workers report their checkpoint on SIGTERM and resume from it when capacity returns; at most ${mine.lostGpuHours.toFixed(4)} GPU-hours since ${since}`);
-      metrics.preemptions.inc({ namespace, reason: 'Reclaim' });
-      metrics.preemptionLostGpuHours.inc({ namespace }, mine.lostGpuHours);
-      log.info({ lostGpuHours: mine.lostGpuHours }, 'borrowed GPUs reclaimed; requeued');
-      return true;
+      await client.patch(jobRef(namespace, job.metadata!.name!), { metadata: { resourceVersion: job.metadata?.resourceVersion, annotations: { [BORROWED_ANNOTATION]: null } } });
     } catch (err) {
-      // 409: changed since read (the next reconcile decides again); 403: a newer policy refuses writes to the job, which keeps running.
-      if (statusCode(err) === 409) return true;
-      if (statusCode(err) !== 403) throw err;
-      log.warn({ err: describeApiError(err) }, 'could not settle borrowed GPUs');
-      return false;
+      // 409: changed since read, the next reconcile looks again; 403: a newer policy refuses writes to it, and the mark only informs.
+      if (statusCode(err) !== 409 && statusCode(err) !== 403) throw err;
+      return statusCode(err) === 409;
+    }
+    log.info('no longer borrowing: the namespace\'s own quota covers the job');
+    return true;
+  }
+
+  /**
+   * When the cohort lends more than its members leave idle (a lender took its quota back), suspends the cheapest jobs of
+   * the borrowing namespaces (controller/queue/reclaim.ts), all in one decision: each counts as gone before its write, so
+   * a decision meanwhile never picks more. Their workers checkpoint on SIGTERM and they resume from it later.
+   */
+  async function reclaim(namespace: string, log: Logger): Promise<void> {
+    const facts = queueFacts(namespace);
+    if (!facts.cohort) return;
+    const at = manager.clock.now();
+    const victims = reclaimVictims(facts.cohort, facts.cohortJobs ?? [], facts.classes, at, (j) => (spared.get(objectKey(j)) ?? 0) > at);
+    if (victims.length === 0) return;
+    const why = `${PREEMPTED_BY}${reclaimedFor(facts.cohort)}`;
+    for (const v of victims) preempting.set(objectKey(v.job), v.job.metadata?.resourceVersion ?? '');
+    for (const v of victims) {
+      const victimNs = v.job.metadata!.namespace!;
+      try {
+        await client.patch(jobRef(victimNs, v.job.metadata!.name!), { metadata: { resourceVersion: v.job.metadata?.resourceVersion, annotations: { [QUEUED_ANNOTATION]: why, [BORROWED_ANNOTATION]: null } }, spec: { suspend: true } });
+      } catch (err) {
+        preempting.delete(objectKey(v.job));
+        // 409/404: changed or gone since the decision, the next one sees it. Anything else spares it for a while, and says so.
+        if (statusCode(err) !== 409 && statusCode(err) !== 404) {
+          spared.set(objectKey(v.job), at + REFUSED_RETRY_MS);
+          log.warn({ victim: objectKey(v.job), err: describeApiError(err) }, 'could not reclaim');
+          await events.record(involved(v.job), 'Warning', 'PreemptionFailed', `${why}, but this job could not be suspended: ${describeApiError(err)}`);
+        }
+        continue;
+      }
+      const since = v.job.status?.lastCheckpointTime ? `the last checkpoint (${v.job.status.lastCheckpointTime})` : 'the start';
+      await events.record(involved(v.job), 'Warning', 'Preempted', `${why}; its workers report their checkpoint on SIGTERM and it resumes from it when capacity returns; at most ${v.lostGpuHours.toFixed(4)} GPU-hours since ${since}`);
+      metrics.preemptions.inc({ namespace: victimNs, reason: 'Reclaim' });
+      metrics.preemptionLostGpuHours.inc({ namespace: victimNs }, v.lostGpuHours);
+      log.info({ victim: objectKey(v.job), lostGpuHours: v.lostGpuHours }, 'borrowed GPUs reclaimed; requeued');
     }
   }
 
@@ -606,14 +627,15 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
   }
 
   /**
-   * Asks to start the job, on `borrow` GPUs of its cohort when above 0: 'released', the webhook's refusal in its words,
-   * or undefined when nothing was learnt.
+   * Asks to start the job, on `borrow` GPUs of its cohort when above 0 (undefined: our view sees no room, the webhook
+   * decides): 'released', the webhook's refusal in its words, or undefined when nothing was learnt.
    */
-  async function tryRelease(job: TrainingJob, log: Logger, borrow: number): Promise<string | undefined> {
+  async function tryRelease(job: TrainingJob, log: Logger, planned: number | undefined): Promise<string | undefined> {
     const namespace = job.metadata!.namespace!;
     const key = objectKey(job);
-    // Counted as running before the write returns: a decision meanwhile must not lend the same GPUs again.
-    if (borrow > 0) releasing.set(key, { rv: job.metadata?.resourceVersion ?? '', borrow });
+    const borrow = planned ?? 0;
+    // Counted as running before the write returns, where our view sees room: a decision meanwhile must not lend or place the same GPUs again.
+    if (planned !== undefined) releasing.set(key, { rv: job.metadata?.resourceVersion ?? '', borrow });
     try {
       // The webhook re-checks quota (and, borrowing, the cohort) for a job leaving the queue; a "no" leaves it queued.
       const annotations = { [QUEUED_ANNOTATION]: null, [BORROWED_ANNOTATION]: borrow > 0 ? String(borrow) : null };

@@ -28,11 +28,12 @@ const stateOf = async (name: string) => (await getJob(name)).status?.state;
 t.test('a higher-priority job preempts a lower one, which resumes when the GPUs are free', async (t) => {
   await create('training-low', '1h', 'research-low');
   await eventually(async () => ((await stateOf('training-low')) === 'Running' ? true : undefined), 60_000, 200);
-  await create('urgent-high', '4s', 'research-high');
+  await create('urgent-high', '8s', 'research-high');
 
+  // The preemption's own write (suspend and reason together), not the status, which trails it.
   const preempted = await eventually(async () => {
     const j = await getJob('training-low');
-    return j.status?.state === 'Queued' ? j : undefined;
+    return j.metadata?.annotations?.['ml.example.com/queued']?.startsWith('preempted by') ? j : undefined;
   }, 30_000, 200);
   t.ok(preempted, 'the lower-priority job is back in the queue');
   t.equal(preempted?.spec.suspend, true);
@@ -107,11 +108,11 @@ t.test('cohorts: a namespace borrows what another leaves idle, up to its limit, 
 
   await make('borrow-b', 'b-over', '1h');
   const held = await until('borrow-b', 'b-over', (j) => Boolean(j.status?.queue));
-  t.equal(held?.status?.queue?.reason, 'namespace borrow-b GPU quota 4: 8 in use, this job asks 4 (2 workers × 2 GPUs); cohort research: borrowing limit 4, 4 borrowed, this job would borrow 4 more', 'not past its borrowing limit, and it says so with the numbers');
+  t.equal(held?.status?.queue?.reason, 'namespace borrow-b GPU quota 4: 8 in use, this job asks 4 (2 workers × 2 GPUs) — cohort research: borrowing limit 4, 4 borrowed, this job would borrow 4 more', 'not past its borrowing limit, and it says so with the numbers');
 
   await make('lend-a', 'a-own', '3s');
   const reclaimed = await until('borrow-b', 'b-borrow', (j) => j.status?.state === 'Queued', 30_000);
-  t.equal(reclaimed?.metadata?.annotations?.['ml.example.com/queued'], 'preempted by cohort research, reclaiming borrowed GPUs for lend-a (4 of its 4 in use): 4 GPUs borrowed by this job', 'the lender took its quota back: the borrower is requeued, saying why');
+  t.equal(reclaimed?.metadata?.annotations?.['ml.example.com/queued'], 'preempted by cohort research, reclaiming borrowed GPUs for lend-a (4 of its 4 in use)', 'the lender took its quota back: the borrower is requeued, saying why');
   t.equal(reclaimed?.metadata?.annotations?.['ml.example.com/borrowed-gpus'], undefined);
   t.equal((await get('borrow-b', 'b-own')).status?.state, 'Running', 'the job on its own quota is not touched');
   t.ok(await until('lend-a', 'a-own', (j) => j.status?.state === 'Completed', 60_000), "the lender's job ran on its own quota");

@@ -66,7 +66,7 @@ t.test('the webhook refuses what the namespace and its cohort could never give, 
   t.equal(capacityViolations(job(4), 'team-b', [policies[1]!], full, [], cohort)[0]?.queueable, true, 'over its own quota: queued, not refused');
   t.strictSame(capacityViolations(job(4, 4), 'team-b', [policies[1]!], full, [], cohort), [], 'started by the leader on 4 borrowed GPUs: within the cohort');
   const lenderBusy = { ...cohort, members: [{ ...cohort.members[0]!, used: 8 }, cohort.members[1]!] };
-  t.match(capacityViolations(job(4, 4), 'team-b', [policies[1]!], full, [], lenderBusy)[0]?.message, /GPU quota 8: 8 in use, this job asks 4 \(2 workers × 2 GPUs\); cohort research: 0 idle, this job would borrow 4$/);
+  t.match(capacityViolations(job(4, 4), 'team-b', [policies[1]!], full, [], lenderBusy)[0]?.message, /GPU quota 8: 8 in use, this job asks 4 \(2 workers × 2 GPUs\) — cohort research: 0 idle, this job would borrow 4$/);
 });
 
 t.test('a create cannot claim borrowed GPUs: only the leader starts a job on them', async (t) => {
@@ -82,9 +82,9 @@ t.test('the queue: borrow when the cohort has room, else say which limit holds t
   t.strictSame(startPlan(head, factsFor('team-b', jobs)), { borrow: 4 });
   t.equal(queuePlace(head, factsFor('team-b', jobs), now)?.reason, '4 GPUs idle in cohort research: asking to start on them');
   const busy = [...jobs, running('a1', 'team-a', 6)];
-  t.equal(queuePlace(head, factsFor('team-b', busy), now)?.reason, 'namespace team-b GPU quota 8: 8 in use, this job asks 4 (1 worker × 4 GPUs); cohort research: 2 idle, this job would borrow 4');
+  t.equal(queuePlace(head, factsFor('team-b', busy), now)?.reason, 'namespace team-b GPU quota 8: 8 in use, this job asks 4 (1 worker × 4 GPUs) — cohort research: 2 idle, this job would borrow 4');
   const atLimit = [...jobs, running('b2', 'team-b', 4, { borrowed: 4 })];
-  t.equal(queuePlace(head, factsFor('team-b', atLimit), now)?.reason, 'namespace team-b GPU quota 8: 12 in use, this job asks 4 (1 worker × 4 GPUs); cohort research: borrowing limit 4, 4 borrowed, this job would borrow 4 more');
+  t.equal(queuePlace(head, factsFor('team-b', atLimit), now)?.reason, 'namespace team-b GPU quota 8: 12 in use, this job asks 4 (1 worker × 4 GPUs) — cohort research: borrowing limit 4, 4 borrowed, this job would borrow 4 more');
   const roomOwn = [running('own', 'team-b', 2), head];
   t.strictSame(startPlan(head, factsFor('team-b', roomOwn)), { borrow: 0 }, 'its own quota first');
   const part = [running('own', 'team-b', 6), head];
@@ -109,6 +109,9 @@ t.test('reclaim: only when lenders take back their own, cheapest borrowers first
   const all = [...jobs, running('a-own', 'team-a', 8)];
   t.strictSame(reclaimVictims(cohortOf(all), all, classes, now).map((v) => v.job.metadata?.name).sort(), ['b-fresh-ckpt', 'b-old-ckpt'], 'all borrowed GPUs back when the lender uses its whole quota');
   t.equal(reclaimedFor(cohortOf(all)), 'cohort research, reclaiming borrowed GPUs for team-a (8 of its 8 in use)');
-  const prio = [running('own', 'team-b', 8), running('b-high', 'team-b', 2, { borrowed: 2, priorityClassName: 'high', checkpointHoursAgo: 0 }), running('b-low', 'team-b', 2, { borrowed: 2, priorityClassName: 'low', checkpointHoursAgo: 0.9 }), running('a-own', 'team-a', 6)];
+  const prio = [running('own', 'team-b', 8, { priorityClassName: 'high' }), running('b-high', 'team-b', 2, { borrowed: 2, priorityClassName: 'high', checkpointHoursAgo: 0 }), running('b-low', 'team-b', 2, { borrowed: 2, priorityClassName: 'low', checkpointHoursAgo: 0.9 }), running('a-own', 'team-a', 6)];
   t.strictSame(reclaimVictims(cohortOf(prio), prio, classes, now).map((v) => v.job.metadata?.name), ['b-low'], 'lower priority goes first, whatever it loses');
+  t.strictSame(reclaimVictims(cohortOf(prio), prio, classes, now, (j) => j.metadata?.name === 'b-low').map((v) => v.job.metadata?.name), ['b-high'], 'a job whose suspension was refused is spared: the next cheapest goes');
+  const unmarked = [running('own', 'team-b', 8, { checkpointHoursAgo: 0.9 }), running('b-unmarked', 'team-b', 2, { checkpointHoursAgo: 0.01 }), running('a-own', 'team-a', 8)];
+  t.strictSame(reclaimVictims(cohortOf(unmarked), unmarked, classes, now).map((v) => v.job.metadata?.name), ['b-unmarked'], 'usage says who borrows: a job without the mark is reclaimable too');
 });

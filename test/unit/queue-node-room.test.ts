@@ -20,17 +20,21 @@ t.test('free GPUs per GPU node, from the pods bound to it', async (t) => {
 
 t.test('workers fit whole: free GPUs split across nodes do not make a worker', async (t) => {
   const free = [{ name: 'gpu-a', gpus: 3 }, { name: 'gpu-b', gpus: 3 }];
+  const empty = [{ name: 'gpu-a', gpus: 8 }, { name: 'gpu-b', gpus: 8 }];
   t.equal(nodeRoomShortfall(job('j', 2, 3), free, 0), undefined, 'one 3-GPU worker per node');
-  t.equal(nodeRoomShortfall(job('j', 1, 4), free, 0), 'the nodes have room for 0 of its 1 workers (4 GPUs each) now: free GPUs gpu-a 3, gpu-b 3', '6 free GPUs, but no node has 4');
-  t.equal(nodeRoomShortfall(job('j', 4, 2), [{ name: 'gpu-a', gpus: 8 }], 4), 'the nodes have room for 2 of its 4 workers (2 GPUs each) now: free GPUs gpu-a 8, 4 of them about to be taken by jobs just started');
+  t.equal(nodeRoomShortfall(job('j', 1, 4), free, 0, empty), 'the nodes have room for 0 of its 1 workers (4 GPUs each) now: free GPUs gpu-a 3, gpu-b 3', '6 free GPUs, but no node has 4');
+  t.equal(nodeRoomShortfall(job('j', 4, 2), [{ name: 'gpu-a', gpus: 8 }], 4, empty), 'the nodes have room for 2 of its 4 workers (2 GPUs each) now: free GPUs gpu-a 8, 4 of them about to be taken by jobs just started');
   t.equal(nodeRoomShortfall(job('j', 4, 2), [], 0), undefined, 'no GPU node at all: a pool may scale up from zero, the scheduler decides');
   t.equal(nodeRoomShortfall(job('cpu', 2, 0), free, 0), undefined, 'a CPU-only job needs no GPU room');
+  t.equal(nodeRoomShortfall(job('j', 3, 8), [{ name: 'gpu-a', gpus: 0 }, { name: 'gpu-b', gpus: 8 }], 0, [{ name: 'gpu-a', gpus: 8 }, { name: 'gpu-b', gpus: 8 }]), undefined, 'not even the empty nodes could hold it: waiting cannot help, the scheduler and the startup timeout say why');
 });
 
 t.test('promised GPUs: jobs just started whose workers have not landed yet', async (t) => {
   const released = (msAgo: number) => ({ state: 'Initializing' as const, startTime: new Date(now - msAgo).toISOString() });
   const jobs = [
-    job('fresh', 4, 2), // released, no status yet
+    { ...job('fresh', 4, 2), metadata: { name: 'fresh', namespace: 'ns', creationTimestamp: new Date(now - 1000).toISOString() } }, // just created, no status yet
+    { ...job('old-pending', 4, 2, { state: 'Pending' }), metadata: { name: 'old-pending', namespace: 'ns', creationTimestamp: new Date(now - PROMISE_WINDOW_MS - 1).toISOString() } }, // waiting for longer: holds nothing
+    { ...job('stalled', 4, 2, { state: 'Pending', conditions: [{ type: 'Stalled', status: 'True', reason: 'InvalidSpec', message: '', lastTransitionTime: new Date(now).toISOString() }] }), metadata: { name: 'stalled', namespace: 'ns', creationTimestamp: new Date(now).toISOString() } },
     job('landing', 4, 2, released(5_000)), // 2 of 4 workers bound
     job('stuck', 4, 2, released(PROMISE_WINDOW_MS + 1)), // unschedulable for a minute: its pods hold nothing
     job('waiting', 4, 2, undefined, true), // queued: promised nothing

@@ -33,3 +33,12 @@ t.test('nothing dropped because of a list: listedAt stays', async (t) => {
   t.equal(next.listedAt, '7', 'only expiry dropped entries, so readers need no fresher list');
   t.ok(next.entries.listed && next.entries.inflight && next.entries.new);
 });
+
+t.test('a release from the queue counts until a list shows a version after the queued one it released', async (t) => {
+  const queued = (name: string, rv: string): TrainingJob => ({ ...job(name), metadata: { name, namespace: 'ns', resourceVersion: rv, annotations: { 'ml.example.com/queued': 'over quota' } }, spec: { ...job(name).spec, suspend: true } });
+  const released: Ledger = { version: '9', entries: { urgent: { gpus: 8, workers: 4, at: at(1_000), queuedVersion: '41' } } };
+  t.strictSame(pendingJobs(released, 'ns', [queued('urgent', '41')], now, 'other').map((j) => j.metadata?.name), ['urgent'], 'the list predates the release: the job shows queued, its reservation holds the GPUs');
+  t.strictSame(pendingJobs(released, 'ns', [{ ...job('urgent'), metadata: { name: 'urgent', namespace: 'ns', resourceVersion: '42' } }], now, 'other'), [], 'the list shows it started: the job itself counts, once');
+  t.strictSame(pendingJobs(released, 'ns', [queued('urgent', '57')], now, 'other'), [], 'queued again since the release (preempted): it holds nothing');
+  t.strictSame(Object.keys(withReservation(released, [queued('urgent', '41')], '50', now, 'other', { gpus: 1, workers: 1, at: at(0) }).entries).sort(), ['other', 'urgent'], 'a writer keeps the release reservation too');
+});
