@@ -25,7 +25,7 @@ import { informerQueueFacts } from '../queue/queue-facts.ts';
 import { PREEMPTED_BY, REFUSED_AT_START, asksToStart, capacityRefusal, nextToStart, queuePlace, startPlan, type QueueFacts } from '../queue/queue-place.ts';
 import { reclaimedFor, reclaimVictims } from '../queue/reclaim.ts';
 import { informerNodeRoom } from '../queue/node-facts.ts';
-import { borrowed, borrowedGpus } from '../../policies/cohort.ts';
+import { borrowed, borrowedGpus, membership } from '../../policies/cohort.ts';
 import { startupAttempts, startupDeadline, startupTimeout, startupTimeoutSeconds, type StartupTimeout } from '../queue/startup.ts';
 import { chooseVictims } from '../queue/preemption.ts';
 import { priorityValue } from '../../policies/priority.ts';
@@ -125,7 +125,7 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       // In a cohort, the members' queues share idle GPUs, and a job starting on its own quota may need borrowed GPUs back: wake those too.
       watchOf(jobs, (j) => [
         ...(movesQueue(j) ? queueFacts.cohortNamespaces(j.metadata?.namespace ?? '').flatMap(queuedKeys) : []),
-        ...(changesLending(j) ? lendingKeys(queueFacts.cohortNamespaces(j.metadata?.namespace ?? '')) : []),
+        ...(changesLending(j) && inCohort(j.metadata?.namespace ?? '') ? lendingKeys(queueFacts.cohortNamespaces(j.metadata?.namespace ?? '')) : []),
       ]),
       watchOf(workerJobs, ownedBy),
       watchOf(pods, podOwner),
@@ -175,6 +175,8 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
   function changesLending(j: TrainingJob): boolean {
     return (!isQueued(j) && (!j.status?.state || j.status.state === 'Queued')) || isTerminal(j) || Boolean(j.metadata?.deletionTimestamp);
   }
+
+  const inCohort = (namespace: string): boolean => membership(queueFacts.policies(namespace)) !== undefined;
 
   /** Who looks again when a cohort's lending changes: its jobs marked as borrowing (they may drop the mark), or one running job (any reconcile reclaims). */
   function lendingKeys(namespaces: readonly string[]): string[] {
@@ -356,6 +358,8 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
    * a decision meanwhile never picks more. Their workers checkpoint on SIGTERM and they resume from it later.
    */
   async function reclaim(namespace: string, log: Logger): Promise<void> {
+    // Every reconcile calls this: outside a cohort it must not build the namespace's queue view.
+    if (!inCohort(namespace)) return;
     const facts = queueFacts(namespace);
     if (!facts.cohort) return;
     const at = manager.clock.now();
