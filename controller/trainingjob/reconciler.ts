@@ -161,10 +161,13 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
   const requeueRefused = new Set<string>();
   const keyParts = (key: string): [string, string] => { const { namespace = '', name } = splitKey(key); return [namespace, name]; };
 
+  // A job deleted without a finalizer never shows a deletionTimestamp: its delete event finds it gone from the cache.
+  const leaving = (j: TrainingJob): boolean => Boolean(j.metadata?.deletionTimestamp) || !jobs.get(j.metadata?.namespace ?? '', j.metadata?.name ?? '');
+
   function movesQueue(j: TrainingJob): boolean {
     const left = j.status?.state === 'Queued' && !isQueued(j);
     const joined = isQueued(j) && !j.status?.queue;
-    return isTerminal(j) || Boolean(j.metadata?.deletionTimestamp) || left || joined;
+    return isTerminal(j) || leaving(j) || left || joined;
   }
 
   function queuedKeys(namespace: string): string[] {
@@ -173,7 +176,7 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
 
   /** A job that starts or stops holding GPUs changes what its cohort can lend. */
   function changesLending(j: TrainingJob): boolean {
-    return (!isQueued(j) && (!j.status?.state || j.status.state === 'Queued')) || isTerminal(j) || Boolean(j.metadata?.deletionTimestamp);
+    return (!isQueued(j) && (!j.status?.state || j.status.state === 'Queued')) || isTerminal(j) || leaving(j);
   }
 
   const inCohort = (namespace: string): boolean => membership(queueFacts.policies(namespace)) !== undefined;
