@@ -127,7 +127,7 @@ export const trainingJobV1StatusSchema = {
       type: 'object',
       description: 'Set while the job is Queued: its place in the namespace queue and what holds it back.',
       required: ['position', 'priority', 'reason'],
-      properties: { position: { type: 'integer', minimum: 1 }, priority: { type: 'integer', format: 'int32' }, reason: { type: 'string' } },
+      properties: { position: { type: 'integer', minimum: 1 }, cohortPosition: { type: 'integer', minimum: 1 }, priority: { type: 'integer', format: 'int32' }, reason: { type: 'string' } },
     },
   },
 } as const;

@@ -96,6 +96,8 @@ export interface SourceReference {
 export interface QueueStatus {
   /** 1 is the next job of its namespace to start. */
   position: number;
+  /** In a cohort: the place among every member's queued jobs; 1 is the first to borrow what members leave idle. */
+  cohortPosition?: number;
   /** The priority value the queue orders by (its PriorityClass's, or the global default's, or 0). */
   priority: number;
   /** The limit that holds the job back, in words with the numbers. */

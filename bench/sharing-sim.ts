@@ -192,7 +192,7 @@ export function simulate(s: Scenario, trace: readonly TraceJob[], opts: { checkp
         const head = nextToStart(f, EPOCH + now * 1000);
         if (!head) continue;
         out.decisions++;
-        const plan = startPlan(head, f);
+        const plan = startPlan(head, f, EPOCH + now * 1000);
         const l = byJob.get(head)!;
         if ('borrow' in plan) {
           const nodes = place(l);

@@ -36,7 +36,7 @@ function decisionRate(pending: number): { placesPerSecond: number; headsPerSecon
   const places = queued.length / ((performance.now() - t0) / 1000);
   t0 = performance.now();
   const rounds = 200;
-  for (let r = 0; r < rounds; r++) startPlan(nextToStart(facts, now)!, facts);
+  for (let r = 0; r < rounds; r++) startPlan(nextToStart(facts, now)!, facts, now);
   return { placesPerSecond: places, headsPerSecond: rounds / ((performance.now() - t0) / 1000) };
 }
 

@@ -45,7 +45,8 @@ export function formatQueue(jobs: readonly TrainingJob[], classes: readonly Prio
     order.forEach((j, i) => {
       const value = priorityValue(j, classes);
       const priority = j.spec.priorityClassName ? `${j.spec.priorityClassName} (${value})` : String(value);
-      rows.push([ns, String(i + 1), j.metadata?.name ?? '', priority, String(gpuDemand(j)), age(j.metadata?.creationTimestamp, now), j.status?.queue?.reason ?? 'not placed by the controller yet']);
+      const inCohort = j.status?.queue?.cohortPosition;
+      rows.push([ns, inCohort ? `${i + 1} (${inCohort} in cohort)` : String(i + 1), j.metadata?.name ?? '', priority, String(gpuDemand(j)), age(j.metadata?.creationTimestamp, now), j.status?.queue?.reason ?? 'not placed by the controller yet']);
     });
     totals.push(`${ns}: ${order.length} ${order.length === 1 ? 'job' : 'jobs'}, ${order.reduce((n, j) => n + gpuDemand(j), 0)} GPUs`);
   }

@@ -10,6 +10,9 @@ import { demandBreakdown, strictest } from './policy-rules.ts';
 import type { Violation } from './violation.ts';
 import { borrowedGpus, borrowShortfall, maxBorrowable, type CohortFacts } from './cohort.ts';
 
+/** Joins a namespace's words and its cohort's. Not "; ": that separates whole refusals (controller/queue/queue-place.ts capacityRefusal reads them). */
+export const COHORT_WORDS = ' — ';
+
 export const GPU_QUOTA_RESOURCE = 'requests.nvidia.com/gpu';
 /** Ends the message of a job larger than a limit itself: waiting cannot help it (the queue reads it too). */
 export const NEVER_FITS = 'more than the limit allows even with nothing else running';
@@ -101,8 +104,7 @@ export function capacityViolations(
       queueable: false,
     });
   } else if (demand > 0 && tightest && tightest.used + demand > tightest.limit) {
-    // Not "; ": that separates whole refusals (controller/queue/queue-place.ts capacityRefusal reads them).
-    const cohortWords = tightest.policyQuota && shortOfCohort ? ` — ${shortOfCohort}` : '';
+    const cohortWords = tightest.policyQuota && shortOfCohort ? `${COHORT_WORDS}${shortOfCohort}` : '';
     out.push({
       field: 'metadata.namespace',
       message: `namespace ${namespace} ${tightest.describe}: ${tightest.used} in use, this job asks ${demand} (${demandBreakdown(job)})${cohortWords}`,

@@ -2,8 +2,8 @@
 import { BORROWED_ANNOTATION, QUEUED_ANNOTATION, gpuDemand, isQueued, type QueueStatus, type TrainingJob } from '../../api/index.ts';
 import type { TrainingPolicy } from '../../api/trainingpolicy.ts';
 import { priorityValue, type PriorityClassInfo } from '../../policies/priority.ts';
-import { capacityViolations, gpusInUse, jobsHoldingCapacity, NEVER_FITS, withUsage } from '../../policies/quota.ts';
-import { gpusToBorrow, type CohortFacts } from '../../policies/cohort.ts';
+import { capacityViolations, COHORT_WORDS, gpusInUse, jobsHoldingCapacity, NEVER_FITS, withUsage } from '../../policies/quota.ts';
+import { borrowShortfall, cohortIdle, gpusToBorrow, type CohortFacts } from '../../policies/cohort.ts';
 import { backingOffUntil, startupAttempts } from './startup.ts';
 
 /** How a preempted job's queue annotation begins (controller/trainingjob/reconciler.ts writes it). */
@@ -63,18 +63,55 @@ export function capacityShortfall(job: TrainingJob, facts: QueueFacts): string |
 
 /**
  * How `job` could start now: on its own quota (borrow 0), on `borrow` GPUs its cohort leaves idle, or not,
- * with the limits that hold it back in words (the cohort's numbers included).
+ * with the limits that hold it back in words (the cohort's numbers included). Idle cohort GPUs go in the cohort's
+ * order: a member's first in line that is ahead of `job` there and could borrow them now takes them first.
  */
-export function startPlan(job: TrainingJob, facts: QueueFacts): { borrow: number } | { shortfall: string } {
+export function startPlan(job: TrainingJob, facts: QueueFacts, now: number, aside: (job: TrainingJob) => boolean = () => false): { borrow: number } | { shortfall: string } {
   const own = capacityShortfall(job, facts);
   if (!own) return { borrow: 0 };
   if (!facts.cohort) return { shortfall: own };
   const namespace = job.metadata?.namespace ?? '';
-  const borrow = gpusToBorrow(namespace, gpuDemand(job), withUsage(facts.cohort, namespace, gpusInUse(jobsHoldingCapacity(job, namespace, facts.jobs))));
+  const cohort = withUsage(facts.cohort, namespace, gpusInUse(jobsHoldingCapacity(job, namespace, facts.jobs)));
+  const borrow = gpusToBorrow(namespace, gpuDemand(job), cohort);
   if (borrow <= 0) return { shortfall: own };
   const asking = { ...job, metadata: { ...job.metadata, annotations: { ...job.metadata?.annotations, [BORROWED_ANNOTATION]: String(borrow) } } };
   const short = capacityShortfall(asking, facts);
-  return short ? { shortfall: short } : { borrow };
+  if (short) return { shortfall: short };
+  const ahead = startsAhead(job, facts, cohort, now, aside);
+  if (!ahead.first || !borrowShortfall(namespace, gpuDemand(job), ahead.pool)) return { borrow };
+  const who = `${ahead.first.metadata?.namespace}/${ahead.first.metadata?.name} (priority ${priorityValue(ahead.first, facts.classes)}, ${gpuDemand(ahead.first)} GPUs)`;
+  return { shortfall: `${own}${COHORT_WORDS}cohort ${facts.cohort.name}: ${cohortIdle(cohort.members)} idle, first in the cohort's line for them: ${who}` };
+}
+
+/**
+ * The cohort as it will be once the other members' first in line ahead of `job` in the cohort's order have started,
+ * each where it could start now (on its quota or borrowed GPUs), and the first of them. Only a first in line can start,
+ * and one that could not start anyway (too large for what is idle, or at its limit) holds nobody back.
+ */
+function startsAhead(job: TrainingJob, facts: QueueFacts, cohort: CohortFacts, now: number, aside: (job: TrainingJob) => boolean): { pool: CohortFacts; first?: TrainingJob } {
+  let pool = cohort;
+  let first: TrainingJob | undefined;
+  const namespace = job.metadata?.namespace;
+  const seen = new Set<string>();
+  for (const k of queueOrder(facts.cohortJobs ?? [], facts.classes)) {
+    if (k.metadata?.namespace === namespace && k.metadata?.name === job.metadata?.name) break;
+    const ns = k.metadata?.namespace ?? '';
+    if (ns === namespace || seen.has(ns) || backingOffUntil(k, now) || aside(k)) continue;
+    seen.add(ns);
+    const member = pool.members.find((m) => m.namespace === ns);
+    // On its own quota it always can (taking its lent GPUs back); beyond it, only within what is idle and its limit.
+    if (!member || (member.used + gpuDemand(k) > member.quota && borrowShortfall(ns, gpuDemand(k), pool))) continue;
+    pool = withUsage(pool, ns, member.used + gpuDemand(k));
+    first ??= k;
+  }
+  return { pool, first };
+}
+
+/** `job`'s place among every queued job of its cohort (1 is the first to borrow what members leave idle), when it has one. */
+export function cohortPosition(job: TrainingJob, facts: QueueFacts): number | undefined {
+  if (!facts.cohortJobs) return undefined;
+  const i = queueOrder(facts.cohortJobs, facts.classes).findIndex((k) => k.metadata?.namespace === job.metadata?.namespace && k.metadata?.name === job.metadata?.name);
+  return i < 0 ? undefined : i + 1;
 }
 
 /** The job that asks to start next: the first in line not backing off after a failed start, nor `aside` (refused for another reason). */
@@ -96,13 +133,15 @@ export function queuePlace(job: TrainingJob, facts: QueueFacts, now: number, asi
   const until = backingOffUntil(job, now);
   // A preempted job keeps saying so while it waits: the why of its wait starts there.
   const note = job.metadata?.annotations?.[QUEUED_ANNOTATION];
-  const plan = startPlan(job, facts);
+  const plan = startPlan(job, facts, now, aside);
   const shortfall = 'shortfall' in plan ? plan.shortfall : undefined;
   const own = note?.startsWith(PREEMPTED_BY) ? [note, shortfall].filter(Boolean).join('; ') : shortfall;
   const position = index + 1;
-  if (until) return { position, priority, reason: [`backing off after ${startupAttempts(job)} failed ${startupAttempts(job) === 1 ? 'start' : 'starts'} until ${until}`, own].filter(Boolean).join('; ') };
+  const inCohort = cohortPosition(job, facts);
+  const at = { position, ...(inCohort !== undefined ? { cohortPosition: inCohort } : {}), priority };
+  if (until) return { ...at, reason: [`backing off after ${startupAttempts(job)} failed ${startupAttempts(job) === 1 ? 'start' : 'starts'} until ${until}`, own].filter(Boolean).join('; ') };
   const free = 'borrow' in plan && plan.borrow > 0 ? `${plan.borrow} GPUs idle in cohort ${facts.cohort?.name}${ASKING_ON_THEM}` : CAPACITY_FREE;
-  if (next?.metadata?.name === job.metadata?.name) return { position, priority, reason: own ?? free };
+  if (next?.metadata?.name === job.metadata?.name) return { ...at, reason: own ?? free };
   const ahead = `${index} ${index === 1 ? 'job' : 'jobs'} ahead; next to start: ${next?.metadata?.name} (priority ${next ? priorityValue(next, facts.classes) : 0}, ${next ? gpuDemand(next) : 0} GPUs)`;
-  return { position, priority, reason: own ? `${ahead}; ${own}` : ahead };
+  return { ...at, reason: own ? `${ahead}; ${own}` : ahead };
 }

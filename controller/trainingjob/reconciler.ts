@@ -248,7 +248,7 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       const aside = (j: TrainingJob): boolean => (heldBack.get(objectKey(j))?.until ?? 0) > at;
       let place = queuePlace(job, facts, at, aside);
       // Only the next to start asks to, so jobs start in priority, then creation, order; on its own quota, or on GPUs its cohort leaves idle.
-      const plan = startPlan(job, facts);
+      const plan = startPlan(job, facts, at, aside);
       const isNext = nextToStart(facts, at, aside)?.metadata?.name === name;
       // All or nothing, where a policy opts in (startupTimeoutSeconds): every worker must fit the nodes' free GPUs first.
       const noRoom = isNext && 'borrow' in plan && startupTimeoutSeconds(facts.policies) !== undefined ? nodeRoom(job) : undefined;

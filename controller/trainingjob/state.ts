@@ -96,7 +96,8 @@ function verdict(job: TrainingJob, observed: Observed, workerJob: ObservedWorker
     const place = observed.queue;
     const why = job.metadata?.annotations?.[QUEUED_ANNOTATION] || 'over quota';
     const reason = queuedReason(why);
-    if (place) return { state: 'Queued', reason, message: `queued at position ${place.position}: ${place.reason}`, restarts };
+    const inCohort = place?.cohortPosition ? ` (${place.cohortPosition} in its cohort)` : '';
+    if (place) return { state: 'Queued', reason, message: `queued at position ${place.position}${inCohort}: ${place.reason}`, restarts };
     return { state: 'Queued', reason, message: `queued until capacity frees up: ${why}`, restarts };
   }
   if (isSuspended(job)) {

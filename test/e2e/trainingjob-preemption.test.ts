@@ -109,11 +109,13 @@ t.test('cohorts: a namespace borrows what another leaves idle, up to its limit, 
   await make('borrow-b', 'b-over', '1h');
   const held = await until('borrow-b', 'b-over', (j) => Boolean(j.status?.queue));
   t.equal(held?.status?.queue?.reason, 'namespace borrow-b GPU quota 4: 8 in use, this job asks 4 (2 workers × 2 GPUs) — cohort research: borrowing limit 4, 4 borrowed, this job would borrow 4 more', 'not past its borrowing limit, and it says so with the numbers');
+  t.equal(held?.status?.queue?.cohortPosition, 1, 'first in the cohort\'s queue too: nothing of lend-a waits');
 
   await make('lend-a', 'a-own', '3s');
   const reclaimed = await until('borrow-b', 'b-borrow', (j) => j.status?.state === 'Queued', 30_000);
   t.equal(reclaimed?.metadata?.annotations?.['ml.example.com/queued'], 'preempted by cohort research, reclaiming borrowed GPUs for lend-a (4 of its 4 in use)', 'the lender took its quota back: the borrower is requeued, saying why');
   t.equal(reclaimed?.metadata?.annotations?.['ml.example.com/borrowed-gpus'], undefined);
+  t.ok(await until('borrow-b', 'b-over', (j) => j.status?.queue?.cohortPosition === 2, 30_000), 'the reclaimed job, older, goes back ahead of b-over in the cohort\'s queue');
   t.equal((await get('borrow-b', 'b-own')).status?.state, 'Running', 'the job on its own quota is not touched');
   t.ok(await until('lend-a', 'a-own', (j) => j.status?.state === 'Completed', 60_000), "the lender's job ran on its own quota");
   const again = await until('borrow-b', 'b-borrow', (j) => j.status?.state === 'Running', 60_000);

@@ -43,3 +43,11 @@ t.test('running jobs on borrowed GPUs are listed after the queue: what a lender 
   t.equal(formatQueue([borrowing, finished], classes, now), 'no queued TrainingJobs\nrunning on GPUs borrowed from their cohort (reclaimable): team-b/b-borrow 4 GPUs');
   t.match(formatQueue([job('team-b', 'next', 1), borrowing], classes, now), /\n1 queued \(team-b: 1 job, 8 GPUs\)\nrunning on GPUs borrowed from their cohort \(reclaimable\): team-b\/b-borrow 4 GPUs$/);
 });
+
+t.test('in a cohort, the place among every member\'s queued jobs too', async (t) => {
+  const inCohort = job('team-b', 'b-next', 5, {}, 'namespace team-b GPU quota 8: 8 in use, this job asks 8 (2 workers × 4 GPUs) — cohort research: 8 idle, first in the cohort\'s line for them: team-a/a-urgent (priority 5000, 8 GPUs)');
+  inCohort.status!.queue!.cohortPosition = 2;
+  const [header, row] = formatQueue([inCohort], classes, now).split('\n');
+  t.equal(header, 'NAMESPACE  POSITION         NAME    PRIORITY  GPUS  WAITING  REASON');
+  t.match(row, /^team-b {5}1 \(2 in cohort\) {2}b-next {2}0 {9}8 {5}5m {7}namespace team-b GPU quota 8: .* first in the cohort's line for them: team-a\/a-urgent \(priority 5000, 8 GPUs\)$/);
+});

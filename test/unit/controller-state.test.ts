@@ -304,6 +304,8 @@ t.test("the leader's queue place is the Queued reason and status.queue", async (
   t.equal(condition(q.status, 'Queued')?.message, `queued at position 2: ${place.reason}`);
   const moved = nextStatus(after(queued, q), observed(undefined, [], { queue: { ...place, position: 1, reason: 'namespace team-a GPU quota 16: 12 in use, this job asks 8 (4 workers × 2 GPUs)' } }), LATER);
   t.equal(moved.status.queue?.position, 1, 'the place follows the queue');
+  const cohort = nextStatus(queued, observed(undefined, [], { queue: { ...place, cohortPosition: 5 } }), NOW);
+  t.equal(condition(cohort.status, 'Queued')?.message, `queued at position 2 (5 in its cohort): ${place.reason}`, 'in a cohort, the place among every member\'s queued jobs too');
   t.same(reasons(moved), [], 'a new place is no new event');
   const suspended = nextStatus({ ...after(queued, moved), metadata: { ...queued.metadata, annotations: {} } }, observed(), LATER);
   t.equal(suspended.status.state, 'Suspended');

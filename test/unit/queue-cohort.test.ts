@@ -79,16 +79,16 @@ t.test('a create cannot claim borrowed GPUs: only the leader starts a job on the
 t.test('the queue: borrow when the cohort has room, else say which limit holds the job, with the numbers', async (t) => {
   const head = queued('next', 'team-b', 4);
   const jobs = [running('own', 'team-b', 8), head];
-  t.strictSame(startPlan(head, factsFor('team-b', jobs)), { borrow: 4 });
+  t.strictSame(startPlan(head, factsFor('team-b', jobs), now), { borrow: 4 });
   t.equal(queuePlace(head, factsFor('team-b', jobs), now)?.reason, '4 GPUs idle in cohort research: asking to start on them');
   const busy = [...jobs, running('a1', 'team-a', 6)];
   t.equal(queuePlace(head, factsFor('team-b', busy), now)?.reason, 'namespace team-b GPU quota 8: 8 in use, this job asks 4 (1 worker × 4 GPUs) — cohort research: 2 idle, this job would borrow 4');
   const atLimit = [...jobs, running('b2', 'team-b', 4, { borrowed: 4 })];
   t.equal(queuePlace(head, factsFor('team-b', atLimit), now)?.reason, 'namespace team-b GPU quota 8: 12 in use, this job asks 4 (1 worker × 4 GPUs) — cohort research: borrowing limit 4, 4 borrowed, this job would borrow 4 more');
   const roomOwn = [running('own', 'team-b', 2), head];
-  t.strictSame(startPlan(head, factsFor('team-b', roomOwn)), { borrow: 0 }, 'its own quota first');
+  t.strictSame(startPlan(head, factsFor('team-b', roomOwn), now), { borrow: 0 }, 'its own quota first');
   const part = [running('own', 'team-b', 6), head];
-  t.strictSame(startPlan(head, factsFor('team-b', part)), { borrow: 2 }, 'partly on its own quota, partly borrowed');
+  t.strictSame(startPlan(head, factsFor('team-b', part), now), { borrow: 2 }, 'partly on its own quota, partly borrowed');
 });
 
 t.test('reclaim: only when lenders take back their own, cheapest borrowers first, no more than it takes', async (t) => {
@@ -114,4 +114,32 @@ t.test('reclaim: only when lenders take back their own, cheapest borrowers first
   t.strictSame(reclaimVictims(cohortOf(prio), prio, classes, now, (j) => j.metadata?.name === 'b-low').map((v) => v.job.metadata?.name), ['b-high'], 'a job whose suspension was refused is spared: the next cheapest goes');
   const unmarked = [running('own', 'team-b', 8, { checkpointHoursAgo: 0.9 }), running('b-unmarked', 'team-b', 2, { checkpointHoursAgo: 0.01 }), running('a-own', 'team-a', 8)];
   t.strictSame(reclaimVictims(cohortOf(unmarked), unmarked, classes, now).map((v) => v.job.metadata?.name), ['b-unmarked'], 'usage says who borrows: a job without the mark is reclaimable too');
+});
+
+t.test('idle cohort GPUs go in the cohort\'s order: another team\'s urgent job first, unless it could not use them', async (t) => {
+  const trio = [
+    policy('lender', 'lender', { gpuQuota: 8, cohort: 'vision' }),
+    policy('team-x', 'team-x', { gpuQuota: 4, cohort: 'vision' }),
+    policy('team-y', 'team-y', { gpuQuota: 4, cohort: 'vision' }),
+  ];
+  const spaces = [{ name: 'lender' }, { name: 'team-x' }, { name: 'team-y' }];
+  const waiting = (name: string, ns: string, gpus: number, priorityClassName: string, hours: number, annotations: Record<string, string> = {}): TrainingJob => ({ ...queued(name, ns, gpus), metadata: { name, namespace: ns, creationTimestamp: hoursAgo(hours), annotations: { [QUEUED_ANNOTATION]: 'over quota', ...annotations } }, spec: { image: 'img', numWorkers: 1, gpusPerWorker: gpus, suspend: true, priorityClassName } });
+  const facts = (ns: string, jobs: TrainingJob[]): QueueFacts => ({ jobs: jobs.filter((j) => j.metadata?.namespace === ns), policies: trio.filter((p) => p.metadata?.name === ns), classes, cohort: { name: 'vision', members: cohortMembers('vision', trio, spaces, usedBy(jobs)) }, cohortJobs: jobs });
+  const base = [running('x-own', 'team-x', 4), running('y-own', 'team-y', 4), running('l-own', 'lender', 2)];
+  const xLow = waiting('x-low', 'team-x', 4, 'low', 2);
+  const yHigh = waiting('y-high', 'team-y', 4, 'high', 1);
+  const jobs = [...base, xLow, yHigh];
+  t.strictSame(startPlan(yHigh, facts('team-y', jobs), now), { borrow: 4 }, 'the urgent job borrows 4 of the 6 idle');
+  t.strictSame(startPlan(xLow, facts('team-x', jobs), now), { shortfall: 'namespace team-x GPU quota 4: 4 in use, this job asks 4 (1 worker × 4 GPUs) — cohort vision: 6 idle, first in the cohort\'s line for them: team-y/y-high (priority 5000, 4 GPUs)' }, 'the older low-priority job of another team waits for it, and says for whom');
+  t.match(queuePlace(xLow, facts('team-x', jobs), now), { position: 1, cohortPosition: 2, priority: 100 }, 'first in its namespace, second in the cohort');
+  t.match(queuePlace(yHigh, facts('team-y', jobs), now), { position: 1, cohortPosition: 1 });
+  const roomForBoth = [running('x-own', 'team-x', 4), running('y-own', 'team-y', 4), xLow, yHigh];
+  t.strictSame(startPlan(xLow, facts('team-x', roomForBoth), now), { borrow: 4 }, '8 idle: room for both, nobody waits');
+  const backingOff = waiting('y-high', 'team-y', 4, 'high', 1, { 'ml.example.com/retry-after': new Date(now + 60_000).toISOString() });
+  t.strictSame(startPlan(xLow, facts('team-x', [...base, xLow, backingOff]), now), { borrow: 4 }, 'a job backing off after a failed start holds nobody back');
+  const tooBig = waiting('y-high', 'team-y', 8, 'high', 1);
+  t.strictSame(startPlan(xLow, facts('team-x', [...base, xLow, tooBig]), now), { borrow: 4 }, 'nor one that could not borrow what is idle');
+  t.strictSame(startPlan(xLow, facts('team-x', jobs), now, (j) => j.metadata?.name === 'y-high'), { borrow: 4 }, 'nor one standing aside after a refusal');
+  const lenderNext = [...base, xLow, waiting('l-next', 'lender', 4, 'high', 1)];
+  t.match(startPlan(xLow, facts('team-x', lenderNext), now), { shortfall: /cohort vision: 6 idle, first in the cohort's line for them: lender\/l-next/ }, 'a lender about to take its own back is ahead too: borrowing now would only be reclaimed');
 });
