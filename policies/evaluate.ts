@@ -6,6 +6,7 @@ import { isPlainObject } from '../api/json.ts';
 import { isQueued } from '../api/trainingjob-v1.ts';
 import type { TrainingJob } from '../api/trainingjob-v1.ts';
 import type { TrainingPolicy } from '../api/trainingpolicy.ts';
+import { borrowedMarkViolations } from './borrowed-mark.ts';
 import { applyDefaults } from './defaults.ts';
 import { immutableFieldViolations } from './immutable-fields.ts';
 import { diffPatch } from './json-patch.ts';
@@ -142,7 +143,9 @@ export function validate(input: EvaluationInput): ValidationResult {
   if (hasSpec(job)) {
     const policies = matchingPolicies(input.policies, input.namespace);
     denials.push(...specViolations(job));
-    if (input.operation === 'UPDATE' && input.oldObject && hasSpec(input.oldObject)) denials.push(...immutableFieldViolations(input.oldObject, job));
+    if (input.operation === 'UPDATE' && input.oldObject && hasSpec(input.oldObject)) {
+      denials.push(...immutableFieldViolations(input.oldObject, job), ...borrowedMarkViolations(input.oldObject, job, input.namespace.name, policies, input.namespaceJobs));
+    }
     if (input.operation === 'CREATE') {
       denials.push(...allowedImageViolations(job, policies), ...allowedFrameworkViolations(job, policies), ...perJobLimitViolations(job, policies));
       if (input.nodes) denials.push(...workerFitViolations(job, input.nodes));

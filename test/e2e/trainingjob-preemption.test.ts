@@ -9,7 +9,7 @@ import { controllerEnv } from '../harness/e2e.ts';
 import type { TrainingJob } from '../../api/index.ts';
 
 const namespace = 'team-p';
-const { kc, batch, core, custom, controller } = await controllerEnv(t, { namespace, namespaceLabels: { 'ml.example.com/team': 'team-p' }, controller: { queueRetryMs: 1000 } });
+const { cp, kc, batch, core, custom, controller } = await controllerEnv(t, { namespace, namespaceLabels: { 'ml.example.com/team': 'team-p' }, controller: { queueRetryMs: 1000 } });
 const scheduling = kc.makeApiClient(SchedulingV1Api);
 for (const [name, value] of [['research-high', 5000], ['research-low', 100]] as const) {
   await scheduling.createPriorityClass({ body: { metadata: { name }, value } });
@@ -105,6 +105,9 @@ t.test('cohorts: a namespace borrows what another leaves idle, up to its limit, 
   const borrowing = await until('borrow-b', 'b-borrow', (j) => j.status?.state === 'Running');
   t.equal(borrowing?.metadata?.annotations?.['ml.example.com/borrowed-gpus'], '4', 'over its own quota of 4, it started on 4 GPUs lend-a left idle');
   t.match(borrowing?.status?.conditions?.find((c) => c.type === 'Borrowing'), { status: 'True', reason: 'BorrowedFromCohort', message: "4 of its 4 GPUs are borrowed from the namespace's cohort: reclaimable when the lender needs them" });
+  const unmark = await cp.kubectl(['annotate', 'trainingjob', 'b-borrow', '-n', 'borrow-b', 'ml.example.com/borrowed-gpus-']);
+  t.not(unmark.code, 0, 'a user cannot make a borrowing job unreclaimable');
+  t.match(unmark.stderr, /metadata\.annotations\[ml\.example\.com\/borrowed-gpus\]: this job still runs on GPUs borrowed from cohort research: namespace borrow-b uses 8 GPUs, its own quota is 4/);
 
   await make('borrow-b', 'b-over', '1h');
   const held = await until('borrow-b', 'b-over', (j) => Boolean(j.status?.queue));
