@@ -25,7 +25,9 @@ export function reclaimVictims(cohort: CohortFacts, jobs: readonly TrainingJob[]
     .filter((j) => running(j) && borrowing.has(j.metadata?.namespace ?? '') && !spared(j))
     .map((job) => ({ job, priority: priorityValue(job, classes), lostGpuHours: gpuHoursSinceCheckpoint(job, now) }))
     .sort((a, b) => a.priority - b.priority || a.lostGpuHours - b.lostGpuHours || String(b.job.status?.startTime ?? '').localeCompare(String(a.job.status?.startTime ?? '')));
-  const enough = (victims: readonly Victim[]): boolean => cohortIdle(without(cohort, victims).members) >= 0;
+  // Jobs being deleted give their GPUs back on their own: count them gone, so no other job is stopped in their stead.
+  const leaving = jobs.filter((j) => !isTerminal(j) && !isSuspended(j) && j.metadata?.deletionTimestamp && borrowing.has(j.metadata?.namespace ?? '')).map((job) => ({ job, priority: 0, lostGpuHours: 0 }));
+  const enough = (victims: readonly Victim[]): boolean => cohortIdle(without(cohort, [...leaving, ...victims]).members) >= 0;
   const chosen: Victim[] = [];
   for (const c of candidates) {
     if (enough(chosen)) break;

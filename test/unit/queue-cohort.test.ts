@@ -109,6 +109,9 @@ t.test('reclaim: only when lenders take back their own, cheapest borrowers first
   const all = [...jobs, running('a-own', 'team-a', 8)];
   t.strictSame(reclaimVictims(cohortOf(all), all, classes, now).map((v) => v.job.metadata?.name).sort(), ['b-fresh-ckpt', 'b-old-ckpt'], 'all borrowed GPUs back when the lender uses its whole quota');
   t.equal(reclaimedFor(cohortOf(all)), 'cohort research, reclaiming borrowed GPUs for team-a (8 of its 8 in use)');
+  const deleting = { ...jobs[1]!, metadata: { ...jobs[1]!.metadata, deletionTimestamp: hoursAgo(0) } };
+  const beingDeleted = [jobs[0]!, deleting, jobs[2]!, running('a-own', 'team-a', 6)];
+  t.strictSame(reclaimVictims(cohortOf(beingDeleted), beingDeleted, classes, now), [], 'a borrower being deleted gives its GPUs back on its own: nobody is stopped in its stead');
   const prio = [running('own', 'team-b', 8, { priorityClassName: 'high' }), running('b-high', 'team-b', 2, { borrowed: 2, priorityClassName: 'high', checkpointHoursAgo: 0 }), running('b-low', 'team-b', 2, { borrowed: 2, priorityClassName: 'low', checkpointHoursAgo: 0.9 }), running('a-own', 'team-a', 6)];
   t.strictSame(reclaimVictims(cohortOf(prio), prio, classes, now).map((v) => v.job.metadata?.name), ['b-low'], 'lower priority goes first, whatever it loses');
   t.strictSame(reclaimVictims(cohortOf(prio), prio, classes, now, (j) => j.metadata?.name === 'b-low').map((v) => v.job.metadata?.name), ['b-high'], 'a job whose suspension was refused is spared: the next cheapest goes');
