@@ -28,9 +28,10 @@ async function trainingTier(): Promise<void> {
   const trainer = cp.realNode!.images.trainer;
   await cp.realNode!.importImage(trainer, (l) => t.comment(l));
   await applyPlatformOverlay(cp, { progress: (l) => t.comment(l) });
-  const ref = (name: string) => ({ group: 'ml.example.com', version: 'v1', plural: 'trainingjobs', namespace: 'default', name });
-  const submit = (name: string, epochs: number, minEpochSeconds: number, backoffLimit = 3, memoryLimit = '1Gi', priorityClassName?: string) => kubectl(['apply', '-f', '-'], JSON.stringify({
-    apiVersion: 'ml.example.com/v1', kind: 'TrainingJob', metadata: { name, namespace: 'default' },
+  const ref = (name: string, namespace = 'default') => ({ group: 'ml.example.com', version: 'v1', plural: 'trainingjobs', namespace, name });
+  interface SubmitOptions { backoffLimit?: number; memoryLimit?: string; priorityClassName?: string; namespace?: string }
+  const submit = (name: string, epochs: number, minEpochSeconds: number, { backoffLimit = 3, memoryLimit = '1Gi', priorityClassName, namespace = 'default' }: SubmitOptions = {}) => kubectl(['apply', '-f', '-'], JSON.stringify({
+    apiVersion: 'ml.example.com/v1', kind: 'TrainingJob', metadata: { name, namespace },
     spec: {
       ...(priorityClassName ? { priorityClassName } : {}),
       framework: 'pytorch', model: 'mlp', dataset: 'synthetic', image: trainer.ref, numWorkers: 2, gpusPerWorker: 1, backoffLimit,
@@ -102,10 +103,10 @@ async function trainingTier(): Promise<void> {
   };
 
   // Polls until the job is Completed or Failed, noting each state it passed through (for failure messages).
-  const finished = async (name: string, timeoutMs = 300_000) => {
+  const finished = async (name: string, timeoutMs = 300_000, namespace = 'default') => {
     const states: string[] = [];
     const status = await eventually(async () => {
-      const s = (await client.get<Status>(ref(name))).status;
+      const s = (await client.get<Status>(ref(name, namespace))).status;
       if (s?.state && states[states.length - 1] !== s.state) states.push(s.state);
       return s?.state === 'Completed' || s?.state === 'Failed' ? s : undefined;
     }, timeoutMs, 500);
@@ -124,7 +125,7 @@ async function trainingTier(): Promise<void> {
   };
 
   t.test('an evicted worker mid-training: not counted (backoffLimit 0 still completes), resumed from its checkpoint', async (t) => {
-    await submit('evict', 10, 4, 0);
+    await submit('evict', 10, 4, { backoffLimit: 0 });
     t.ok(await afterTwoCheckpoints('evict'), 'two checkpoints written');
     const victim = await podOfRank('evict', 1);
     const evicted = await cp.kubectl(['create', '--raw', `/api/v1/namespaces/default/pods/${victim!.name}/eviction`, '-f', '-'], { input: JSON.stringify({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: victim!.name, namespace: 'default' } }) });
@@ -187,7 +188,7 @@ async function trainingTier(): Promise<void> {
 
   t.test('failures beyond backoffLimit end Failed, with the real container\'s reason', async (t) => {
     // 64 MiB cannot hold the Python interpreter with torch: the kernel kills every worker (OOMKilled, 137).
-    await submit('oom', 2, 0, 1, '64Mi');
+    await submit('oom', 2, 0, { backoffLimit: 1, memoryLimit: '64Mi' });
     const { final, states } = await finished('oom', 240_000);
     t.equal(final?.state, 'Failed', `the job failed (states: ${states.join(' → ')})`);
     t.equal(final?.restarts, 1, 'restarts: 1 of backoffLimit 1');
@@ -205,7 +206,7 @@ async function trainingTier(): Promise<void> {
       { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'research-low' }, value: 100 },
       { apiVersion: 'ml.example.com/v1', kind: 'TrainingPolicy', metadata: { name: 'default-preemption' }, spec: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'default' } }, gpuQuota: 2, overQuota: 'Queue', preemption: { withinNamespace: 'LowerPriority' } } },
     ] }));
-    await submit('background', 8, 6, 3, '1Gi', 'research-low');
+    await submit('background', 8, 6, { priorityClassName: 'research-low' });
     const checkpoints = await eventually(async () => {
       const saved = (await rank0Logs('background')).filter((l) => l.event === 'checkpoint-saved');
       const s = (await client.get<Status & { status?: { lastCheckpointTime?: string } }>(ref('background'))).status;
@@ -213,7 +214,7 @@ async function trainingTier(): Promise<void> {
     }, 240_000, 1000);
     t.ok(checkpoints, 'three checkpoints written, and the controller dated the last one from the epoch count');
     const started = Date.parse((await client.get<{ status?: { startTime?: string } }>(ref('background'))).status?.startTime ?? '');
-    await submit('urgent', 2, 1, 3, '1Gi', 'research-high');
+    await submit('urgent', 2, 1, { priorityClassName: 'research-high' });
     const preemptedAt = Date.now();
     const queued = await eventually(async () => {
       const job = await client.get<Status & { metadata?: { annotations?: Record<string, string> } }>(ref('background'));
@@ -240,5 +241,54 @@ async function trainingTier(): Promise<void> {
     const resumed = log.find((l) => l.event === 'resumed');
     t.ok(resumed && (resumed.epoch ?? 0) >= reported, `resumed from epoch ${resumed?.epoch} (the reported checkpoint was epoch ${reported}), not epoch 0`);
     await kubectl(['delete', 'trainingpolicy', 'default-preemption']);
+  });
+
+  t.test('reclaimed from a borrower when the lender needs its GPUs: checkpoint on SIGTERM, Queued, then resumed from that epoch', async (t) => {
+    // "default" has 1 GPU of its own and may borrow 2; "lend" lends its 2 while idle, then takes them back.
+    await kubectl(['create', 'namespace', 'lend']);
+    const cohortPolicy = (ns: string, gpuQuota: number, extra: Record<string, unknown>) => ({ apiVersion: 'ml.example.com/v1', kind: 'TrainingPolicy', metadata: { name: `cohort-${ns}` }, spec: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } }, gpuQuota, overQuota: 'Queue', cohort: 'research', ...extra } });
+    await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [cohortPolicy('default', 1, { borrowingLimit: 2 }), cohortPolicy('lend', 2, {})] }));
+    await submit('borrower', 8, 6);
+    type Job = Status & { metadata?: { annotations?: Record<string, string> }; status?: { lastCheckpointTime?: string; startTime?: string } };
+    const borrowing = await eventually(async () => {
+      const job = await client.get<Job>(ref('borrower'));
+      return job.status?.state === 'Running' ? job : undefined;
+    }, 180_000, 1000);
+    t.equal(borrowing?.metadata?.annotations?.['ml.example.com/borrowed-gpus'], '1', 'started on its own GPU and one borrowed from lend', borrowing ? {} : { diagnosis: await diagnose('borrower') });
+    t.match(borrowing?.status?.conditions?.find((c) => c.type === 'Borrowing'), { reason: 'BorrowedFromCohort', message: "1 of its 2 GPUs are borrowed from the namespace's cohort: reclaimable when the lender needs them" });
+    const checkpoints = await eventually(async () => {
+      const saved = (await rank0Logs('borrower')).filter((l) => l.event === 'checkpoint-saved');
+      const s = (await client.get<Job>(ref('borrower'))).status;
+      return saved.length >= 2 && s?.lastCheckpointTime ? saved : undefined;
+    }, 240_000, 1000);
+    t.ok(checkpoints, 'two checkpoints written before the lender needs its GPUs back');
+    const started = Date.parse((await client.get<Job>(ref('borrower'))).status?.startTime ?? '');
+
+    await submit('lender', 2, 1, { namespace: 'lend' });
+    const reclaimedAt = Date.now();
+    const queued = await eventually(async () => {
+      const job = await client.get<Job>(ref('borrower'));
+      const pods = JSON.parse(await kubectl(['get', 'pods', '-l', 'ml.example.com/trainingjob=borrower', '-o', 'json'])) as { items: unknown[] };
+      return job.status?.state === 'Queued' && pods.items.length === 0 ? job : undefined;
+    }, 120_000, 500);
+    t.ok(queued, 'the borrower is Queued and its workers are gone', queued ? {} : { diagnosis: await diagnose('borrower') });
+    t.equal(queued?.metadata?.annotations?.['ml.example.com/queued'], 'preempted by cohort research, reclaiming borrowed GPUs for lend (2 of its 2 in use)', 'the reclaim says who took the GPUs back, and why');
+    t.match(queued?.status?.lastCheckpoint, /^\/checkpoints\/epoch-\d+\.pt$/, 'the SIGTERMed workers reported their checkpoint');
+    const reported = Number(/epoch-(\d+)\.pt$/.exec(queued?.status?.lastCheckpoint ?? '')?.[1]);
+    const events = await eventsOf('borrower');
+    const lost = Number(/Preempted: preempted by cohort research.* at most (\d+\.\d+) GPU-hours since/.exec(events)?.[1]);
+    const wholeRun = (2 * (reclaimedAt - started)) / 3_600_000;
+    // An epoch takes ≥ 6 s and the epoch count is scraped every 15 s: the work at risk is under half a minute, not the run.
+    t.ok(lost >= 0 && lost <= (2 * 30) / 3600, `GPU-hours lost ${lost}: at most the time since the last checkpoint`, { events });
+    t.ok(lost < wholeRun, `less than the whole run's ${wholeRun.toFixed(4)} GPU-hours`);
+
+    const lender = await finished('lender', 300_000, 'lend');
+    t.equal(lender.final?.state, 'Completed', 'the lender\'s own job ran on its own GPUs');
+    const { final, states } = await finished('borrower');
+    t.equal(final?.state, 'Completed', `the reclaimed job borrowed again once the lender was idle, and completed (states: ${states.join(' → ')})`, final?.state === 'Completed' ? {} : { diagnosis: await diagnose('borrower') });
+    t.equal(final?.restarts ?? 0, 0, 'a reclaim is not a restart');
+    const resumed = (await rank0Logs('borrower')).find((l) => l.event === 'resumed');
+    t.ok(resumed && (resumed.epoch ?? 0) >= reported, `resumed from epoch ${resumed?.epoch} (the reported checkpoint was epoch ${reported}), not epoch 0`);
+    await kubectl(['delete', 'trainingpolicy', 'cohort-default', 'cohort-lend']);
   });
 }
