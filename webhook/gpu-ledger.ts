@@ -58,16 +58,21 @@ const alive = (r: Reservation, now: number): boolean => now - Date.parse(r.at) <
 
 /**
  * Whether a reservation's job is counted by the list itself: listed (or seen persisted at a version ≤ the list's, so in
- * it or gone since), unless the list still holds the very queued version a release reserved for: that list predates the
- * release, and shows the job holding nothing. Any later version of it includes the release.
+ * it or gone since), unless the list still holds the queued version a release reserved for, or an older one: that list
+ * predates the release, and shows the job holding nothing. Any later version of it includes the release.
  */
 function coveredBy(listed: readonly TrainingJob[], persisted: (name: string) => boolean): (name: string, r: Reservation) => boolean {
   const versions = new Map(listed.map((j) => [j.metadata?.name, j.metadata?.resourceVersion]));
   return (name, r) => {
-    if (r.queuedVersion !== undefined && versions.get(name) === r.queuedVersion) return false;
+    const version = versions.get(name);
+    // A lagging watch may list an even older version: it too shows the job queued, holding nothing.
+    if (r.queuedVersion !== undefined && version !== undefined && notNewer(version, r.queuedVersion)) return false;
     return versions.has(name) || persisted(name);
   };
 }
+
+// etcd's resourceVersions are integers; anything else compares for equality only.
+const notNewer = (version: string, than: string): boolean => version === than || (/^\d+$/.test(version) && /^\d+$/.test(than) && BigInt(version) < BigInt(than));
 
 /**
  * Jobs not yet visible in `jobs` but reserved by an admission, as stand-ins the quota arithmetic
