@@ -30,7 +30,8 @@ export function promisedGpus(jobs: readonly TrainingJob[], placed: readonly Plac
   for (const p of placed) if (p.nodeName && p.trainingJob) held.set(p.trainingJob, (held.get(p.trainingJob) ?? 0) + p.gpus);
   return jobs
     .filter((j) => !isQueued(j) && !isSuspended(j) && !isTerminal(j) && !j.metadata?.deletionTimestamp && !stalled(j))
-    .filter((j) => ['Pending', 'Queued', 'Initializing', undefined].includes(j.status?.state) && now - released(j) < PROMISE_WINDOW_MS)
+    // Still "Queued" once released: its status has not caught up, so its timestamps are old, but it is about to start.
+    .filter((j) => j.status?.state === 'Queued' || (['Pending', 'Initializing', undefined].includes(j.status?.state) && now - released(j) < PROMISE_WINDOW_MS))
     .reduce((sum, j) => sum + Math.max(0, gpuDemand(j) - (held.get(`${j.metadata?.namespace}/${labelOf(j.metadata?.name ?? '')}`) ?? 0)), 0);
 }
 

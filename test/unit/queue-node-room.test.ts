@@ -42,6 +42,9 @@ t.test('promised GPUs: jobs just started whose workers have not landed yet', asy
   ];
   const placed = [{ nodeName: 'gpu-a', gpus: 2, trainingJob: 'ns/landing' }, { nodeName: 'gpu-a', gpus: 2, trainingJob: 'ns/landing' }, { gpus: 2, trainingJob: 'ns/fresh' }];
   t.equal(promisedGpus(jobs, placed, now), 8 + 4);
+  const hourAgo = new Date(now - 3_600_000).toISOString();
+  const rereleased = job('rereleased', 2, 2, { state: 'Queued', startTime: hourAgo, conditions: [{ type: 'Queued', status: 'False', reason: 'Started', message: '', lastTransitionTime: hourAgo }] });
+  t.equal(promisedGpus([rereleased], [], now), 4, 'released again after a preemption, its status still says Queued with the first start\'s times: about to start all the same');
 });
 
 t.test('a pod trimmed for the cache keeps its node, phase, GPUs and TrainingJob', async (t) => {
