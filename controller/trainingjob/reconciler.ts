@@ -151,6 +151,9 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     return j;
   };
   const queueFacts = informerQueueFacts(manager, (namespace) => jobs.list(namespace).map(inFlight));
+  // Reclaim waits for a lender's release to be admitted: were the webhook to refuse it, borrowers would stop for nothing.
+  const preemptedOnly = (j: TrainingJob): TrainingJob => (preempting.get(objectKey(j)) === j.metadata?.resourceVersion ? asQueued(j) : j);
+  const reclaimFacts = informerQueueFacts(manager, (namespace) => jobs.list(namespace).map(preemptedOnly));
   const nodeRoom = informerNodeRoom(manager, () => jobs.list().map(inFlight));
   // namespace/name → until when a job the webhook refused to start (not for capacity) stands aside, and its words. Leader-local:
   // the webhook would refuse a write to the job itself too, and a new leader learns it again at the first refusal.
@@ -363,7 +366,7 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
   async function reclaim(namespace: string, log: Logger): Promise<void> {
     // Every reconcile calls this: outside a cohort it must not build the namespace's queue view.
     if (!inCohort(namespace)) return;
-    const facts = queueFacts(namespace);
+    const facts = reclaimFacts(namespace);
     if (!facts.cohort) return;
     const at = manager.clock.now();
     const victims = reclaimVictims(facts.cohort, facts.cohortJobs ?? [], facts.classes, at, (j) => (spared.get(objectKey(j)) ?? 0) > at);
