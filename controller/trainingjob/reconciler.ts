@@ -27,7 +27,7 @@ import { reclaimedFor, reclaimVictims } from '../queue/reclaim.ts';
 import { informerNodeRoom } from '../queue/node-facts.ts';
 import { borrowed, borrowedGpus, membership } from '../../policies/cohort.ts';
 import { startupAttempts, startupDeadline, startupTimeout, startupTimeoutSeconds, type StartupTimeout } from '../queue/startup.ts';
-import { chooseVictims } from '../queue/preemption.ts';
+import { chooseVictims, type Victim } from '../queue/preemption.ts';
 import { priorityValue } from '../../policies/priority.ts';
 
 export const CHECKPOINT_FINALIZER = `${GROUP}/checkpoint-cleanup`;
@@ -374,25 +374,34 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     const why = `${PREEMPTED_BY}${reclaimedFor(facts.cohort)}`;
     for (const v of victims) preempting.set(objectKey(v.job), v.job.metadata?.resourceVersion ?? '');
     for (const v of victims) {
-      const victimNs = v.job.metadata!.namespace!;
-      try {
-        await client.patch(jobRef(victimNs, v.job.metadata!.name!), { metadata: { resourceVersion: v.job.metadata?.resourceVersion, annotations: { [QUEUED_ANNOTATION]: why, [BORROWED_ANNOTATION]: null } }, spec: { suspend: true } });
-      } catch (err) {
-        preempting.delete(objectKey(v.job));
-        // 409/404: changed or gone since the decision, the next one sees it. Anything else spares it for a while, and says so.
-        if (statusCode(err) !== 409 && statusCode(err) !== 404) {
-          spared.set(objectKey(v.job), at + REFUSED_RETRY_MS);
-          log.warn({ victim: objectKey(v.job), err: describeApiError(err) }, 'could not reclaim');
-          await events.record(involved(v.job), 'Warning', 'PreemptionFailed', `${why}, but this job could not be suspended: ${describeApiError(err)}`);
-        }
-        continue;
-      }
-      const since = v.job.status?.lastCheckpointTime ? `the last checkpoint (${v.job.status.lastCheckpointTime})` : 'the start';
-      await events.record(involved(v.job), 'Warning', 'Preempted', `${why}; its workers report their checkpoint on SIGTERM and it resumes from it when capacity returns; at most ${v.lostGpuHours.toFixed(4)} GPU-hours since ${since}`);
-      metrics.preemptions.inc({ namespace: victimNs, reason: 'Reclaim' });
-      metrics.preemptionLostGpuHours.inc({ namespace: victimNs }, v.lostGpuHours);
-      log.info({ victim: objectKey(v.job), lostGpuHours: v.lostGpuHours }, 'borrowed GPUs reclaimed; requeued');
+      const refused = (err: unknown) => events.record(involved(v.job), 'Warning', 'PreemptionFailed', `${why}, but this job could not be suspended: ${describeApiError(err)}`);
+      if (await suspendVictim(v, why, 'Reclaim', at, log, refused)) log.info({ victim: objectKey(v.job), lostGpuHours: v.lostGpuHours }, 'borrowed GPUs reclaimed; requeued');
+      else preempting.delete(objectKey(v.job));
     }
+  }
+
+  /**
+   * Suspends a victim back into the queue, at the version decided on (a cache behind an earlier preemption gets a 409, not a
+   * second count), with its Preempted event and metrics; true when it did. `refused` says why when it was not changed or gone.
+   */
+  async function suspendVictim(v: Victim, why: string, reason: 'Reclaim' | 'LowerPriority', at: number, log: Logger, refused: (err: unknown) => Promise<void>): Promise<boolean> {
+    const namespace = v.job.metadata!.namespace!;
+    try {
+      await client.patch(jobRef(namespace, v.job.metadata!.name!), { metadata: { resourceVersion: v.job.metadata?.resourceVersion, annotations: { [QUEUED_ANNOTATION]: why, [BORROWED_ANNOTATION]: null } }, spec: { suspend: true } });
+    } catch (err) {
+      // 409/404: changed or gone since the decision, the next one sees it. Anything else (a policy now refusing the job, say) spares it for a while.
+      if (statusCode(err) !== 409 && statusCode(err) !== 404) {
+        spared.set(objectKey(v.job), at + REFUSED_RETRY_MS);
+        log.warn({ victim: objectKey(v.job), err: describeApiError(err) }, 'could not preempt');
+        await refused(err);
+      }
+      return false;
+    }
+    const since = v.job.status?.lastCheckpointTime ? `the last checkpoint (${v.job.status.lastCheckpointTime})` : 'the start';
+    await events.record(involved(v.job), 'Warning', 'Preempted', `${why}: its workers report their checkpoint on SIGTERM and it resumes from it when capacity returns; at most ${v.lostGpuHours.toFixed(4)} GPU-hours since ${since}`);
+    metrics.preemptions.inc({ namespace, reason });
+    metrics.preemptionLostGpuHours.inc({ namespace }, v.lostGpuHours);
+    return true;
   }
 
   /** All or nothing: a job whose workers did not all start gives its GPUs back and waits in the queue, backing off. */
@@ -605,29 +614,14 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     if (startupAttempts(head) > 0) return false;
     const victims = chooseVictims(head, view, at, (j) => (spared.get(objectKey(j)) ?? 0) > at);
     if (victims.length === 0) return false;
-    const namespace = head.metadata!.namespace!;
     const mine = priorityValue(head, facts.classes);
     const done: string[] = [];
     for (const v of victims) {
       const why = `${PREEMPTED_BY}${head.metadata!.name} (priority ${mine} > ${v.priority})`;
-      try {
-        // At the version we decided on: a cache behind our own earlier preemption gets a 409, not a second count.
-        await client.patch(jobRef(namespace, v.job.metadata!.name!), { metadata: { resourceVersion: v.job.metadata?.resourceVersion, annotations: { [QUEUED_ANNOTATION]: why, [BORROWED_ANNOTATION]: null } }, spec: { suspend: true } });
-      } catch (err) {
-        // 409/404: changed or gone since the decision. Anything else (a policy now refusing the job, say) spares it, and says so.
-        if (statusCode(err) !== 409 && statusCode(err) !== 404) {
-          spared.set(objectKey(v.job), at + REFUSED_RETRY_MS);
-          log.warn({ victim: v.job.metadata?.name, err: describeApiError(err) }, 'could not preempt');
-          await events.record(involved(head), 'Warning', 'PreemptionFailed', `could not suspend ${v.job.metadata?.name}: ${describeApiError(err)}`);
-        }
-        continue;
-      }
+      const refused = (err: unknown) => events.record(involved(head), 'Warning', 'PreemptionFailed', `could not suspend ${v.job.metadata?.name}: ${describeApiError(err)}`);
+      if (!(await suspendVictim(v, why, 'LowerPriority', at, log, refused))) continue;
       preempting.set(objectKey(v.job), v.job.metadata?.resourceVersion ?? '');
       done.push(v.job.metadata!.name!);
-      const since = v.job.status?.lastCheckpointTime ? `the last checkpoint (${v.job.status.lastCheckpointTime})` : 'the start';
-      await events.record(involved(v.job), 'Warning', 'Preempted', `${why}: workers report their checkpoint on SIGTERM and resume from it when capacity returns; at most ${v.lostGpuHours.toFixed(4)} GPU-hours since ${since}`);
-      metrics.preemptions.inc({ namespace, reason: 'LowerPriority' });
-      metrics.preemptionLostGpuHours.inc({ namespace }, v.lostGpuHours);
     }
     if (done.length === 0) return false;
     const names = done.join(', ');

@@ -52,7 +52,7 @@ t.test('a higher-priority job preempts a lower one, which resumes when the GPUs 
   const events = await core.listNamespacedEvent({ namespace, fieldSelector: 'involvedObject.name=training-low' });
   const warning = events.items.find((e) => e.reason === 'Preempted');
   t.equal(warning?.type, 'Warning');
-  t.match(warning?.message, /^preempted by urgent-high \(priority 5000 > 100\): workers report their checkpoint on SIGTERM and resume from it when capacity returns; at most \d+\.\d{4} GPU-hours since the start$/);
+  t.match(warning?.message, /^preempted by urgent-high \(priority 5000 > 100\): its workers report their checkpoint on SIGTERM and it resumes from it when capacity returns; at most \d+\.\d{4} GPU-hours since the start$/);
   const metrics = await (await fetch(`${controller.metricsUrl}/metrics`)).text();
   t.match(metrics, /trainingjob_preemptions_total\{namespace="team-p",reason="LowerPriority"\} 1\n/, 'counted once');
   t.match(metrics, /trainingjob_preemption_lost_gpu_hours_total\{namespace="team-p"\} \d/);
