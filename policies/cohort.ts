@@ -111,6 +111,18 @@ export function cohortConflicts(policy: TrainingPolicy, others: readonly Trainin
   return [];
 }
 
+/**
+ * Policies written apart can still put one namespace into two cohorts once its labels change: the words for a warning,
+ * naming both; undefined when they agree. `policies`: those selecting the namespace, by name (membership takes the first).
+ */
+export function cohortConflict(policies: readonly TrainingPolicy[], namespace: string): string | undefined {
+  const naming = policies.filter((p) => p.spec.cohort);
+  const first = naming[0];
+  const other = naming.find((p) => p.spec.cohort !== first?.spec.cohort);
+  if (!first || !other) return undefined;
+  return `namespace ${namespace} is in cohort ${first.spec.cohort} through TrainingPolicy ${policyName(first)} and in cohort ${other.spec.cohort} through TrainingPolicy ${policyName(other)}; a namespace's quota belongs to one cohort, so ${first.spec.cohort} (of the first policy by name) applies until one of them changes`;
+}
+
 /** Limits that only mean something in a cohort, and a lending limit above the quota it lends from. */
 export function cohortLimitViolations(policy: TrainingPolicy): Violation[] {
   const { cohort, borrowingLimit, lendingLimit, gpuQuota } = policy.spec;

@@ -24,7 +24,7 @@ import type { PriorityClassInfo } from './priority.ts';
 import { validateAgainstSchema } from './schema-validation.ts';
 import { specViolations, specWarnings } from './spec-rules.ts';
 import type { Violation } from './violation.ts';
-import type { CohortFacts } from './cohort.ts';
+import { cohortConflict, type CohortFacts } from './cohort.ts';
 
 export type { NamespaceInfo } from './matching-policies.ts';
 export type { ResourceQuotaInfo } from './quota.ts';
@@ -160,6 +160,8 @@ export function validate(input: EvaluationInput): ValidationResult {
       denials.push(...capacity(input, job, policies).map(({ field, message, reason }) => ({ field, message, reason })));
     }
     warnings.push(...specWarnings(job));
+    const conflict = input.operation === 'CREATE' ? cohortConflict(policies, input.namespace.name) : undefined;
+    if (conflict) warnings.push(conflict);
   }
   return { allowed: denials.length === 0, denials, warnings };
 }

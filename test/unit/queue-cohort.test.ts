@@ -146,3 +146,14 @@ t.test('idle cohort GPUs go in the cohort\'s order: another team\'s urgent job f
   const lenderNext = [...base, xLow, waiting('l-next', 'lender', 4, 'high', 1)];
   t.match(startPlan(xLow, facts('team-x', lenderNext), now), { shortfall: /cohort vision: 6 idle, first in the cohort's line for them: lender\/l-next/ }, 'a lender about to take its own back is ahead too: borrowing now would only be reclaimed');
 });
+
+t.test('a namespace relabelled into a second cohort: creates warn, naming both policies, and the first by name applies', async (t) => {
+  const both = [policies[1]!, policy('team-b-vision', 'team-b', { gpuQuota: 8, cohort: 'vision' })];
+  const job: TrainingJob = { apiVersion: 'ml.example.com/v1', kind: 'TrainingJob', metadata: { name: 'j', namespace: 'team-b' }, spec: { image: 'img', numWorkers: 1, gpusPerWorker: 1 } };
+  const r = evaluate({ operation: 'CREATE', object: job, namespace: { name: 'team-b' }, policies: both, namespaceJobs: [] });
+  t.ok(r.allowed);
+  t.ok(r.warnings.includes("namespace team-b is in cohort research through TrainingPolicy team-b and in cohort vision through TrainingPolicy team-b-vision; a namespace's quota belongs to one cohort, so research (of the first policy by name) applies until one of them changes"), 'the warning names both', { warnings: r.warnings });
+  t.equal(membership(both)?.cohort, 'research');
+  const agreeing = evaluate({ operation: 'CREATE', object: job, namespace: { name: 'team-b' }, policies: [policies[1]!, policy('team-b-more', 'team-b', { cohort: 'research' })], namespaceJobs: [] });
+  t.notOk(agreeing.warnings.some((w) => w.includes('one cohort')), 'two policies naming the same cohort agree');
+});
