@@ -116,7 +116,7 @@ export function simulate(s: Scenario, trace: readonly TraceJob[], opts: { checkp
     const cohort = mine[0]?.spec.cohort;
     if (!cohort) return { jobs: jobsOf(ns), policies: mine, classes: CLASSES };
     const members = cohortMembers(cohort, policies, namespaces, (n) => gpusInUse(jobsHoldingCapacity(undefined, n, jobsOf(n))));
-    return { jobs: jobsOf(ns), policies: mine, classes: CLASSES, cohort: { name: cohort, members }, cohortJobs: members.flatMap((m) => jobsOf(m.namespace)) };
+    return { jobs: jobsOf(ns), policies: mine, classes: CLASSES, cohort: { name: cohort, members }, cohortJobs: members.flatMap((m) => jobsOf(m.namespace)), memberPolicies: (n) => matchingPolicies(policies, { name: n }) };
   };
   const byJob = new Map<TrainingJob, Live>();
 

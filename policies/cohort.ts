@@ -119,7 +119,8 @@ export function cohortConflict(policies: readonly TrainingPolicy[], namespace: s
   const naming = policies.filter((p) => p.spec.cohort);
   const first = naming[0];
   const other = naming.find((p) => p.spec.cohort !== first?.spec.cohort);
-  if (!first || !other) return undefined;
+  // Without a quota to pool no cohort applies, so there is nothing to choose between.
+  if (!first || !other || !membership(policies)) return undefined;
   return `namespace ${namespace} is in cohort ${first.spec.cohort} through TrainingPolicy ${policyName(first)} and in cohort ${other.spec.cohort} through TrainingPolicy ${policyName(other)}; a namespace's quota belongs to one cohort, so ${first.spec.cohort} (of the first policy by name) applies until one of them changes`;
 }
 

@@ -15,7 +15,7 @@
 // conditional write fails if anyone wrote since, and refusals are always decided on a fresh read.
 // The mutating step reserves (one webhook call per create); it is reinvoked if a later mutating
 // webhook changes the job, and its reservation is keyed by name, so the last decision wins.
-import type { TrainingJob } from '../api/index.ts';
+import { isQueued, type TrainingJob } from '../api/index.ts';
 
 export interface Reservation {
   gpus: number;
@@ -62,12 +62,13 @@ const alive = (r: Reservation, now: number): boolean => now - Date.parse(r.at) <
  * predates the release, and shows the job holding nothing. Any later version of it includes the release.
  */
 function coveredBy(listed: readonly TrainingJob[], persisted: (name: string) => boolean): (name: string, r: Reservation) => boolean {
-  const versions = new Map(listed.map((j) => [j.metadata?.name, j.metadata?.resourceVersion]));
+  const byName = new Map(listed.map((j) => [j.metadata?.name, j]));
   return (name, r) => {
-    const version = versions.get(name);
-    // A lagging watch may list an even older version: it too shows the job queued, holding nothing.
-    if (r.queuedVersion !== undefined && version !== undefined && notNewer(version, r.queuedVersion)) return false;
-    return versions.has(name) || persisted(name);
+    const copy = byName.get(name);
+    const version = copy?.metadata?.resourceVersion;
+    // A lagging watch may list an even older queued version: it too shows the job holding nothing (an older running one counts itself).
+    if (r.queuedVersion !== undefined && copy && isQueued(copy) && version !== undefined && notNewer(version, r.queuedVersion)) return false;
+    return byName.has(name) || persisted(name);
   };
 }
 

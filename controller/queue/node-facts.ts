@@ -8,7 +8,7 @@ import { trainingJobLabelValue } from '../trainingjob/names.ts';
 import { freeGpus, nodeRoomShortfall, promisedGpus } from './node-room.ts';
 
 /** Registers the informers; the returned check says why `job`'s workers would not all fit the nodes now, or undefined. */
-export function informerNodeRoom(manager: Manager, jobs: () => readonly TrainingJob[]): (job: TrainingJob) => string | undefined {
+export function informerNodeRoom(manager: Manager, jobs: () => readonly TrainingJob[], releasedAt: (job: TrainingJob) => number | undefined = () => undefined): (job: TrainingJob) => string | undefined {
   const nodes = manager.informer<KubeObject>({ version: 'v1', plural: 'nodes' }, { resyncMs: 0, transform: trimNode });
   // Finished pods hold nothing; the rest are few fields each (gpuPodTrim).
   const pods = manager.informer<KubeObject>({ version: 'v1', plural: 'pods' }, { fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed', resyncMs: 0, transform: gpuPodTrim(TRAININGJOB_LABEL) });
@@ -19,6 +19,6 @@ export function informerNodeRoom(manager: Manager, jobs: () => readonly Training
       return { nodeName: pod.spec?.nodeName, gpus: podGpus(pod), ...(owner ? { trainingJob: `${pod.metadata?.namespace}/${owner}` } : {}) };
     });
     const allocatable = nodes.list().map((n) => nodeGpuInfo(n as never)).filter((n) => n.gpus > 0);
-    return nodeRoomShortfall(job, freeGpus(allocatable, placed), promisedGpus(jobs(), placed, manager.clock.now(), trainingJobLabelValue), allocatable);
+    return nodeRoomShortfall(job, freeGpus(allocatable, placed), promisedGpus(jobs(), placed, manager.clock.now(), trainingJobLabelValue, releasedAt), allocatable);
   };
 }

@@ -21,17 +21,19 @@ export function freeGpus(nodes: readonly NodeGpuInfo[], pods: readonly PlacedGpu
   return nodes.filter((n) => n.gpus > 0).map((n) => ({ name: n.name, gpus: Math.max(0, n.gpus - (used.get(n.name) ?? 0)) })).sort((a, b) => b.gpus - a.gpus || a.name.localeCompare(b.name));
 }
 
-const released = (j: TrainingJob): number => Math.max(...[j.metadata?.creationTimestamp, j.status?.startTime, j.status?.conditions?.find((c) => c.type === 'Queued' && c.status === 'False')?.lastTransitionTime].map((t) => Date.parse(String(t ?? '')) || 0));
+const released = (j: TrainingJob, localRelease = 0): number => Math.max(localRelease, ...[j.metadata?.creationTimestamp, j.status?.startTime, j.status?.conditions?.find((c) => c.type === 'Queued' && c.status === 'False')?.lastTransitionTime].map((t) => Date.parse(String(t ?? '')) || 0));
 const stalled = (j: TrainingJob): boolean => j.status?.conditions?.some((c) => c.type === 'Stalled' && c.status === 'True') ?? false;
 
-/** GPUs that jobs started (created or released) in the last PROMISE_WINDOW_MS ask for beyond what their placed pods hold: they are about to take them. */
-export function promisedGpus(jobs: readonly TrainingJob[], placed: readonly PlacedGpus[], now: number, labelOf: (name: string) => string = (n) => n): number {
+/**
+ * GPUs that jobs started (created or released) in the last PROMISE_WINDOW_MS ask for beyond what their placed pods hold: they are
+ * about to take them. `releasedAt`: when this replica released a job, which its status (still Queued, with the times of an earlier start) may not show yet.
+ */
+export function promisedGpus(jobs: readonly TrainingJob[], placed: readonly PlacedGpus[], now: number, labelOf: (name: string) => string = (n) => n, releasedAt: (job: TrainingJob) => number | undefined = () => undefined): number {
   const held = new Map<string, number>();
   for (const p of placed) if (p.nodeName && p.trainingJob) held.set(p.trainingJob, (held.get(p.trainingJob) ?? 0) + p.gpus);
   return jobs
     .filter((j) => !isQueued(j) && !isSuspended(j) && !isTerminal(j) && !j.metadata?.deletionTimestamp && !stalled(j))
-    // Still "Queued" once released: its status has not caught up, so its timestamps are old, but it is about to start.
-    .filter((j) => j.status?.state === 'Queued' || (['Pending', 'Initializing', undefined].includes(j.status?.state) && now - released(j) < PROMISE_WINDOW_MS))
+    .filter((j) => ['Pending', 'Queued', 'Initializing', undefined].includes(j.status?.state) && now - released(j, releasedAt(j)) < PROMISE_WINDOW_MS)
     .reduce((sum, j) => sum + Math.max(0, gpuDemand(j) - (held.get(`${j.metadata?.namespace}/${labelOf(j.metadata?.name ?? '')}`) ?? 0)), 0);
 }
 

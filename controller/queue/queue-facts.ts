@@ -25,11 +25,11 @@ export function informerQueueFacts(manager: Manager, jobs: (namespace: string) =
   const classes = manager.informer<V1PriorityClass & KubeObject>({ group: 'scheduling.k8s.io', version: 'v1', plural: 'priorityclasses' }, { resyncMs: 0 });
   const selecting = (namespace: string): TrainingPolicy[] => matchingPolicies(policies.list(), { name: namespace, labels: namespaces.get(undefined, namespace)?.metadata?.labels ?? {} });
   const named = () => namespaces.list().flatMap((n) => (n.metadata?.name ? [{ name: n.metadata.name, labels: n.metadata.labels ?? {} }] : []));
-  const cohortOf = (namespace: string): Pick<QueueFacts, 'cohort' | 'cohortJobs'> => {
+  const cohortOf = (namespace: string): Pick<QueueFacts, 'cohort' | 'cohortJobs' | 'memberPolicies'> => {
     const mine = membership(selecting(namespace));
     if (!mine) return {};
     const members = cohortMembers(mine.cohort, policies.list(), named(), (ns) => gpusInUse(jobsHoldingCapacity(undefined, ns, jobs(ns))));
-    return { cohort: { name: mine.cohort, members }, cohortJobs: members.flatMap((m) => jobs(m.namespace)) };
+    return { cohort: { name: mine.cohort, members }, cohortJobs: members.flatMap((m) => jobs(m.namespace)), memberPolicies: selecting };
   };
   return Object.assign(
     (namespace: string): QueueFacts => ({ jobs: jobs(namespace), policies: selecting(namespace), classes: classes.list().map(priorityClassInfo), ...cohortOf(namespace) }),

@@ -52,6 +52,10 @@ export interface QueueFacts {
   cohort?: CohortFacts;
   /** Every job of the cohort's members (this namespace's included). */
   cohortJobs?: readonly TrainingJob[];
+  /** The policies selecting a member namespace: its own limits (concurrency, per-job) can hold its job where the cohort would not. */
+  memberPolicies?: (namespace: string) => readonly TrainingPolicy[];
+  /** Jobs the webhook refused to start for capacity this view does not see (a ResourceQuota, say): in the cohort's order they hold nobody back. */
+  refusedForCapacity?: (job: TrainingJob) => boolean;
 }
 
 /** The limits `job` would pass now, in the webhook's words, or undefined when it would fit. */
@@ -74,8 +78,7 @@ export function startPlan(job: TrainingJob, facts: QueueFacts, now: number, asid
   const cohort = withUsage(facts.cohort, namespace, gpusInUse(jobsHoldingCapacity(job, namespace, facts.jobs)));
   const borrow = gpusToBorrow(namespace, gpuDemand(job), cohort);
   if (borrow <= 0) return { shortfall: own };
-  const asking = { ...job, metadata: { ...job.metadata, annotations: { ...job.metadata?.annotations, [BORROWED_ANNOTATION]: String(borrow) } } };
-  const short = capacityShortfall(asking, facts);
+  const short = capacityShortfall(marked(job, borrow), facts);
   if (short) return { shortfall: short };
   const ahead = startsAhead(job, facts, cohort, now, aside);
   if (!ahead.first || !borrowShortfall(namespace, gpuDemand(job), ahead.pool)) return { borrow };
@@ -83,10 +86,14 @@ export function startPlan(job: TrainingJob, facts: QueueFacts, now: number, asid
   return { shortfall: `${own}${COHORT_WORDS}cohort ${facts.cohort.name}: ${cohortIdle(cohort.members)} idle, first in the cohort's line for them: ${who}` };
 }
 
+/** `job` as asking to start on `borrow` GPUs of its cohort: what the webhook checks against the cohort. */
+const marked = (job: TrainingJob, borrow: number): TrainingJob => ({ ...job, metadata: { ...job.metadata, annotations: { ...job.metadata?.annotations, [BORROWED_ANNOTATION]: String(borrow) } } });
+
 /**
  * The cohort as it will be once the other members' first in line ahead of `job` in the cohort's order have started,
- * each where it could start now (on its quota or borrowed GPUs), and the first of them. Only a first in line can start,
- * and one that could not start anyway (too large for what is idle, or at its limit) holds nobody back.
+ * each where it could start now (on its quota or borrowed GPUs), and the first of them to take idle GPUs. Only a first
+ * in line can start, and one that could not start anyway (too large for what is idle, at a limit of its own, refused by
+ * the webhook) holds nobody back.
  */
 function startsAhead(job: TrainingJob, facts: QueueFacts, cohort: CohortFacts, now: number, aside: (job: TrainingJob) => boolean): { pool: CohortFacts; first?: TrainingJob } {
   let pool = cohort;
@@ -96,15 +103,25 @@ function startsAhead(job: TrainingJob, facts: QueueFacts, cohort: CohortFacts, n
   for (const k of queueOrder(facts.cohortJobs ?? [], facts.classes)) {
     if (k.metadata?.namespace === namespace && k.metadata?.name === job.metadata?.name) break;
     const ns = k.metadata?.namespace ?? '';
-    if (ns === namespace || seen.has(ns) || backingOffUntil(k, now) || aside(k)) continue;
+    if (ns === namespace || seen.has(ns) || backingOffUntil(k, now) || aside(k) || facts.refusedForCapacity?.(k)) continue;
     seen.add(ns);
     const member = pool.members.find((m) => m.namespace === ns);
-    // On its own quota it always can (taking its lent GPUs back); beyond it, only within what is idle and its limit.
-    if (!member || (member.used + gpuDemand(k) > member.quota && borrowShortfall(ns, gpuDemand(k), pool))) continue;
+    if (!member || !couldStart(k, pool, facts)) continue;
+    const idle = cohortIdle(pool.members);
     pool = withUsage(pool, ns, member.used + gpuDemand(k));
-    first ??= k;
+    if (cohortIdle(pool.members) < idle) first ??= k;
   }
   return { pool, first };
+}
+
+/** Whether another member's first in line `k` could start now: on its own quota (taking lent GPUs back), or within what is idle and its limits. */
+function couldStart(k: TrainingJob, pool: CohortFacts, facts: QueueFacts): boolean {
+  const ns = k.metadata?.namespace ?? '';
+  const borrow = gpusToBorrow(ns, gpuDemand(k), pool);
+  if (borrow > 0 && borrowShortfall(ns, gpuDemand(k), pool)) return false;
+  if (!facts.memberPolicies) return true;
+  const theirs: QueueFacts = { jobs: (facts.cohortJobs ?? []).filter((j) => j.metadata?.namespace === ns), policies: facts.memberPolicies(ns), classes: facts.classes, cohort: pool };
+  return !capacityShortfall(borrow > 0 ? marked(k, borrow) : k, theirs);
 }
 
 /** `job`'s place among every queued job of its cohort (1 is the first to borrow what members leave idle), when it has one. */

@@ -1,9 +1,13 @@
 // Reclaim, pure: when lenders take back their own quota the cohort lends more than it has idle, and the borrowing
 // namespaces give GPUs back, cheapest first (priority, GPU-hours since the checkpoint, youngest), no more than it takes.
-import { gpuDemand, isSuspended, isTerminal, type TrainingJob } from '../../api/index.ts';
+import { gpuDemand, isQueued, isSuspended, isTerminal, type TrainingJob } from '../../api/index.ts';
 import { borrowed, cohortIdle, type CohortFacts } from '../../policies/cohort.ts';
 import { priorityValue, type PriorityClassInfo } from '../../policies/priority.ts';
 import { gpuHoursSinceCheckpoint, type Victim } from './preemption.ts';
+
+// A deletion held up longer (another component's finalizer) may keep its workers running: it counts as holding them again.
+const LEAVING_MS = 120_000;
+const deletedSince = (j: TrainingJob, now: number): number => (j.metadata?.deletionTimestamp ? now - Date.parse(String(j.metadata.deletionTimestamp)) : Infinity);
 
 const running = (j: TrainingJob): boolean => !isTerminal(j) && !isSuspended(j) && !j.metadata?.deletionTimestamp;
 
@@ -26,7 +30,7 @@ export function reclaimVictims(cohort: CohortFacts, jobs: readonly TrainingJob[]
     .map((job) => ({ job, priority: priorityValue(job, classes), lostGpuHours: gpuHoursSinceCheckpoint(job, now) }))
     .sort((a, b) => a.priority - b.priority || a.lostGpuHours - b.lostGpuHours || String(b.job.status?.startTime ?? '').localeCompare(String(a.job.status?.startTime ?? '')));
   // Jobs being deleted give their GPUs back on their own: count them gone, so no other job is stopped in their stead.
-  const leaving = jobs.filter((j) => !isTerminal(j) && !isSuspended(j) && j.metadata?.deletionTimestamp && borrowing.has(j.metadata?.namespace ?? '')).map((job) => ({ job, priority: 0, lostGpuHours: 0 }));
+  const leaving = jobs.filter((j) => !isTerminal(j) && !isQueued(j) && deletedSince(j, now) < LEAVING_MS && borrowing.has(j.metadata?.namespace ?? '')).map((job) => ({ job, priority: 0, lostGpuHours: 0 }));
   const enough = (victims: readonly Victim[]): boolean => cohortIdle(without(cohort, [...leaving, ...victims]).members) >= 0;
   const chosen: Victim[] = [];
   for (const c of candidates) {

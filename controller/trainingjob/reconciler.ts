@@ -154,12 +154,16 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
   // Reclaim waits for a lender's release to be admitted: were the webhook to refuse it, borrowers would stop for nothing.
   const preemptedOnly = (j: TrainingJob): TrainingJob => (preempting.get(objectKey(j)) === j.metadata?.resourceVersion ? asQueued(j) : j);
   const reclaimFacts = informerQueueFacts(manager, (namespace) => jobs.list(namespace).map(preemptedOnly));
-  const nodeRoom = informerNodeRoom(manager, () => jobs.list().map(inFlight));
+  // namespace/name → when this replica released the job: its status may still say Queued, with an earlier start's times.
+  const releasedAt = new Map<string, number>();
+  const nodeRoom = informerNodeRoom(manager, () => jobs.list().map(inFlight), (j) => releasedAt.get(objectKey(j)));
   // namespace/name → until when a job the webhook refused to start (not for capacity) stands aside, and its words. Leader-local:
   // the webhook would refuse a write to the job itself too, and a new leader learns it again at the first refusal.
   const heldBack = new Map<string, { until: number; refusal: string }>();
   // namespace/name → until when a job that could not be patched (a policy now refuses it) is not chosen as a victim again.
   const spared = new Map<string, number>();
+  // namespace/name → until when a job the webhook refused to start for capacity we do not see (a ResourceQuota) yields idle cohort GPUs.
+  const capacityHeld = new Map<string, number>();
   // Jobs whose requeue after a failed start the webhook refused (said once).
   const requeueRefused = new Set<string>();
   const keyParts = (key: string): [string, string] => { const { namespace = '', name } = splitKey(key); return [namespace, name]; };
@@ -213,6 +217,8 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     if (!job) {
       forgetJob(metrics, namespace, name);
       heldBack.delete(key);
+      capacityHeld.delete(key);
+      releasedAt.delete(key);
       preempting.delete(key);
       releasing.delete(key);
       spared.delete(key);
@@ -246,8 +252,8 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
 
     if (isQueued(job)) {
       await stopWorkers(job, log);
-      const facts = queueFacts(namespace);
       const at = manager.clock.now();
+      const facts: QueueFacts = { ...queueFacts(namespace), refusedForCapacity: (j) => (capacityHeld.get(objectKey(j)) ?? 0) > at };
       const aside = (j: TrainingJob): boolean => (heldBack.get(objectKey(j))?.until ?? 0) > at;
       let place = queuePlace(job, facts, at, aside);
       // Only the next to start asks to, so jobs start in priority, then creation, order; on its own quota, or on GPUs its cohort leaves idle.
@@ -260,11 +266,14 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       const refused = isNext && !noRoom && !releaseInFlight ? await tryRelease(job, log, 'borrow' in plan ? plan.borrow : undefined) : undefined;
       if (refused === 'released') {
         heldBack.delete(key);
+        capacityHeld.delete(key);
         return; // the update event brings the job back, no longer queued
       }
       // Refused for capacity: lower-priority jobs may make room, where the policy allows it.
       if (refused !== undefined && capacityRefusal(refused)) {
         if (await preemptFor(job, facts, log)) return { requeueAfterMs: 0 };
+        // Until its next try finds room, other members' jobs may take the idle cohort GPUs it was first in line for.
+        capacityHeld.set(key, at + 2 * queueRetryMs);
       } else if (refused !== undefined) {
         // Refused for something else (a policy changed since admission): step aside so the jobs behind it can start.
         if (heldBack.get(key)?.refusal !== refused) await events.record(involved(job), 'Warning', 'StartRefused', `${REFUSED_AT_START}${refused}`);
@@ -350,8 +359,10 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     try {
       await client.patch(jobRef(namespace, job.metadata!.name!), { metadata: { resourceVersion: job.metadata?.resourceVersion, annotations: { [BORROWED_ANNOTATION]: null } } });
     } catch (err) {
-      // 409: changed since read, the next reconcile looks again; 403: a newer policy refuses writes to it, and the mark only informs.
+      // 409: changed since read, the next reconcile looks again; 403: the webhook still sees the namespace borrowing (its list
+      // behind ours) or a newer policy refuses writes to the job: the mark only informs, the next progress reconcile tries again.
       if (statusCode(err) !== 409 && statusCode(err) !== 403) throw err;
+      if (statusCode(err) === 403) log.info({ err: describeApiError(err) }, 'borrowed mark kept for now');
       return statusCode(err) === 409;
     }
     log.info('no longer borrowing: the namespace\'s own quota covers the job');
@@ -375,7 +386,7 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     for (const v of victims) preempting.set(objectKey(v.job), v.job.metadata?.resourceVersion ?? '');
     for (const v of victims) {
       const refused = (err: unknown) => events.record(involved(v.job), 'Warning', 'PreemptionFailed', `${why}, but this job could not be suspended: ${describeApiError(err)}`);
-      if (await suspendVictim(v, why, 'Reclaim', at, log, refused)) log.info({ victim: objectKey(v.job), lostGpuHours: v.lostGpuHours }, 'borrowed GPUs reclaimed; requeued');
+      if (await suspendVictim(v, { why, reason: 'Reclaim', at, log, refused })) log.info({ victim: objectKey(v.job), lostGpuHours: v.lostGpuHours }, 'borrowed GPUs reclaimed; requeued');
       else preempting.delete(objectKey(v.job));
     }
   }
@@ -384,7 +395,7 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
    * Suspends a victim back into the queue, at the version decided on (a cache behind an earlier preemption gets a 409, not a
    * second count), with its Preempted event and metrics; true when it did. `refused` says why when it was not changed or gone.
    */
-  async function suspendVictim(v: Victim, why: string, reason: 'Reclaim' | 'LowerPriority', at: number, log: Logger, refused: (err: unknown) => Promise<void>): Promise<boolean> {
+  async function suspendVictim(v: Victim, { why, reason, at, log, refused }: { why: string; reason: 'Reclaim' | 'LowerPriority'; at: number; log: Logger; refused: (err: unknown) => Promise<void> }): Promise<boolean> {
     const namespace = v.job.metadata!.namespace!;
     try {
       await client.patch(jobRef(namespace, v.job.metadata!.name!), { metadata: { resourceVersion: v.job.metadata?.resourceVersion, annotations: { [QUEUED_ANNOTATION]: why, [BORROWED_ANNOTATION]: null } }, spec: { suspend: true } });
@@ -619,7 +630,7 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     for (const v of victims) {
       const why = `${PREEMPTED_BY}${head.metadata!.name} (priority ${mine} > ${v.priority})`;
       const refused = (err: unknown) => events.record(involved(head), 'Warning', 'PreemptionFailed', `could not suspend ${v.job.metadata?.name}: ${describeApiError(err)}`);
-      if (!(await suspendVictim(v, why, 'LowerPriority', at, log, refused))) continue;
+      if (!(await suspendVictim(v, { why, reason: 'LowerPriority', at, log, refused }))) continue;
       preempting.set(objectKey(v.job), v.job.metadata?.resourceVersion ?? '');
       done.push(v.job.metadata!.name!);
     }
@@ -642,8 +653,11 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     if (planned !== undefined) releasing.set(key, { rv: job.metadata?.resourceVersion ?? '', borrow });
     try {
       // The webhook re-checks quota (and, borrowing, the cohort) for a job leaving the queue; a "no" leaves it queued.
-      const annotations = { [QUEUED_ANNOTATION]: null, [BORROWED_ANNOTATION]: borrow > 0 ? String(borrow) : null };
+      // The mark is left alone when not borrowing: a release sent from a stale cache must not strip it from a running borrower.
+      const mark = borrow > 0 ? { [BORROWED_ANNOTATION]: String(borrow) } : job.metadata?.annotations?.[BORROWED_ANNOTATION] !== undefined ? { [BORROWED_ANNOTATION]: null } : {};
+      const annotations = { [QUEUED_ANNOTATION]: null, ...mark };
       await client.patch(jobRef(namespace, job.metadata!.name!), { metadata: { ...(borrow > 0 ? { resourceVersion: job.metadata?.resourceVersion } : {}), annotations }, spec: { suspend: false } });
+      releasedAt.set(key, manager.clock.now());
       log.info({ gpus: gpuDemand(job), borrowed: borrow }, 'released from the queue');
       if (borrow > 0) await events.record(involved(job), 'Normal', 'Borrowing', `starts on ${borrow} of its ${gpuDemand(job)} GPUs borrowed from the namespace's cohort; they are reclaimed when the lender needs them`);
       return 'released';

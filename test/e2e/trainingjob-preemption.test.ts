@@ -106,7 +106,7 @@ t.test('cohorts: a namespace borrows what another leaves idle, up to its limit, 
   t.equal(borrowing?.metadata?.annotations?.['ml.example.com/borrowed-gpus'], '4', 'over its own quota of 4, it started on 4 GPUs lend-a left idle');
   t.match(borrowing?.status?.conditions?.find((c) => c.type === 'Borrowing'), { status: 'True', reason: 'BorrowedFromCohort', message: "4 of its 4 GPUs are borrowed from the namespace's cohort: reclaimable when the lender needs them" });
   const unmark = await cp.kubectl(['annotate', 'trainingjob', 'b-borrow', '-n', 'borrow-b', 'ml.example.com/borrowed-gpus-']);
-  t.not(unmark.code, 0, 'a user cannot make a borrowing job unreclaimable');
+  t.not(unmark.code, 0, 'a user cannot hide that a job borrows');
   t.match(unmark.stderr, /metadata\.annotations\[ml\.example\.com\/borrowed-gpus\]: this job still runs on GPUs borrowed from cohort research: namespace borrow-b uses 8 GPUs, its own quota is 4/);
 
   await make('borrow-b', 'b-over', '1h');

@@ -290,5 +290,6 @@ async function trainingTier(): Promise<void> {
     const resumed = (await rank0Logs('borrower')).find((l) => l.event === 'resumed');
     t.ok(resumed && (resumed.epoch ?? 0) >= reported, `resumed from epoch ${resumed?.epoch} (the reported checkpoint was epoch ${reported}), not epoch 0`);
     await kubectl(['delete', 'trainingpolicy', 'cohort-default', 'cohort-lend']);
+    await kubectl(['delete', 'namespace', 'lend', '--wait=false']);
   });
 }

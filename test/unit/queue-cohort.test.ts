@@ -112,6 +112,8 @@ t.test('reclaim: only when lenders take back their own, cheapest borrowers first
   const deleting = { ...jobs[1]!, metadata: { ...jobs[1]!.metadata, deletionTimestamp: hoursAgo(0) } };
   const beingDeleted = [jobs[0]!, deleting, jobs[2]!, running('a-own', 'team-a', 6)];
   t.strictSame(reclaimVictims(cohortOf(beingDeleted), beingDeleted, classes, now), [], 'a borrower being deleted gives its GPUs back on its own: nobody is stopped in its stead');
+  const stuck = { ...jobs[1]!, metadata: { ...jobs[1]!.metadata, deletionTimestamp: hoursAgo(1) } };
+  t.strictSame(reclaimVictims(cohortOf([jobs[0]!, stuck, jobs[2]!, running('a-own', 'team-a', 6)]), [jobs[0]!, stuck, jobs[2]!, running('a-own', 'team-a', 6)], classes, now).map((v) => v.job.metadata?.name), ['b-old-ckpt'], 'a deletion held up for an hour may still run its workers: another borrower goes');
   const prio = [running('own', 'team-b', 8, { priorityClassName: 'high' }), running('b-high', 'team-b', 2, { borrowed: 2, priorityClassName: 'high', checkpointHoursAgo: 0 }), running('b-low', 'team-b', 2, { borrowed: 2, priorityClassName: 'low', checkpointHoursAgo: 0.9 }), running('a-own', 'team-a', 6)];
   t.strictSame(reclaimVictims(cohortOf(prio), prio, classes, now).map((v) => v.job.metadata?.name), ['b-low'], 'lower priority goes first, whatever it loses');
   t.strictSame(reclaimVictims(cohortOf(prio), prio, classes, now, (j) => j.metadata?.name === 'b-low').map((v) => v.job.metadata?.name), ['b-high'], 'a job whose suspension was refused is spared: the next cheapest goes');
@@ -145,6 +147,15 @@ t.test('idle cohort GPUs go in the cohort\'s order: another team\'s urgent job f
   t.strictSame(startPlan(xLow, facts('team-x', jobs), now, (j) => j.metadata?.name === 'y-high'), { borrow: 4 }, 'nor one standing aside after a refusal');
   const lenderNext = [...base, xLow, waiting('l-next', 'lender', 4, 'high', 1)];
   t.match(startPlan(xLow, facts('team-x', lenderNext), now), { shortfall: /cohort vision: 6 idle, first in the cohort's line for them: lender\/l-next/ }, 'a lender about to take its own back is ahead too: borrowing now would only be reclaimed');
+  const capped = trio.map((p) => (p.metadata?.name === 'team-y' ? { ...p, spec: { ...p.spec, maxConcurrentJobs: 1 } } : p));
+  const withMembers = (ns: string, js: TrainingJob[], ps = capped): QueueFacts => ({ ...facts(ns, js), memberPolicies: (n) => ps.filter((p) => p.metadata?.name === n) });
+  t.strictSame(startPlan(xLow, withMembers('team-x', jobs), now), { borrow: 4 }, 'nor one its own namespace holds back (team-y runs its 1 concurrent job)');
+  t.match(startPlan(xLow, withMembers('team-x', jobs, trio), now), { shortfall: /first in the cohort's line for them: team-y\/y-high/ }, 'without that limit it is ahead again');
+  t.strictSame(startPlan(xLow, { ...facts('team-x', jobs), refusedForCapacity: (j) => j.metadata?.name === 'y-high' }, now), { borrow: 4 }, 'nor one the webhook refused for capacity this view does not see (a ResourceQuota)');
+  const lendsNothing = trio.map((p) => (p.metadata?.name === 'team-y' ? { ...p, spec: { ...p.spec, lendingLimit: 0 } } : p));
+  const ownStart = [running('x-own', 'team-x', 4), running('l-own', 'lender', 2), xLow, waiting('y-own-next', 'team-y', 4, 'high', 1), waiting('l-next', 'lender', 4, 'high', 0.5)];
+  const lendFacts = (ns: string, js: TrainingJob[]): QueueFacts => ({ jobs: js.filter((j) => j.metadata?.namespace === ns), policies: lendsNothing.filter((p) => p.metadata?.name === ns), classes, cohort: { name: 'vision', members: cohortMembers('vision', lendsNothing, spaces, usedBy(js)) }, cohortJobs: js });
+  t.match(startPlan(xLow, lendFacts('team-x', ownStart), now), { shortfall: /6 idle, first in the cohort's line for them: lender\/l-next/ }, 'the one named takes idle GPUs: not a job starting on a quota that lends nothing');
 });
 
 t.test('a namespace relabelled into a second cohort: creates warn, naming both policies, and the first by name applies', async (t) => {
@@ -156,4 +167,6 @@ t.test('a namespace relabelled into a second cohort: creates warn, naming both p
   t.equal(membership(both)?.cohort, 'research');
   const agreeing = evaluate({ operation: 'CREATE', object: job, namespace: { name: 'team-b' }, policies: [policies[1]!, policy('team-b-more', 'team-b', { cohort: 'research' })], namespaceJobs: [] });
   t.notOk(agreeing.warnings.some((w) => w.includes('one cohort')), 'two policies naming the same cohort agree');
+  const noQuota = [policy('x-research', 'team-b', { cohort: 'research' }), policy('y-vision', 'team-b', { cohort: 'vision' })];
+  t.notOk(evaluate({ operation: 'CREATE', object: job, namespace: { name: 'team-b' }, policies: noQuota, namespaceJobs: [] }).warnings.some((w) => w.includes('one cohort')), 'no quota to pool: no cohort applies, nothing to warn about');
 });

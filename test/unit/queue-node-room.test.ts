@@ -44,7 +44,8 @@ t.test('promised GPUs: jobs just started whose workers have not landed yet', asy
   t.equal(promisedGpus(jobs, placed, now), 8 + 4);
   const hourAgo = new Date(now - 3_600_000).toISOString();
   const rereleased = job('rereleased', 2, 2, { state: 'Queued', startTime: hourAgo, conditions: [{ type: 'Queued', status: 'False', reason: 'Started', message: '', lastTransitionTime: hourAgo }] });
-  t.equal(promisedGpus([rereleased], [], now), 4, 'released again after a preemption, its status still says Queued with the first start\'s times: about to start all the same');
+  t.equal(promisedGpus([rereleased], [], now, undefined, () => now - 2_000), 4, 'released again after a preemption, its status still says Queued with the first start\'s times: the release this replica made counts');
+  t.equal(promisedGpus([rereleased], [], now, undefined, () => now - PROMISE_WINDOW_MS - 1), 0, 'but not for ever: a job whose status never caught up promises nothing after the window');
 });
 
 t.test('a pod trimmed for the cache keeps its node, phase, GPUs and TrainingJob', async (t) => {
