@@ -59,15 +59,18 @@ const alive = (r: Reservation, now: number): boolean => now - Date.parse(r.at) <
 /**
  * Whether a reservation's job is counted by the list itself: listed (or seen persisted at a version ≤ the list's, so in
  * it or gone since), unless the list still holds the queued version a release reserved for, or an older one: that list
- * predates the release, and shows the job holding nothing. Any later version of it includes the release.
+ * predates the release, and shows the job holding nothing. Any later version of it includes the release. `use`: counting
+ * usage now, or retiring the reservation for good (which needs proof of the release: a later version).
  */
-function coveredBy(listed: readonly TrainingJob[], persisted: (name: string) => boolean): (name: string, r: Reservation) => boolean {
+function coveredBy(listed: readonly TrainingJob[], persisted: (name: string) => boolean, use: 'count' | 'retire'): (name: string, r: Reservation) => boolean {
   const byName = new Map(listed.map((j) => [j.metadata?.name, j]));
   return (name, r) => {
     const copy = byName.get(name);
     const version = copy?.metadata?.resourceVersion;
-    // A lagging watch may list an even older queued version: it too shows the job holding nothing (an older running one counts itself).
-    if (r.queuedVersion !== undefined && copy && isQueued(copy) && version !== undefined && notNewer(version, r.queuedVersion)) return false;
+    // A lagging watch may list an even older version. Queued, it shows the job holding nothing; running (before a
+    // preemption), it counts the job itself, but is no proof of the release: the reservation is kept until a newer list.
+    const older = r.queuedVersion !== undefined && version !== undefined && notNewer(version, r.queuedVersion);
+    if (older && (use === 'retire' || (copy !== undefined && isQueued(copy)))) return false;
     return byName.has(name) || persisted(name);
   };
 }
@@ -81,7 +84,7 @@ const notNewer = (version: string, than: string): boolean => version === than ||
  * reservation (e.g. a retried apply) must not count against itself.
  */
 export function pendingJobs(ledger: Ledger, namespace: string, jobs: readonly TrainingJob[], now: number, self: string, persisted: (name: string) => boolean = () => false): TrainingJob[] {
-  const covered = coveredBy(jobs, persisted);
+  const covered = coveredBy(jobs, persisted, 'count');
   return Object.entries(ledger.entries)
     .filter(([name, r]) => name !== self && !covered(name, r) && alive(r, now))
     .map(([name, r]) => ({
@@ -97,7 +100,7 @@ export function pendingJobs(ledger: Ledger, namespace: string, jobs: readonly Tr
  * at `listedRv`, itself not older than the ledger's listedAt) are dropped, and listedAt moves up.
  */
 export function withReservation(ledger: Ledger, listed: readonly TrainingJob[], listedRv: string | undefined, now: number, self: string, r: Reservation, persisted: (name: string) => boolean = () => false): LedgerWrite {
-  const covered = coveredBy(listed, persisted);
+  const covered = coveredBy(listed, persisted, 'retire');
   const live = Object.entries(ledger.entries).filter(([name, e]) => name !== self && alive(e, now));
   const kept = live.filter(([name, e]) => !covered(name, e));
   const dropped = kept.length < live.length;

@@ -52,7 +52,7 @@ export interface QueueFacts {
   cohort?: CohortFacts;
   /** Every job of the cohort's members (this namespace's included). */
   cohortJobs?: readonly TrainingJob[];
-  /** The policies selecting a member namespace: its own limits (concurrency, per-job) can hold its job where the cohort would not. */
+  /** The policies selecting a member namespace: its own limits (maxConcurrentJobs) can hold its job where the cohort would not. */
   memberPolicies?: (namespace: string) => readonly TrainingPolicy[];
   /** Jobs the webhook refused to start for capacity this view does not see (a ResourceQuota, say): in the cohort's order they hold nobody back. */
   refusedForCapacity?: (job: TrainingJob) => boolean;
@@ -92,7 +92,7 @@ const marked = (job: TrainingJob, borrow: number): TrainingJob => ({ ...job, met
 /**
  * The cohort as it will be once the other members' first in line ahead of `job` in the cohort's order have started,
  * each where it could start now (on its quota or borrowed GPUs), and the first of them to take idle GPUs. Only a first
- * in line can start, and one that could not start anyway (too large for what is idle, at a limit of its own, refused by
+ * in line can start, and one that could not start anyway (too large for what is idle, its namespace at maxConcurrentJobs, refused by
  * the webhook) holds nobody back.
  */
 function startsAhead(job: TrainingJob, facts: QueueFacts, cohort: CohortFacts, now: number, aside: (job: TrainingJob) => boolean): { pool: CohortFacts; first?: TrainingJob } {
@@ -103,8 +103,10 @@ function startsAhead(job: TrainingJob, facts: QueueFacts, cohort: CohortFacts, n
   for (const k of queueOrder(facts.cohortJobs ?? [], facts.classes)) {
     if (k.metadata?.namespace === namespace && k.metadata?.name === job.metadata?.name) break;
     const ns = k.metadata?.namespace ?? '';
-    if (ns === namespace || seen.has(ns) || backingOffUntil(k, now) || aside(k) || facts.refusedForCapacity?.(k)) continue;
+    if (ns === namespace || seen.has(ns) || backingOffUntil(k, now) || aside(k)) continue;
     seen.add(ns);
+    // Still its namespace's next to start, so the jobs behind it cannot start either: the whole member holds nobody back.
+    if (facts.refusedForCapacity?.(k)) continue;
     const member = pool.members.find((m) => m.namespace === ns);
     if (!member || !couldStart(k, pool, facts)) continue;
     const idle = cohortIdle(pool.members);

@@ -272,8 +272,8 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       // Refused for capacity: lower-priority jobs may make room, where the policy allows it.
       if (refused !== undefined && capacityRefusal(refused)) {
         if (await preemptFor(job, facts, log)) return { requeueAfterMs: 0 };
-        // Until its next try finds room, other members' jobs may take the idle cohort GPUs it was first in line for.
-        capacityHeld.set(key, at + 2 * queueRetryMs);
+        // Our view saw room the webhook does not: until a try succeeds, other members' jobs may take the idle cohort GPUs it was first in line for.
+        if ('borrow' in plan) capacityHeld.set(key, at + 2 * queueRetryMs);
       } else if (refused !== undefined) {
         // Refused for something else (a policy changed since admission): step aside so the jobs behind it can start.
         if (heldBack.get(key)?.refusal !== refused) await events.record(involved(job), 'Warning', 'StartRefused', `${REFUSED_AT_START}${refused}`);
@@ -656,7 +656,9 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       // The mark is left alone when not borrowing: a release sent from a stale cache must not strip it from a running borrower.
       const mark = borrow > 0 ? { [BORROWED_ANNOTATION]: String(borrow) } : job.metadata?.annotations?.[BORROWED_ANNOTATION] !== undefined ? { [BORROWED_ANNOTATION]: null } : {};
       const annotations = { [QUEUED_ANNOTATION]: null, ...mark };
-      await client.patch(jobRef(namespace, job.metadata!.name!), { metadata: { ...(borrow > 0 ? { resourceVersion: job.metadata?.resourceVersion } : {}), annotations }, spec: { suspend: false } });
+      // At the version decided on whenever the mark changes: from a stale cache the job may be running already.
+      const decided = Object.keys(mark).length > 0 ? { resourceVersion: job.metadata?.resourceVersion } : {};
+      await client.patch(jobRef(namespace, job.metadata!.name!), { metadata: { ...decided, annotations }, spec: { suspend: false } });
       releasedAt.set(key, manager.clock.now());
       log.info({ gpus: gpuDemand(job), borrowed: borrow }, 'released from the queue');
       if (borrow > 0) await events.record(involved(job), 'Normal', 'Borrowing', `starts on ${borrow} of its ${gpuDemand(job)} GPUs borrowed from the namespace's cohort; they are reclaimed when the lender needs them`);

@@ -152,6 +152,8 @@ t.test('idle cohort GPUs go in the cohort\'s order: another team\'s urgent job f
   t.strictSame(startPlan(xLow, withMembers('team-x', jobs), now), { borrow: 4 }, 'nor one its own namespace holds back (team-y runs its 1 concurrent job)');
   t.match(startPlan(xLow, withMembers('team-x', jobs, trio), now), { shortfall: /first in the cohort's line for them: team-y\/y-high/ }, 'without that limit it is ahead again');
   t.strictSame(startPlan(xLow, { ...facts('team-x', jobs), refusedForCapacity: (j) => j.metadata?.name === 'y-high' }, now), { borrow: 4 }, 'nor one the webhook refused for capacity this view does not see (a ResourceQuota)');
+  const twoInY = [...jobs, waiting('y-second', 'team-y', 4, 'high', 0.5)];
+  t.strictSame(startPlan(xLow, { ...facts('team-x', twoInY), refusedForCapacity: (j) => j.metadata?.name === 'y-high' }, now), { borrow: 4 }, 'nor the job behind it: the refused one is still its namespace\'s next to start');
   const lendsNothing = trio.map((p) => (p.metadata?.name === 'team-y' ? { ...p, spec: { ...p.spec, lendingLimit: 0 } } : p));
   const ownStart = [running('x-own', 'team-x', 4), running('l-own', 'lender', 2), xLow, waiting('y-own-next', 'team-y', 4, 'high', 1), waiting('l-next', 'lender', 4, 'high', 0.5)];
   const lendFacts = (ns: string, js: TrainingJob[]): QueueFacts => ({ jobs: js.filter((j) => j.metadata?.namespace === ns), policies: lendsNothing.filter((p) => p.metadata?.name === ns), classes, cohort: { name: 'vision', members: cohortMembers('vision', lendsNothing, spaces, usedBy(js)) }, cohortJobs: js });

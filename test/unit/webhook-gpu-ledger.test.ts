@@ -41,6 +41,7 @@ t.test('a release from the queue counts until a list shows a version after the q
   t.strictSame(pendingJobs(released, 'ns', [{ ...job('urgent'), metadata: { name: 'urgent', namespace: 'ns', resourceVersion: '42' } }], now, 'other'), [], 'the list shows it started: the job itself counts, once');
   t.strictSame(pendingJobs(released, 'ns', [queued('urgent', '38')], now, 'other').map((j) => j.metadata?.name), ['urgent'], 'a lagging list shows an even older queued version: the reservation still holds the GPUs');
   t.strictSame(pendingJobs(released, 'ns', [{ ...job('urgent'), metadata: { name: 'urgent', namespace: 'ns', resourceVersion: '30' } }], now, 'other'), [], 'an older version from before a preemption shows it running: the job counts itself, not twice');
+  t.ok(withReservation(released, [{ ...job('urgent'), metadata: { name: 'urgent', namespace: 'ns', resourceVersion: '30' } }], '35', now, 'other', { gpus: 1, workers: 1, at: at(0) }).entries.urgent, 'but that older list is no proof of the release: a writer keeps the reservation');
   t.strictSame(pendingJobs(released, 'ns', [queued('urgent', '57')], now, 'other'), [], 'queued again since the release (preempted): it holds nothing');
   t.strictSame(Object.keys(withReservation(released, [queued('urgent', '41')], '50', now, 'other', { gpus: 1, workers: 1, at: at(0) }).entries).sort(), ['other', 'urgent'], 'a writer keeps the release reservation too');
 });
