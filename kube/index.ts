@@ -15,5 +15,6 @@ export { isLoopbackCidr, isLoopbackHost, loopbackOnly, NonLoopbackDialError } fr
 export type { DialGuard } from './dial-guard.ts';
 export { apiErrorMessage, describeApiError } from './api-error.ts';
 export { indexBy } from './informer-index.ts';
+export { newerVersion, newestVersion } from './resource-version.ts';
 export { createKubeClient, isNotFound } from './client.ts';
 export type { KubeClient, KubeClientOptions, KubeList, ListOptions, ObjectRef, PatchType, DeleteOptions } from './client.ts';

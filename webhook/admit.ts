@@ -8,7 +8,8 @@ import type { AdmissionRequest, Verdict } from './admission-review.ts';
 import type { ClusterFacts, JobList } from './cluster-facts.ts';
 import { pendingJobs, withReservation, type Ledger, type LedgerStore } from './gpu-ledger.ts';
 import type { KeyedLock } from './keyed-lock.ts';
-import { newestVersion, type PersistedJobs } from './persisted-jobs.ts';
+import { newestVersion } from '../kube/index.ts';
+import type { PersistedJobs } from './persisted-jobs.ts';
 import { type Clock } from '../clock/clock.ts';
 
 export interface AdmitDeps {
@@ -89,9 +90,20 @@ async function cohortOf(deps: AdmitDeps, policies: readonly TrainingPolicy[], ns
   const used = new Map<string, number>();
   if (usage) {
     const members = cohortMembers(mine.cohort, policies, namespaces, () => 0);
-    await Promise.all(members.map(async (m) => used.set(m.namespace, gpusInUse(jobsHoldingCapacity(undefined, m.namespace, (await deps.facts.jobs(m.namespace)).items)))));
+    await Promise.all(members.map(async (m) => used.set(m.namespace, gpusInUse(jobsHoldingCapacity(undefined, m.namespace, await withReserved(deps, m.namespace, m.namespace !== ns.name))))));
   }
   return { name: mine.cohort, members: cohortMembers(mine.cohort, policies, namespaces, (n) => used.get(n) ?? 0) };
+}
+
+/**
+ * A member's jobs, with stand-ins for the ones its admissions reserved and the list does not show yet (`reserved`: the own
+ * namespace's are counted by the engine). Ledger first, then the jobs, as in `admit`: a lender's job admitted after this
+ * read is listed, or was reserved before it. Across namespaces this narrows the race, reclaim settles what is left.
+ */
+async function withReserved(deps: AdmitDeps, namespace: string, reserved: boolean): Promise<TrainingJob[]> {
+  const ledger = reserved ? await deps.ledger.read(namespace) : NO_RESERVATIONS;
+  const jobs = await deps.facts.jobs(namespace, ledger.listedAt);
+  return [...jobs.items, ...pendingJobs(ledger, namespace, jobs.items, deps.clock.now(), '', persistedBy(deps, namespace, jobs.resourceVersion))];
 }
 
 // The ledger key: the job's name, or the request uid while a generateName job has none yet.

@@ -16,6 +16,7 @@
 // The mutating step reserves (one webhook call per create); it is reinvoked if a later mutating
 // webhook changes the job, and its reservation is keyed by name, so the last decision wins.
 import { isQueued, type TrainingJob } from '../api/index.ts';
+import { newerVersion } from '../kube/index.ts';
 
 export interface Reservation {
   gpus: number;
@@ -69,14 +70,11 @@ function coveredBy(listed: readonly TrainingJob[], persisted: (name: string) => 
     const version = copy?.metadata?.resourceVersion;
     // A lagging watch may list an even older version. Queued, it shows the job holding nothing; running (before a
     // preemption), it counts the job itself, but is no proof of the release: the reservation is kept until a newer list.
-    const older = r.queuedVersion !== undefined && version !== undefined && notNewer(version, r.queuedVersion);
+    const older = r.queuedVersion !== undefined && version !== undefined && (version === r.queuedVersion || newerVersion(r.queuedVersion, version));
     if (older && (use === 'retire' || (copy !== undefined && isQueued(copy)))) return false;
     return byName.has(name) || persisted(name);
   };
 }
-
-// etcd's resourceVersions are integers; anything else compares for equality only.
-const notNewer = (version: string, than: string): boolean => version === than || (/^\d+$/.test(version) && /^\d+$/.test(than) && BigInt(version) < BigInt(than));
 
 /**
  * Jobs not yet visible in `jobs` but reserved by an admission, as stand-ins the quota arithmetic

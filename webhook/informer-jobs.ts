@@ -3,7 +3,7 @@
 import type { TrainingJob } from '../api/index.ts';
 import type { Informer, KubeObject } from '../kube/index.ts';
 import type { ClusterFacts, JobList } from './cluster-facts.ts';
-import { newestVersion } from './persisted-jobs.ts';
+import { newestVersion } from '../kube/index.ts';
 import { sleep, systemClock, type Clock } from '../clock/clock.ts';
 
 export interface InformerJobsOptions {

@@ -2,7 +2,7 @@
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { statusCode, type KubeClient, type ResourceRef } from '../kube/index.ts';
 import type { Ledger, LedgerStore, Reservation } from './gpu-ledger.ts';
-import { newestVersion } from './persisted-jobs.ts';
+import { newestVersion } from '../kube/index.ts';
 
 export const ledgerLabel = 'ml.example.com/gpu-ledger';
 // Not a job name (those start with a letter or digit), so it cannot collide with a reservation.

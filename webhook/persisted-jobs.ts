@@ -29,12 +29,3 @@ export function trackPersistedJobs(informer: Informer<KubeObject>, clock: Pick<C
   return { seenAt: (namespace, name) => seen.get(`${namespace}/${name}`)?.rv };
 }
 
-/** The newest of some resourceVersions (etcd's are integers; anything else keeps the last given). */
-export function newestVersion(versions: ReadonlyArray<string | undefined>): string | undefined {
-  let best: string | undefined;
-  for (const v of versions) {
-    if (!v) continue;
-    if (!best || !/^\d+$/.test(v) || !/^\d+$/.test(best) || BigInt(v) > BigInt(best)) best = v;
-  }
-  return best;
-}
