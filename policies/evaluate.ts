@@ -25,6 +25,7 @@ import { validateAgainstSchema } from './schema-validation.ts';
 import { specViolations, specWarnings } from './spec-rules.ts';
 import type { Violation } from './violation.ts';
 import { cohortConflict, type CohortFacts } from './cohort.ts';
+import { queueAheadMessage } from './queued-ahead.ts';
 
 export type { NamespaceInfo } from './matching-policies.ts';
 export type { ResourceQuotaInfo } from './quota.ts';
@@ -124,8 +125,10 @@ export function mutate(input: EvaluationInput): MutationResult {
   let queue: QueueVerdict | undefined;
   if (input.operation === 'CREATE' && capacityApplies(input, job)) {
     const over = capacity(input, job, policies);
-    if (over.length > 0 && over.every((v) => v.queueable)) {
-      const message = over.map((v) => v.message).join('; ');
+    // A job that fits still waits its turn behind queued jobs that start before it.
+    const behind = over.length === 0 ? queueAheadMessage(job, input.namespace.name, policies, input.namespaceJobs, input.priorityClasses ?? []) : undefined;
+    if (behind || (over.length > 0 && over.every((v) => v.queueable))) {
+      const message = behind ?? over.map((v) => v.message).join('; ');
       queue = { reason: REASON_QUOTA_EXCEEDED, message };
       job.spec.suspend = true;
       job.metadata = { ...job.metadata, annotations: { ...job.metadata?.annotations, [QUEUED_ANNOTATION]: message } };

@@ -75,6 +75,29 @@ t.test('overQuota Queue admits the job suspended and marked', async (t) => {
   t.match(r.warnings, [/^queued until capacity frees up: namespace team-a GPU quota 16/]);
 });
 
+t.test('a create that fits waits its turn behind queued jobs of at least its priority; a more urgent one does not', async (t) => {
+  const policies = [policy('team-b', { gpuQuota: 16, overQuota: 'Queue' })];
+  const classes = [{ name: 'high', value: 5000 }, { name: 'low', value: 100 }, { name: 'standard', value: 1000, globalDefault: true }];
+  const queued = (name: string, minute: string, priorityClassName?: string): TrainingJob => ({
+    metadata: { name, namespace: 'team-a', creationTimestamp: `2026-12-07T10:${minute}:00Z`, annotations: { [QUEUED_ANNOTATION]: 'over quota' } },
+    spec: { image: 'i:1', numWorkers: 4, gpusPerWorker: 2, suspend: true, ...(priorityClassName ? { priorityClassName } : {}) },
+  });
+  const waiting = [...jobs.filter((j) => j.metadata?.name !== 'waiting'), queued('big-low', '01', 'low'), queued('big', '02')];
+  const small = newJob(1, 2); // fits: 12 of 16 in use
+  const r = evaluate(input(small, policies, waiting, { priorityClasses: classes }));
+  t.ok(r.allowed);
+  t.strictSame(r.queue, { reason: 'QuotaExceeded', message: 'namespace team-a queue: 1 job ahead of this one, first in line big (priority 1000, 8 GPUs)' }, 'behind big (same priority, older), not behind big-low');
+  t.equal(r.object.spec.suspend, true);
+  t.match(r.warnings, [/^queued until capacity frees up: namespace team-a queue: 1 job ahead/]);
+  const low = evaluate(input({ ...small, spec: { ...small.spec, priorityClassName: 'low' } }, policies, waiting, { priorityClasses: classes }));
+  t.match(low.queue?.message, /2 jobs ahead of this one, first in line big \(/);
+  const urgent = evaluate(input({ ...small, spec: { ...small.spec, priorityClassName: 'high' } }, policies, waiting, { priorityClasses: classes }));
+  t.equal(urgent.queue, undefined, 'a more urgent job is ahead of them all: admitted at once');
+  t.notOk(urgent.object.spec.suspend);
+  const rejecting = evaluate(input(small, [policy('team-b', { gpuQuota: 16 })], waiting, { priorityClasses: classes }));
+  t.equal(rejecting.queue, undefined, 'where no policy queues, nothing waits in line');
+});
+
 t.test('a Reject limit among the exceeded ones denies', async (t) => {
   const policies = [policy('queue', { gpuQuota: 16, overQuota: 'Queue' }), policy('strict', { maxConcurrentJobs: 1 })];
   const r = evaluate(input(newJob(4, 2), policies, jobs));
