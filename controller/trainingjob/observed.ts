@@ -1,6 +1,7 @@
 // What the state machine sees of the children: a plain summary of the worker Job and its pods, built from live objects.
 import type { V1ContainerStatus, V1Job, V1Pod } from '@kubernetes/client-node';
 import type { QueueStatus } from '../../api/trainingjob-v1.ts';
+import type { RankedReport } from './departed-reports.ts';
 import type { TrainingProgress } from './progress.ts';
 import { COMPLETION_INDEX_ANNOTATION, RESUME_ENV } from './worker-env.ts';
 import { WORKER_CONTAINER } from './worker-pod.ts';
@@ -72,6 +73,8 @@ export interface Observed {
   progress?: ProgressObservation;
   // the job's place in its namespace queue, while it is queued (the leader's view)
   queue?: QueueStatus;
+  // checkpoint reports of that Job's pods already gone from the cache (departed-reports.ts)
+  departed?: readonly RankedReport[];
 }
 
 // Typed clients give Dates, raw JSON gives strings.

@@ -8,7 +8,7 @@ import { BORROWED_ANNOTATION, CONDITION_READY, CONDITION_STALLED, CONTROLLER_NAM
 import { deepEqual } from '../../api/json.ts';
 import type { EventRecorder } from '../events.ts';
 import { forgetJob, recordJobGauges, type ControllerMetrics } from '../metrics.ts';
-import { controllerOwnerKey, describeApiError, indexBy, isNotFound, objectKey, splitKey, statusCode, type DialGuard, type Informer, type KubeObject, type ObjectRef, type ResourceRef } from '../../kube/index.ts';
+import { controllerOwnerKey, describeApiError, indexBy, isNotFound, newerVersion, objectKey, splitKey, statusCode, type DialGuard, type Informer, type KubeObject, type ObjectRef, type ResourceRef } from '../../kube/index.ts';
 import { settleAll, watchOf, type Manager, type ReconcileContext, type ReconcileResult } from '../runtime/index.ts';
 import { trimClaim, trimConfigMap, trimPod, trimService, trimTrainingJob, trimWorkerJob } from './cache-transforms.ts';
 import { childDrift, withLiveResumeEnv } from './child-drift.ts';
@@ -17,6 +17,7 @@ import { InvalidTrainingJobError } from './errors.ts';
 import { childrenContext, creationStages, desiredChildren, type Child } from './desired-children.ts';
 import { observeWorkerJob, observeWorkers, type Observed, type ProgressObservation } from './observed.ts';
 import { parseTrainingProgress } from './progress.ts';
+import { departedReports } from './departed-reports.ts';
 import { nextStatus } from './state.ts';
 import { withSource } from './source.ts';
 import { METRICS_PORT } from './worker-env.ts';
@@ -98,6 +99,8 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
   // children instead of scanning the namespace (quadratic over a wave of thousands of jobs).
   const podsByJob = indexBy(pods, (p) => { const j = p.metadata?.labels?.['batch.kubernetes.io/job-name']; return j ? `${p.metadata?.namespace}/${j}` : undefined; });
   const jobsByOwner = indexBy(workerJobs, (j) => ownedBy(j)[0]);
+  const departed = departedReports(() => manager.clock.now());
+  pods.on({ delete: (p) => departed.remember(p as unknown as V1Pod, p.metadata?.labels?.['batch.kubernetes.io/job-name']) });
 
   // A pod's owner is its batch Job; the Job's owner is the TrainingJob.
   const ownedBy = controllerOwnerKey({ apiVersion: `${GROUP}/${V1}`, kind: TRAININGJOB_KIND });
@@ -164,6 +167,10 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
   const spared = new Map<string, number>();
   // namespace/name → until when a job the webhook refused to start for capacity we do not see (a ResourceQuota) yields idle cohort GPUs.
   const capacityHeld = new Map<string, number>();
+  // namespace/name → the uid, version and status our last status write returned, until the cache shows it: a reconcile
+  // queued meanwhile must not derive the same transition, and its Events, again from the status before the write.
+  const written = new Map<string, { uid?: string; rv?: string; status?: TrainingJobStatus }>();
+  jobs.on({ update: (_old, j) => { if (written.has(objectKey(j)) && !newerVersion(written.get(objectKey(j))?.rv, j.metadata?.resourceVersion)) written.delete(objectKey(j)); } });
   // Jobs whose requeue after a failed start the webhook refused (said once).
   const requeueRefused = new Set<string>();
   const keyParts = (key: string): [string, string] => { const { namespace = '', name } = splitKey(key); return [namespace, name]; };
@@ -223,6 +230,7 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       releasing.delete(key);
       spared.delete(key);
       requeueRefused.delete(key);
+      written.delete(key);
       for (const [uid, key] of finished) if (key === `${namespace}/${name}`) finished.delete(uid);
       failureWrittenAt.delete(key);
       return;
@@ -533,10 +541,23 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     return client.apply<Child>({ ...resource, namespace, name }, body, { fieldManager: CONTROLLER_NAME, force: true });
   }
 
-  function patchStatus(job: TrainingJob, status: TrainingJobStatus): Promise<unknown> {
+  /** The job with the status this replica last wrote, where the cache does not show that write yet. */
+  function withWrittenStatus(job: TrainingJob): TrainingJob {
+    const key = objectKey(job);
+    const w = written.get(key);
+    if (w && w.uid === job.metadata?.uid && newerVersion(w.rv, job.metadata?.resourceVersion)) return { ...job, status: w.status };
+    written.delete(key);
+    return job;
+  }
+
+  function remember(updated: TrainingJob | undefined): void {
+    if (updated?.metadata?.name) written.set(objectKey(updated), { uid: updated.metadata.uid, rv: updated.metadata.resourceVersion, status: updated.status });
+  }
+
+  function patchStatus(job: TrainingJob, status: TrainingJobStatus): Promise<TrainingJob | undefined> {
     // A merge patch keeps keys it does not name: a place in the queue the job no longer has is removed explicitly.
     const gone = job.status?.queue && !status.queue ? { queue: null } : {};
-    return client.patchStatus(jobRef(job.metadata!.namespace!, job.metadata!.name!), { status: { ...status, ...gone } });
+    return client.patchStatus<TrainingJob | undefined>(jobRef(job.metadata!.namespace!, job.metadata!.name!), { status: { ...status, ...gone } });
   }
 
   async function deleteStaleWorkerJobs(job: TrainingJob, currentName: string, log: Logger): Promise<void> {
@@ -561,12 +582,15 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     }
   }
 
-  async function updateStatus(job: TrainingJob, observed: Observed, log: Logger): Promise<TrainingJobStatus> {
+  async function updateStatus(cached: TrainingJob, observed: Observed, log: Logger): Promise<TrainingJobStatus> {
+    const job = withWrittenStatus(cached);
     const { status: computed, events: happened } = nextStatus(job, observed, now());
     const status = withSource(computed, job);
     const namespace = job.metadata!.namespace!;
     const name = job.metadata!.name!;
-    if (!deepEqual(status, job.status ?? {})) await patchStatus(job, status);
+    if (!deepEqual(status, job.status ?? {})) remember(await patchStatus(job, status));
+    // Written down (or already there): the status keeps the checkpoint from now on.
+    if (observed.departed?.length) departed.forget(namespace, workerJobName(name, job.status?.restarts ?? 0), observed.departed);
     for (const e of happened) {
       await events.record(involved(job), e.type, e.reason, e.message);
       // Once per job: a reconcile that reads a stale status derives the same transition again.
@@ -596,6 +620,9 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     const current = applied ?? (workerJobs.get(namespace, workerJobName(job.metadata!.name!, job.status?.restarts ?? 0)) as unknown as V1Job | undefined);
     const podsOfJob = (current ? podsByJob.get(`${namespace}/${current.metadata!.name}`) : []) as unknown as V1Pod[];
     const observed: Observed = { ...(current ? { workerJob: observeWorkerJob(current) } : {}), workers: current ? observeWorkers(podsOfJob, current.metadata!.name!) : [] };
+    // Also when the Job is gone: its pods' last reports still say where to resume.
+    const gone = departed.of(namespace, workerJobName(job.metadata!.name!, job.status?.restarts ?? 0)).filter((r) => !observed.workers.some((w) => w.podName === r.pod));
+    if (gone.length) observed.departed = gone;
     return { observed, podsOfJob };
   }
 

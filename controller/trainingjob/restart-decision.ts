@@ -46,17 +46,17 @@ export function countedFailures(workers: readonly ObservedWorker[], progressed =
 
 /** Whether this generation checkpointed past the checkpoint it started from. */
 function progressed(observed: Observed): boolean {
-  const reported = reportedCheckpoint(observed.workers);
+  const reported = reportedCheckpoint(observed.workers, observed.departed);
   return reported !== undefined && reported.checkpoint !== observed.workerJob?.resumedFrom;
 }
 
 // The newest checkpoint any worker of this generation reported.
-export function reportedCheckpoint(workers: readonly ObservedWorker[]): CheckpointReport | undefined {
+export function reportedCheckpoint(workers: readonly ObservedWorker[], departed: Observed['departed'] = []): CheckpointReport | undefined {
   const reports = workers.flatMap((w) => {
     const report = parseCheckpointReport(w.terminationMessage);
     return report ? [{ rank: w.index, report }] : [];
   });
-  return latestCheckpoint(reports);
+  return latestCheckpoint([...reports, ...departed]);
 }
 
 // The last line that is not a checkpoint report: a log tail (FallbackToLogsOnError) ends with the error, a traceback with its exception.
@@ -106,7 +106,7 @@ export function restartDecision(job: TrainingJob, observed: Observed): RestartDe
   if (!disruptedOnly && restarts >= limit) {
     return { restart: false, reason: 'BackoffLimitExceeded', message: `${detail}; failed after ${restarts} restart${restarts === 1 ? '' : 's'} (backoffLimit ${limit})` };
   }
-  const resumeFrom = checkpointEnabled(job) ? (reportedCheckpoint(observed.workers)?.checkpoint ?? job.status?.lastCheckpoint) : undefined;
+  const resumeFrom = checkpointEnabled(job) ? (reportedCheckpoint(observed.workers, observed.departed)?.checkpoint ?? job.status?.lastCheckpoint) : undefined;
   const from = resumeFrom ? `resuming from ${resumeFrom}` : 'starting over: no checkpoint reported';
   const count = disruptedOnly ? 'not counted' : `restart ${restarts + 1} of ${limit}`;
   return {

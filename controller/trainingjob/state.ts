@@ -209,7 +209,7 @@ export function nextStatus(job: TrainingJob, observed: Observed, now: Date): Sta
   const v = verdict(job, seen, workerJob, prev);
   const events = [...transitionEvents(prev, v), ...waitEvents(job, v)];
 
-  const reported = reportedCheckpoint(seen.workers);
+  const reported = reportedCheckpoint(seen.workers, observed.departed);
   const lastCheckpoint = reported?.checkpoint ?? prevStatus.lastCheckpoint;
   if (reported && reported.checkpoint !== prevStatus.lastCheckpoint) {
     const epoch = reported.epoch !== undefined ? ` (epoch ${reported.epoch})` : '';
