@@ -11,10 +11,10 @@ const deletedSince = (j: TrainingJob, now: number): number => (j.metadata?.delet
 
 const running = (j: TrainingJob): boolean => !isTerminal(j) && !isSuspended(j) && !j.metadata?.deletionTimestamp;
 
-/** The cohort with `victims` stopped: their namespaces use their GPUs no more. */
-function without(cohort: CohortFacts, victims: readonly Victim[]): CohortFacts {
+/** The cohort with `gone` stopped: their namespaces use their GPUs no more. */
+function without(cohort: CohortFacts, gone: readonly TrainingJob[]): CohortFacts {
   const freed = new Map<string, number>();
-  for (const v of victims) freed.set(v.job.metadata?.namespace ?? '', (freed.get(v.job.metadata?.namespace ?? '') ?? 0) + gpuDemand(v.job));
+  for (const j of gone) freed.set(j.metadata?.namespace ?? '', (freed.get(j.metadata?.namespace ?? '') ?? 0) + gpuDemand(j));
   return { ...cohort, members: cohort.members.map((m) => ({ ...m, used: m.used - (freed.get(m.namespace) ?? 0) })) };
 }
 
@@ -30,8 +30,8 @@ export function reclaimVictims(cohort: CohortFacts, jobs: readonly TrainingJob[]
     .map((job) => ({ job, priority: priorityValue(job, classes), lostGpuHours: gpuHoursSinceCheckpoint(job, now) }))
     .sort((a, b) => a.priority - b.priority || a.lostGpuHours - b.lostGpuHours || String(b.job.status?.startTime ?? '').localeCompare(String(a.job.status?.startTime ?? '')));
   // Jobs being deleted give their GPUs back on their own: count them gone, so no other job is stopped in their stead.
-  const leaving = jobs.filter((j) => !isTerminal(j) && !isQueued(j) && deletedSince(j, now) < LEAVING_MS && borrowing.has(j.metadata?.namespace ?? '')).map((job) => ({ job, priority: 0, lostGpuHours: 0 }));
-  const enough = (victims: readonly Victim[]): boolean => cohortIdle(without(cohort, [...leaving, ...victims]).members) >= 0;
+  const leaving = jobs.filter((j) => !isTerminal(j) && !isQueued(j) && deletedSince(j, now) < LEAVING_MS && borrowing.has(j.metadata?.namespace ?? ''));
+  const enough = (victims: readonly Victim[]): boolean => cohortIdle(without(cohort, [...leaving, ...victims.map((v) => v.job)]).members) >= 0;
   const chosen: Victim[] = [];
   for (const c of candidates) {
     if (enough(chosen)) break;

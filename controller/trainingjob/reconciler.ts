@@ -143,19 +143,24 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
   const preempting = new Map<string, string>();
   // namespace/name → the version a job was released at to run on borrowed GPUs, until the cache shows it running.
   const releasing = new Map<string, { rv: string; borrow: number }>();
+  // Reclaim waits for a lender's release to be admitted: were the webhook to refuse it, borrowers would stop for nothing.
+  const preemptedOnly = (j: TrainingJob): TrainingJob => {
+    const key = objectKey(j);
+    const preempted = preempting.get(key);
+    if (preempted === undefined) return j;
+    if (preempted === j.metadata?.resourceVersion) return asQueued(j);
+    preempting.delete(key);
+    return j;
+  };
   // Decisions see this replica's own writes the cache does not show yet, so a second one never lends the same GPUs twice.
   const inFlight = (j: TrainingJob): TrainingJob => {
     const key = objectKey(j);
-    const rv = j.metadata?.resourceVersion ?? '';
-    const preempted = preempting.get(key);
-    if (preempted !== undefined) return preempted === rv ? asQueued(j) : (preempting.delete(key), j);
+    if (preempting.has(key)) return preemptedOnly(j);
     const released = releasing.get(key);
-    if (released !== undefined) return released.rv === rv ? asReleased(j, released.borrow) : (releasing.delete(key), j);
+    if (released !== undefined) return released.rv === j.metadata?.resourceVersion ? asReleased(j, released.borrow) : (releasing.delete(key), j);
     return j;
   };
   const queueFacts = informerQueueFacts(manager, (namespace) => jobs.list(namespace).map(inFlight));
-  // Reclaim waits for a lender's release to be admitted: were the webhook to refuse it, borrowers would stop for nothing.
-  const preemptedOnly = (j: TrainingJob): TrainingJob => (preempting.get(objectKey(j)) === j.metadata?.resourceVersion ? asQueued(j) : j);
   const reclaimFacts = informerQueueFacts(manager, (namespace) => jobs.list(namespace).map(preemptedOnly));
   // namespace/name → when this replica released the job: its status may still say Queued, with an earlier start's times.
   const releasedAt = new Map<string, number>();
