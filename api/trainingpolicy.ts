@@ -42,6 +42,8 @@ export interface TrainingPolicySpec {
   lendingLimit?: number;
   /** A started job whose workers are not all running this long after the start is suspended, its GPUs released, and requeued with backoff. */
   startupTimeoutSeconds?: number;
+  /** Best-effort order: while the first in line cannot start, jobs behind it that fit start first, for at most this long of its wait; unset: strict order. */
+  backfillSeconds?: number;
 }
 
 export interface TrainingPolicyStatus {

@@ -7,8 +7,10 @@ import { BORROWED_ANNOTATION, QUEUED_ANNOTATION, gpuDemand, type TrainingJob, ty
 import { cohortMembers } from '../policies/cohort.ts';
 import { capacityViolations, gpusInUse, jobsHoldingCapacity } from '../policies/quota.ts';
 import { matchingPolicies } from '../policies/matching-policies.ts';
+import { queueAheadMessage } from '../policies/queued-ahead.ts';
 import type { PriorityClassInfo } from '../policies/priority.ts';
-import { nextToStart, startPlan, type QueueFacts } from '../controller/queue/queue-place.ts';
+import type { QueueFacts } from '../controller/queue/queue-place.ts';
+import { startingJob } from '../controller/queue/backfill.ts';
 import { chooseVictims, type Victim } from '../controller/queue/preemption.ts';
 import { reclaimVictims } from '../controller/queue/reclaim.ts';
 import { seededRandom } from './stats.ts';
@@ -31,6 +33,8 @@ export interface Scenario {
   quota: number;
   /** Team → cohort; none: static quotas. */
   cohorts?: Record<string, string>;
+  /** Every team's policy sets backfillSeconds; none: strict order. */
+  backfillSeconds?: number;
 }
 
 export interface Outcome {
@@ -100,7 +104,7 @@ export function simulate(s: Scenario, trace: readonly TraceJob[], opts: { checkp
   const free = Array.from({ length: s.nodes }, () => s.gpusPerNode);
   const policies: TrainingPolicy[] = s.teams.map((team) => ({
     metadata: { name: team },
-    spec: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': team } }, gpuQuota: s.quota, overQuota: 'Queue', preemption: { withinNamespace: 'LowerPriority' }, ...(s.cohorts?.[team] ? { cohort: s.cohorts[team] } : {}) },
+    spec: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': team } }, gpuQuota: s.quota, overQuota: 'Queue', preemption: { withinNamespace: 'LowerPriority' }, ...(s.cohorts?.[team] ? { cohort: s.cohorts[team] } : {}), ...(s.backfillSeconds ? { backfillSeconds: s.backfillSeconds } : {}) },
   }));
   const namespaces = s.teams.map((name) => ({ name }));
   const live: Live[] = [];
@@ -163,7 +167,7 @@ export function simulate(s: Scenario, trace: readonly TraceJob[], opts: { checkp
     release(l);
     l.runStart = undefined;
     out.preemptions[reason] = (out.preemptions[reason] ?? 0) + 1;
-    l.job = { ...l.job, metadata: { ...l.job.metadata, annotations: { [QUEUED_ANNOTATION]: `preempted (${reason})` } }, spec: { ...l.job.spec, suspend: true }, status: { state: 'Queued' } };
+    l.job = { ...l.job, metadata: { ...l.job.metadata, annotations: { [QUEUED_ANNOTATION]: `preempted (${reason})` } }, spec: { ...l.job.spec, suspend: true }, status: { state: 'Queued', conditions: [{ type: 'Queued', status: 'True', reason: 'Preempted', message: '', lastTransitionTime: iso(now) }] } };
     byJob.set(l.job, l);
   };
   // Running jobs' last checkpoint, as the controller dates it from the epoch count.
@@ -189,10 +193,11 @@ export function simulate(s: Scenario, trace: readonly TraceJob[], opts: { checkp
       }
       for (const ns of s.teams) {
         const f = facts(ns);
-        const head = nextToStart(f, EPOCH + now * 1000);
-        if (!head) continue;
+        // With backfillSeconds, a job behind a first in line that cannot start (quota, cohort or nodes) may go first.
+        const choice = startingJob(f, EPOCH + now * 1000, undefined, (j) => place(byJob.get(j)!) !== undefined);
+        if (!choice) continue;
         out.decisions++;
-        const plan = startPlan(head, f, EPOCH + now * 1000);
+        const { job: head, plan } = choice;
         const l = byJob.get(head)!;
         if ('borrow' in plan) {
           const nodes = place(l);
@@ -241,14 +246,16 @@ export function simulate(s: Scenario, trace: readonly TraceJob[], opts: { checkp
       live.push(l);
       active.add(l);
       byJob.set(job, l);
-      // The webhook: within its own quota it is admitted at once; over it, queued.
+      // The webhook: within its own quota and with no queued job ahead of it, it is admitted at once; else queued.
       const t0 = performance.now();
-      const over = capacityViolations(job, t.namespace, matchingPolicies(policies, { name: t.namespace }), jobsOf(t.namespace), []);
+      const mine = matchingPolicies(policies, { name: t.namespace });
+      const over = capacityViolations(job, t.namespace, mine, jobsOf(t.namespace), []).map((v) => v.message);
+      const behind = over.length ? undefined : queueAheadMessage(job, t.namespace, mine, jobsOf(t.namespace), CLASSES);
       out.decisionMs += performance.now() - t0;
       out.decisions++;
-      if (over.length === 0) admit(l, 0);
+      if (over.length === 0 && !behind) admit(l, 0);
       else {
-        l.job = { ...job, metadata: { ...job.metadata, annotations: { [QUEUED_ANNOTATION]: over[0]!.message } }, spec: { ...job.spec, suspend: true }, status: { state: 'Queued' } };
+        l.job = { ...job, metadata: { ...job.metadata, annotations: { [QUEUED_ANNOTATION]: behind ?? over[0]! } }, spec: { ...job.spec, suspend: true }, status: { state: 'Queued', conditions: [{ type: 'Queued', status: 'True', reason: 'QuotaExceeded', message: '', lastTransitionTime: iso(now) }] } };
         byJob.set(l.job, l);
       }
     }

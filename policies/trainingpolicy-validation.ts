@@ -55,6 +55,7 @@ function policyWarnings(policy: TrainingPolicy): string[] {
   const { gpuQuota, maxGPUsPerJob } = policy.spec;
   if (policy.spec.cohort && gpuQuota === undefined) out.push(`spec.cohort: this policy sets no gpuQuota; its namespaces join cohort ${show(policy.spec.cohort)} only where another policy gives them one`);
   if (policy.spec.cohort && policy.spec.overQuota !== 'Queue') out.push(`spec.cohort: overQuota is not Queue, so jobs over the quota are refused and these namespaces only lend to cohort ${show(policy.spec.cohort)}; set overQuota: Queue to borrow`);
+  if (policy.spec.backfillSeconds !== undefined && policy.spec.overQuota !== 'Queue') out.push(`spec.backfillSeconds: overQuota is not Queue, so no job waits in a queue for others to backfill; set overQuota: Queue`);
   if (gpuQuota !== undefined && maxGPUsPerJob !== undefined && maxGPUsPerJob > gpuQuota) {
     out.push(`spec.maxGPUsPerJob: ${maxGPUsPerJob} is above spec.gpuQuota ${gpuQuota}; no job can use that many`);
   }

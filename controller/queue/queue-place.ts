@@ -28,7 +28,7 @@ const ASKING_ON_THEM = ': asking to start on them';
 
 /** Whether a queue reason says the job is about to ask to start (on its own quota or borrowed GPUs): nothing we know of holds it. */
 export function asksToStart(reason: string): boolean {
-  return reason === CAPACITY_FREE || reason.endsWith(ASKING_ON_THEM);
+  return reason.endsWith(CAPACITY_FREE) || reason.endsWith(ASKING_ON_THEM);
 }
 
 const creation = (j: TrainingJob): string => String(j.metadata?.creationTimestamp ?? '');
@@ -70,7 +70,10 @@ export function capacityShortfall(job: TrainingJob, facts: QueueFacts): string |
  * with the limits that hold it back in words (the cohort's numbers included). Idle cohort GPUs go in the cohort's
  * order: a member's first in line that is ahead of `job` there and could borrow them now takes them first.
  */
-export function startPlan(job: TrainingJob, facts: QueueFacts, now: number, aside: (job: TrainingJob) => boolean = () => false): { borrow: number } | { shortfall: string } {
+/** Start on own quota plus `borrow` idle cohort GPUs, or why not yet. */
+export type StartPlan = { borrow: number } | { shortfall: string };
+
+export function startPlan(job: TrainingJob, facts: QueueFacts, now: number, aside: (job: TrainingJob) => boolean = () => false): StartPlan {
   const own = capacityShortfall(job, facts);
   if (!own) return { borrow: 0 };
   if (!facts.cohort) return { shortfall: own };
@@ -138,21 +141,29 @@ export function nextToStart(facts: QueueFacts, now: number, aside: (job: Trainin
   return queueOrder(facts.jobs, facts.classes).find((j) => !backingOffUntil(j, now) && !aside(j));
 }
 
+/** The job that asks to start now and its plan; `backfill` when it starts ahead of a first in line that cannot (controller/queue/backfill.ts). */
+export interface StartChoice {
+  job: TrainingJob;
+  plan: StartPlan;
+  backfill?: { behind: TrainingJob; until: number };
+}
+
 /**
  * Where `job` stands in its namespace's queue and why it waits, or undefined when it is not queued.
  * Only the next to start asks to, so a job further back names the one it waits behind as well.
+ * `plan`: the job's startPlan, when the caller has it already (it sorts the cohort's order); `starting`: who asks to
+ * start now, when backfill may pick another than the first in line.
  */
-export function queuePlace(job: TrainingJob, facts: QueueFacts, now: number, aside: (job: TrainingJob) => boolean = () => false): QueueStatus | undefined {
+export function queuePlace(job: TrainingJob, facts: QueueFacts, now: number, aside: (job: TrainingJob) => boolean = () => false, plan: StartPlan = startPlan(job, facts, now, aside), starting?: StartChoice): QueueStatus | undefined {
   if (!isQueued(job)) return undefined;
   const order = queueOrder(facts.jobs, facts.classes);
   const index = order.findIndex((j) => j.metadata?.name === job.metadata?.name);
   if (index < 0) return undefined;
   const priority = priorityValue(job, facts.classes);
-  const next = order.find((j) => !backingOffUntil(j, now) && !aside(j));
+  const next = starting?.job ?? order.find((j) => !backingOffUntil(j, now) && !aside(j));
   const until = backingOffUntil(job, now);
   // A preempted job keeps saying so while it waits: the why of its wait starts there.
   const note = job.metadata?.annotations?.[QUEUED_ANNOTATION];
-  const plan = startPlan(job, facts, now, aside);
   const shortfall = 'shortfall' in plan ? plan.shortfall : undefined;
   const own = note?.startsWith(PREEMPTED_BY) ? [note, shortfall].filter(Boolean).join('; ') : shortfall;
   const position = index + 1;
@@ -160,7 +171,14 @@ export function queuePlace(job: TrainingJob, facts: QueueFacts, now: number, asi
   const at = { position, ...(inCohort !== undefined ? { cohortPosition: inCohort } : {}), priority };
   if (until) return { ...at, reason: [`backing off after ${startupAttempts(job)} failed ${startupAttempts(job) === 1 ? 'start' : 'starts'} until ${until}`, own].filter(Boolean).join('; ') };
   const free = 'borrow' in plan && plan.borrow > 0 ? `${plan.borrow} GPUs idle in cohort ${facts.cohort?.name}${ASKING_ON_THEM}` : CAPACITY_FREE;
-  if (next?.metadata?.name === job.metadata?.name) return { ...at, reason: own ?? free };
+  const backfill = starting?.backfill;
+  if (next?.metadata?.name === job.metadata?.name) {
+    if (!backfill) return { ...at, reason: own ?? free };
+    const first = backfill.behind;
+    return { ...at, reason: `backfilling: the first in line, ${first.metadata?.name} (priority ${priorityValue(first, facts.classes)}, ${gpuDemand(first)} GPUs), cannot start yet, and until ${new Date(backfill.until).toISOString()} jobs behind it that fit start first; ${free}` };
+  }
+  // The first in line, while a job behind it starts: its own reason, and how long it lets others go first.
+  if (backfill && backfill.behind.metadata?.name === job.metadata?.name) return { ...at, reason: `${own ?? 'cannot start yet'}; until ${new Date(backfill.until).toISOString()} jobs behind it that fit start first (next: ${next?.metadata?.name})` };
   const ahead = `${index} ${index === 1 ? 'job' : 'jobs'} ahead; next to start: ${next?.metadata?.name} (priority ${next ? priorityValue(next, facts.classes) : 0}, ${next ? gpuDemand(next) : 0} GPUs)`;
   return { ...at, reason: own ? `${ahead}; ${own}` : ahead };
 }

@@ -25,6 +25,7 @@ import { workerJobName } from './names.ts';
 import { informerQueueFacts } from '../queue/queue-facts.ts';
 import { PREEMPTED_BY, REFUSED_AT_START, asksToStart, capacityRefusal, nextToStart, queuePlace, startPlan, type QueueFacts } from '../queue/queue-place.ts';
 import { reclaimedFor, reclaimVictims } from '../queue/reclaim.ts';
+import { backfillSeconds, startingJob } from '../queue/backfill.ts';
 import { informerNodeRoom } from '../queue/node-facts.ts';
 import { borrowed, borrowedGpus, membership } from '../../policies/cohort.ts';
 import { startupAttempts, startupDeadline, startupTimeout, startupTimeoutSeconds, type StartupTimeout } from '../queue/startup.ts';
@@ -268,18 +269,27 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       const at = manager.clock.now();
       const facts: QueueFacts = { ...queueFacts(namespace), refusedForCapacity: (j) => (capacityHeld.get(objectKey(j)) ?? 0) > at };
       const aside = (j: TrainingJob): boolean => (heldBack.get(objectKey(j))?.until ?? 0) > at;
-      let place = queuePlace(job, facts, at, aside);
-      // Only the next to start asks to, so jobs start in priority, then creation, order; on its own quota, or on GPUs its cohort leaves idle.
-      const plan = startPlan(job, facts, at, aside);
-      const isNext = nextToStart(facts, at, aside)?.metadata?.name === name;
       // All or nothing, where a policy opts in (startupTimeoutSeconds): every worker must fit the nodes' free GPUs first.
-      const noRoom = isNext && 'borrow' in plan && startupTimeoutSeconds(facts.policies) !== undefined ? nodeRoom(job) : undefined;
+      const checksNodes = startupTimeoutSeconds(facts.policies) !== undefined;
+      // Only the next to start asks to, so jobs start in priority, then creation, order; on its own quota, or on GPUs its cohort
+      // leaves idle. Where a policy sets backfillSeconds, a job behind a first in line that cannot start may go first.
+      const starting = backfillSeconds(facts.policies) !== undefined ? startingJob(facts, at, aside, (j) => !checksNodes || !nodeRoom(j)) : undefined;
+      const plan = starting?.job.metadata?.name === name ? starting.plan : startPlan(job, facts, at, aside);
+      let place = queuePlace(job, facts, at, aside, plan, starting);
+      const isNext = (starting?.job ?? nextToStart(facts, at, aside))?.metadata?.name === name;
+      const noRoom = isNext && 'borrow' in plan && checksNodes ? nodeRoom(job) : undefined;
       // One release in flight per namespace: until the cache shows it, the next in line waits rather than race it to the webhook.
       const releaseInFlight = [...releasing].some(([k, r]) => k !== key && k.startsWith(`${namespace}/`) && jobs.get(...keyParts(k))?.metadata?.resourceVersion === r.rv);
       const refused = isNext && !noRoom && !releaseInFlight ? await tryRelease(job, log, 'borrow' in plan ? plan.borrow : undefined) : undefined;
       if (refused === 'released') {
         heldBack.delete(key);
         capacityHeld.delete(key);
+        const passed = starting?.job.metadata?.name === name ? starting.backfill : undefined;
+        // "Why did that job start before mine?" is answered on the job that went first.
+        if (passed) {
+          const first = `${passed.behind.metadata?.name} (priority ${priorityValue(passed.behind, facts.classes)}, ${gpuDemand(passed.behind)} GPUs)`;
+          await events.record(involved(job), 'Normal', 'Backfilled', `started ahead of ${first}, the first in line, which cannot start yet; until ${new Date(passed.until).toISOString()} jobs behind it that fit start first`);
+        }
         return; // the update event brings the job back, no longer queued
       }
       // Refused for capacity: lower-priority jobs may make room, where the policy allows it.

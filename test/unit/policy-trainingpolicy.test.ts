@@ -99,3 +99,11 @@ t.test('cohorts: limits below zero, limits without a cohort, lending more than t
   t.ok(validateTrainingPolicy({ ...incoming, spec: { ...incoming.spec, cohort: 'vision' } }, undefined, { policies: [existing], namespaces }).allowed, 'the same cohort twice is no conflict');
   t.ok(validateTrainingPolicy(incoming, undefined, { policies: [existing], namespaces: [namespaces[1]!] }).allowed, 'no namespace selected by both');
 });
+
+t.test('backfillSeconds: a positive number of seconds, and only meaningful where jobs queue', async (t) => {
+  const zero = validateTrainingPolicy(policy({ gpuQuota: 8, overQuota: 'Queue', backfillSeconds: 0 }));
+  t.equal(zero.allowed, false);
+  t.match(zero.denials.map((d) => d.message).join('\n'), /^spec\.backfillSeconds: /m, 'names the field');
+  t.same(validateTrainingPolicy(policy({ gpuQuota: 8, overQuota: 'Queue', backfillSeconds: 1800 })).warnings, []);
+  t.match(validateTrainingPolicy(policy({ gpuQuota: 8, backfillSeconds: 1800 })).warnings.join('\n'), /^spec\.backfillSeconds: overQuota is not Queue, so no job waits in a queue for others to backfill; set overQuota: Queue$/m);
+});
