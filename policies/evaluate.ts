@@ -3,7 +3,7 @@
 import { BORROWED_ANNOTATION, QUEUED_ANNOTATION } from '../api/annotations.ts';
 import { REASON_QUOTA_EXCEEDED } from '../api/conditions.ts';
 import { isPlainObject } from '../api/json.ts';
-import { isQueued } from '../api/trainingjob-v1.ts';
+import { gpuDemand, isQueued } from '../api/trainingjob-v1.ts';
 import type { TrainingJob } from '../api/trainingjob-v1.ts';
 import type { TrainingPolicy } from '../api/trainingpolicy.ts';
 import { borrowedMarkViolations } from './borrowed-mark.ts';
@@ -125,14 +125,16 @@ export function mutate(input: EvaluationInput): MutationResult {
   let queue: QueueVerdict | undefined;
   if (input.operation === 'CREATE' && capacityApplies(input, job)) {
     const over = capacity(input, job, policies);
-    // A job that fits still waits its turn behind queued jobs that start before it.
-    const behind = over.length === 0 ? queueAheadMessage(job, input.namespace.name, policies, input.namespaceJobs, input.priorityClasses ?? []) : undefined;
+    // A job that fits still waits its turn behind queued jobs that start before it (one its author suspends, or that
+    // takes no GPUs, takes nothing from them).
+    const waitsTurn = over.length === 0 && !job.spec.suspend && gpuDemand(job) > 0;
+    const behind = waitsTurn ? queueAheadMessage(job, input.namespace.name, policies, input.namespaceJobs, input.priorityClasses ?? []) : undefined;
     if (behind || (over.length > 0 && over.every((v) => v.queueable))) {
       const message = behind ?? over.map((v) => v.message).join('; ');
       queue = { reason: REASON_QUOTA_EXCEEDED, message };
       job.spec.suspend = true;
       job.metadata = { ...job.metadata, annotations: { ...job.metadata?.annotations, [QUEUED_ANNOTATION]: message } };
-      warnings.push(`queued until capacity frees up: ${message}`);
+      warnings.push(behind ? `queued behind the jobs ahead of it: ${message}` : `queued until capacity frees up: ${message}`);
     }
   }
   return { patch: diffPatch(original, job), object: job, warnings, ...(queue ? { queue } : {}) };

@@ -1,6 +1,7 @@
 // Best-effort order, pure: where a policy sets backfillSeconds, a job behind a first in line that cannot start (its quota,
 // its cohort or the nodes hold it, and preempting would not help) starts in its place, while the first has waited less than
-// that; then the queue holds for it, so backfill never starves it.
+// that (and every job passed, its own); then the queue holds for it: nobody passes it any more, and it starts as soon
+// as the running jobs leave it room.
 import { CONDITION_QUEUED } from '../../api/conditions.ts';
 import type { TrainingJob } from '../../api/trainingjob-v1.ts';
 import { preemptsWithinNamespace, type TrainingPolicy } from '../../api/trainingpolicy.ts';
@@ -34,8 +35,10 @@ export function startingJob(facts: QueueFacts, now: number, aside: (job: Trainin
   if (!head) return undefined;
   const plan = startPlan(head, facts, now, aside);
   const window = backfillSeconds(facts.policies);
-  if (window === undefined || ('borrow' in plan && fits(head))) return { job: head, plan };
-  const until = queuedSince(head) + window * 1000;
+  // Refused by the webhook for capacity this view does not see (a ResourceQuota): it cannot start either.
+  if (window === undefined || ('borrow' in plan && fits(head) && !facts.refusedForCapacity?.(head))) return { job: head, plan };
+  // Every job passed gets its own window: the earliest end of them all stops the pass.
+  let until = queuedSince(head) + window * 1000;
   // Past the window the queue holds for it; and a first in line that can preempt its way in starts that way, not behind jobs it would stop.
   if (now >= until || chooseVictims(head, facts, now).length > 0) return { job: head, plan };
   // A job the first in line may preempt never passes it: it would be stopped again as soon as the first could use its GPUs.
@@ -46,7 +49,9 @@ export function startingJob(facts: QueueFacts, now: number, aside: (job: Trainin
     if (priorityValue(k, facts.classes) < floor) break;
     if (looked++ >= SCAN) break;
     const p = startPlan(k, facts, now, aside);
-    if ('borrow' in p && fits(k)) return { job: k, plan: p, backfill: { behind: head, until } };
+    if ('borrow' in p && fits(k) && !facts.refusedForCapacity?.(k)) return { job: k, plan: p, backfill: { behind: head, until } };
+    until = Math.min(until, queuedSince(k) + window * 1000);
+    if (now >= until) break;
   }
   return { job: head, plan };
 }

@@ -11,6 +11,8 @@ export interface RankedReport {
   report: CheckpointReport;
   // the pod it came from: one pod counts once, and a reconcile forgets only what it wrote down
   pod: string;
+  // the uid of the worker Job that owned the pod: a Job of the same name created later is another run
+  jobUid?: string;
 }
 
 export interface DepartedReports {
@@ -58,7 +60,8 @@ export function departedReports(now: () => number): DepartedReports {
       let pods = byJob.get(key);
       if (!pods) byJob.set(key, (pods = new Map()));
       if (!pods.has(worker.podName)) count++;
-      pods.set(worker.podName, { report: { rank: worker.index, report, pod: worker.podName }, at: now() });
+      const owner = pod.metadata?.ownerReferences?.find((r) => r.kind === 'Job' && r.controller)?.uid ?? pod.metadata?.labels?.['batch.kubernetes.io/controller-uid'];
+      pods.set(worker.podName, { report: { rank: worker.index, report, pod: worker.podName, ...(owner ? { jobUid: owner } : {}) }, at: now() });
       expire();
     },
     of(namespace, jobName) {

@@ -226,7 +226,10 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
 
   async function reconcileJob(key: string, ctx: ReconcileContext): Promise<ReconcileResult | void> {
     const { namespace = '', name } = splitKey(key);
-    const job = jobs.get(namespace, name);
+    const cached = jobs.get(namespace, name);
+    // Every decision below starts from the status this replica last wrote: from an older one it would rebuild (and
+    // requeue for) a generation the status has already moved past, without a write that could bring the cache along.
+    const job = cached && withWrittenStatus(cached);
     if (!job) {
       forgetJob(metrics, namespace, name);
       heldBack.delete(key);
@@ -636,7 +639,8 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     const podsOfJob = (current ? podsByJob.get(`${namespace}/${current.metadata!.name}`) : []) as unknown as V1Pod[];
     const observed: Observed = { ...(current ? { workerJob: observeWorkerJob(current) } : {}), workers: current ? observeWorkers(podsOfJob, current.metadata!.name!) : [] };
     // Also when the Job is gone: its pods' last reports still say where to resume.
-    const gone = departed.of(namespace, workerJobName(job.metadata!.name!, job.status?.restarts ?? 0)).filter((r) => !observed.workers.some((w) => w.podName === r.pod));
+    // Only pods of this very Job: a job deleted and created again under its name must not resume from the old one's reports.
+    const gone = departed.of(namespace, workerJobName(job.metadata!.name!, job.status?.restarts ?? 0)).filter((r) => r.jobUid !== undefined && r.jobUid === current?.metadata?.uid && !observed.workers.some((w) => w.podName === r.pod));
     if (gone.length) observed.departed = gone;
     return { observed, podsOfJob };
   }

@@ -8,7 +8,7 @@ import { QUEUED_ANNOTATION } from '../../api/annotations.ts';
 
 function pod(name: string, index: string, jobName: string, message?: string, namespace = 'ml'): V1Pod {
   return {
-    metadata: { name, namespace, labels: { 'batch.kubernetes.io/job-name': jobName }, annotations: { 'batch.kubernetes.io/job-completion-index': index } },
+    metadata: { name, namespace, labels: { 'batch.kubernetes.io/job-name': jobName }, annotations: { 'batch.kubernetes.io/job-completion-index': index }, ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: jobName, uid: `uid-${jobName}`, controller: true }] },
     spec: { containers: [] },
     status: { phase: 'Failed', containerStatuses: [{ name: 'worker', image: '', imageID: '', ready: false, restartCount: 0, state: message === undefined ? {} : { terminated: { exitCode: 143, message } } }] },
   };
@@ -26,7 +26,7 @@ t.test('a deleted worker\'s report is kept for its worker Job, the newest epoch 
   memory.remember(pod('x-0', '0', 'resnet-workers', 'checkpoint=/x.pt'), undefined);
   t.equal(memory.size(), 4, 'only pods with a report, of a worker Job');
   const kept = memory.of('ml', 'resnet-workers');
-  t.same(kept.map((r) => [r.pod, r.rank, r.report]), [['w-0', 0, { checkpoint: '/c/e2.pt', epoch: 2 }], ['w-1', 1, { checkpoint: '/c/e3.pt', epoch: 3 }]]);
+  t.same(kept.map((r) => [r.pod, r.rank, r.report, r.jobUid]), [['w-0', 0, { checkpoint: '/c/e2.pt', epoch: 2 }, 'uid-resnet-workers'], ['w-1', 1, { checkpoint: '/c/e3.pt', epoch: 3 }, 'uid-resnet-workers']], 'with the uid of the Job that owned the pod');
   t.same(memory.of('ml', 'nobody'), []);
 
   // A queued job whose worker Job and pods are gone: the report still becomes its checkpoint.

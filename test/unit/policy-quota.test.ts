@@ -88,7 +88,9 @@ t.test('a create that fits waits its turn behind queued jobs of at least its pri
   t.ok(r.allowed);
   t.strictSame(r.queue, { reason: 'QuotaExceeded', message: 'namespace team-a queue: 1 job ahead of this one, first in line big (priority 1000, 8 GPUs)' }, 'behind big (same priority, older), not behind big-low');
   t.equal(r.object.spec.suspend, true);
-  t.match(r.warnings, [/^queued until capacity frees up: namespace team-a queue: 1 job ahead/]);
+  t.match(r.warnings, [/^queued behind the jobs ahead of it: namespace team-a queue: 1 job ahead/]);
+  t.equal(evaluate(input({ ...small, spec: { ...small.spec, suspend: true } }, policies, waiting, { priorityClasses: classes })).queue, undefined, 'a job created suspended stays its author\'s: not queued');
+  t.equal(evaluate(input({ ...small, spec: { ...small.spec, gpusPerWorker: 0 } }, policies, waiting, { priorityClasses: classes })).queue, undefined, 'a job without GPUs takes nothing from them');
   const low = evaluate(input({ ...small, spec: { ...small.spec, priorityClassName: 'low' } }, policies, waiting, { priorityClasses: classes }));
   t.match(low.queue?.message, /2 jobs ahead of this one, first in line big \(/);
   const urgent = evaluate(input({ ...small, spec: { ...small.spec, priorityClassName: 'high' } }, policies, waiting, { priorityClasses: classes }));
