@@ -1,7 +1,6 @@
 // Best-effort order, pure: where a policy sets backfillSeconds, a job behind a first in line that cannot start (its quota,
 // its cohort or the nodes hold it, and preempting would not help) starts in its place, while the first has waited less than
-// that (and every job passed, its own); then the queue holds for it: nobody passes it any more, and it starts as soon
-// as the running jobs leave it room.
+// that; then the queue holds for it: nobody passes it any more, and it starts as soon as the running jobs leave it room.
 import { CONDITION_QUEUED } from '../../api/conditions.ts';
 import type { TrainingJob } from '../../api/trainingjob-v1.ts';
 import { preemptsWithinNamespace, type TrainingPolicy } from '../../api/trainingpolicy.ts';
@@ -37,8 +36,9 @@ export function startingJob(facts: QueueFacts, now: number, aside: (job: Trainin
   const window = backfillSeconds(facts.policies);
   // Refused by the webhook for capacity this view does not see (a ResourceQuota): it cannot start either.
   if (window === undefined || ('borrow' in plan && fits(head) && !facts.refusedForCapacity?.(head))) return { job: head, plan };
-  // Every job passed gets its own window: the earliest end of them all stops the pass.
-  let until = queuedSince(head) + window * 1000;
+  // The first in line's window alone: a job passed now becomes first in line later, and from then on its own (by then
+  // likely over) window holds the queue for it, so every wait stays bounded.
+  const until = queuedSince(head) + window * 1000;
   // Past the window the queue holds for it; and a first in line that can preempt its way in starts that way, not behind jobs it would stop.
   if (now >= until || chooseVictims(head, facts, now).length > 0) return { job: head, plan };
   // A job the first in line may preempt never passes it: it would be stopped again as soon as the first could use its GPUs.
@@ -50,8 +50,6 @@ export function startingJob(facts: QueueFacts, now: number, aside: (job: Trainin
     if (looked++ >= SCAN) break;
     const p = startPlan(k, facts, now, aside);
     if ('borrow' in p && fits(k) && !facts.refusedForCapacity?.(k)) return { job: k, plan: p, backfill: { behind: head, until } };
-    until = Math.min(until, queuedSince(k) + window * 1000);
-    if (now >= until) break;
   }
   return { job: head, plan };
 }

@@ -77,15 +77,13 @@ t.test('a first in line the webhook refused for capacity this view does not see 
   t.equal(startingJob({ ...roomy, refusedForCapacity: () => true }, at('10:05'))?.job.metadata?.name, 'wide', 'nobody it could pass may start either');
 });
 
-t.test('every job passed has its own window: the pass stops at the earliest end', async (t) => {
+t.test('the first in line\'s window alone decides: a job passed gets its own once it is first in line', async (t) => {
   const second = job('second', '21', { numWorkers: 2 }); // 8 GPUs: cannot start either
   const tiny = job('tiny', '22'); // 4 GPUs: fits
-  const f = facts([{ ...big, metadata: { ...big.metadata, creationTimestamp: '2026-12-06T10:20:00Z' } }, second, tiny]);
-  t.equal(startingJob(f, at('10:40'))?.job.metadata?.name, 'tiny', 'within both windows (10:50, 10:51)');
-  const stale = facts([{ ...big, metadata: { ...big.metadata, creationTimestamp: '2026-12-06T10:20:00Z' } }, { ...second, metadata: { ...second.metadata, creationTimestamp: '2026-12-06T10:21:00Z' }, status: { state: 'Queued', conditions: [{ type: 'Queued', status: 'True', reason: 'Preempted', message: '', lastTransitionTime: '2026-12-06T10:05:00Z' }] } }, tiny]);
-  // second was requeued at 10:05: its window ends 10:35, before big's (10:50).
-  t.equal(startingJob(stale, at('10:40'))?.job.metadata?.name, 'big', 'second has waited its window: tiny may not pass it, so nobody passes big either');
-  t.equal(startingJob(stale, at('10:30'))?.backfill?.until, at('10:35'), 'the earliest end is the one told');
+  const requeued = { ...second, status: { state: 'Queued' as const, conditions: [{ type: 'Queued', status: 'True' as const, reason: 'Preempted', message: '', lastTransitionTime: '2026-12-06T10:05:00Z' }] } };
+  const withBig = facts([{ ...big, metadata: { ...big.metadata, creationTimestamp: '2026-12-06T10:20:00Z' } }, requeued, tiny]);
+  t.equal(startingJob(withBig, at('10:40'))?.job.metadata?.name, 'tiny', 'big has waited 20 of its 30 minutes');
+  t.equal(startingJob(facts([requeued, tiny]), at('10:40'))?.job.metadata?.name, 'second', 'once second is first in line, its window (over at 10:35) holds the queue for it');
 });
 
 t.test('the shortest window of the selecting policies applies', async (t) => {
