@@ -52,7 +52,10 @@ t.test('a queued job holds no GPUs and comes back as a located warning', async (
   t.ok(first.allowed);
   t.equal(first.queued, 'namespace team-b GPU quota 8: 4 in use, this job asks 8 (1 worker × 8 GPUs)');
   t.strictSame(first.warnings, [{ message: 'queued until capacity frees up: namespace team-b GPU quota 8: 4 in use, this job asks 8 (1 worker × 8 GPUs)', at: [] }]);
-  t.ok(a.admit(job('small', 'team-b', { model: 'bert', numWorkers: 2, gpusPerWorker: 2 })).queued === undefined, 'the queued job left the quota free');
+  // The queued job left the quota free, so a small job fits; it still waits its turn behind the queued one.
+  const small = a.admit(job('small', 'team-b', { model: 'bert', numWorkers: 2, gpusPerWorker: 2 }));
+  t.ok(small.allowed);
+  t.equal(small.queued, 'namespace team-b queue: 1 job ahead of this one, first in line llama (priority 0, 8 GPUs)', 'queued behind llama, not for quota');
   const never = a.admit(job('huge', 'team-b', { model: 'llama', numWorkers: 2, gpusPerWorker: 8 }));
   t.equal(never.allowed, false, 'a job larger than the quota is refused, not queued');
 });
