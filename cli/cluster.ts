@@ -12,6 +12,7 @@ import { killRecorded, reapStaleRuns, type RunRecord } from '../localcluster/run
 import { installPlatform, type Platform } from '../localcluster/platform.ts';
 import { createVolumePool } from '../localcluster/volumes.ts';
 import { ensureNodeImages } from '../localcluster/realnode/images.ts';
+import { ensureArgoCdImages } from '../localcluster/realnode/argocd-images.ts';
 import { applyPlatformOverlay } from '../localcluster/realnode/overlay-install.ts';
 import { applyRealNodePolicies } from '../localcluster/realnode/node-policies.ts';
 import { realNodeUnsupported } from '../localcluster/realnode/support.ts';
@@ -90,7 +91,7 @@ const help = `usage: trainingjob cluster <up|down|status|build> [options]
   status   print the cluster's state; exit 0 when the apiserver is ready
   build    build the local cluster's binaries into the machine-wide cache (done by up when needed)
            --for node   also the real node's binaries and images
-           --for tests  also what only the tests run (the argocd CLI), as npm test's setup does
+           --for tests  also what only the tests run (the argocd CLI, kustomize and Argo CD's images), as npm test's setup does
 
 The cluster lives in ${clusterDir()} (TRAININGJOB_CLUSTER_DIR overrides).`;
 
@@ -129,6 +130,8 @@ async function build(args: string[]): Promise<number> {
   await ensureBinaries({ scope });
   // The real node's images too, wherever it can run: built while package registries are reachable.
   if (scope !== 'cluster' && !realNodeUnsupported()) await ensureNodeImages({});
+  // Argo CD's images, which only the real-node tier's Argo CD tests run.
+  if (scope === 'tests' && !realNodeUnsupported()) await ensureArgoCdImages({});
   return 0;
 }
 

@@ -64,6 +64,8 @@ export const binarySpecs: readonly BinarySpec[] = [
   { name: 'kwok', module: 'kwok', pkg: 'sigs.k8s.io/kwok/cmd/kwok', version: 'v0.7.0', neededBy: 'cluster' },
   // Argo CD's multi-call binary; named `argocd` it is the CLI, which the tests run on our Lua health checks and actions (argocd/).
   { name: 'argocd', module: 'argocd', pkg: 'github.com/argoproj/argo-cd/v3/cmd', version: 'v3.2.11', ldflags: ['-X github.com/argoproj/argo-cd/v3/common.version=3.2.11', '-X github.com/argoproj/argo-cd/v3/common.kubectlVersion=v0.34.0'], neededBy: 'tests' },
+  // The kustomize Argo CD's repo-server runs on argocd/platform, in the real node's Argo CD image (localcluster/realnode/argocd-images.ts).
+  { name: 'kustomize', module: 'kustomize', pkg: 'sigs.k8s.io/kustomize/kustomize/v5', version: 'v5.7.0', ldflags: ['-X sigs.k8s.io/kustomize/api/provenance.version=v5.7.0'], neededBy: 'tests', noCgo: true },
   // Open Policy Agent, for the side-by-side admission benchmark (bench/admission.bench.ts).
   { name: 'opa', module: 'opa', pkg: '.', version: 'v1.22.2', neededBy: 'bench' },
   // vegeta, the admission benchmark's open-loop load generator: a Go pacer that keeps the schedule whatever the server does.

@@ -2,7 +2,7 @@
 # Installs what the project needs on a bare machine, idempotently: Debian packages, npm
 # packages (including Node 24), and the control-plane binaries built from Go modules.
 # `--for demo` installs only what the demo uses; the default (`--for tests`, npm test and CI) adds what
-# only the tests run: promtool, the argocd CLI, and the upstream modules whose files the tests read.
+# only the tests run: promtool, the argocd CLI, kustomize and Argo CD's images, and the upstream modules whose files the tests read.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

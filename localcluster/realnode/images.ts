@@ -102,8 +102,9 @@ export async function prepareNodeImages(progress: Progress = (l) => process.stde
   return images;
 }
 
-interface ImageSpec {
-  name: keyof NodeImages;
+export interface ImageSpec {
+  /** The archive's name in the cache (one per image). */
+  name: string;
   ref: string;
   key: string;
   /** Downloads packages while building: only the setup phase can build it. */
@@ -113,7 +114,7 @@ interface ImageSpec {
   progress: Progress;
 }
 
-async function ensureImage(spec: ImageSpec, build: (s: BuildStep) => Promise<void>): Promise<NodeImage> {
+export async function ensureImage(spec: ImageSpec, build: (s: BuildStep) => Promise<void>): Promise<NodeImage> {
   const { ref, progress } = spec;
   const archive = archivePath(imagesDir(), spec.name, spec.key);
   if (existsSync(archive)) return { ref, archive };
@@ -153,8 +154,8 @@ async function ensureImage(spec: ImageSpec, build: (s: BuildStep) => Promise<voi
   }
 }
 
-/** Puts the cached base back under its name when buildah's store lost it or names another build: the archive is the truth. */
-async function restoreBase(buildah: Buildah, base: NodeImage, id: string): Promise<void> {
+/** Puts a cached image back under its name when buildah's store lost it or names another build: the archive is the truth. */
+export async function restoreBase(buildah: Buildah, base: NodeImage, id: string): Promise<void> {
   if (buildah.imageId(base.ref) === id) return;
   await buildah.run(['pull', '-q', `docker-archive:${base.archive}`]);
   const now = buildah.imageId(base.ref);
