@@ -45,7 +45,8 @@ export function nonLoopbackAddresses(c: ClusterAddresses, contained: readonly st
   const ip = (owner: string, field: string, value: string | undefined): void => {
     if (value && !ok(value)) out.push(`${owner} ${field}: ${value}`);
   };
-  const host = (owner: string, field: string, url: string | undefined): void => {
+  // `inside`: dialled only from within the node's namespace (by a pod), where its contained ranges are reachable.
+  const host = (owner: string, field: string, url: string | undefined, inside = false): void => {
     if (!url) return;
     let h: string;
     try {
@@ -53,7 +54,7 @@ export function nonLoopbackAddresses(c: ClusterAddresses, contained: readonly st
     } catch {
       h = url.replace(/^[^@]*@/, '').split(/[:/]/)[0] ?? url; // scp-like git URLs
     }
-    if (!isLoopbackHost(h)) out.push(`${owner} ${field}: ${url}`);
+    if (!isLoopbackHost(h) && !(inside && contained.some((cidr) => inIpv4Cidr(h, cidr)))) out.push(`${owner} ${field}: ${url}`);
   };
   const clusterIpOf = (ref: ServiceRef): string | undefined =>
     c.services.find((s) => s.metadata?.name === ref.name && s.metadata?.namespace === ref.namespace)?.spec?.clusterIP;
@@ -101,7 +102,8 @@ export function nonLoopbackAddresses(c: ClusterAddresses, contained: readonly st
   for (const a of c.apiServices) {
     if (a.spec?.service) ip(where('APIService', a.metadata), `spec.service ${a.spec.service.namespace}/${a.spec.service.name} ClusterIP`, clusterIpOf(a.spec.service));
   }
-  for (const r of c.jobRepositories) host(where('JobRepository', r.metadata), 'spec.url', r.spec?.url);
+  // On a real node the controller that fetches them runs in a pod; elsewhere `contained` is empty.
+  for (const r of c.jobRepositories) host(where('JobRepository', r.metadata), 'spec.url', r.spec?.url, true);
   return out;
 }
 

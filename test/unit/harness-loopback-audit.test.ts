@@ -51,3 +51,15 @@ t.test('each kind of leak is named with its object and field', async (t) => {
     'JobRepository b/ssh spec.url: git@git.example.com:ml/jobs.git',
   ]);
 });
+
+t.test('a real node\'s jobs repository inside its namespace is contained; a webhook URL there is not', async (t) => {
+  const found = nonLoopbackAddresses({
+    ...empty,
+    webhookConfigurations: [{ kind: 'ValidatingWebhookConfiguration', metadata: { name: 'v' }, webhooks: [{ name: 'a', clientConfig: { url: 'https://10.244.255.1:9443/validate' } }] }],
+    jobRepositories: [{ metadata: { name: 'jobs', namespace: 'a' }, spec: { url: 'http://10.244.255.1:8929/jobs.git' } }, { metadata: { name: 'out', namespace: 'a' }, spec: { url: 'http://192.168.1.4/jobs.git' } }],
+  }, ['10.244.0.0/16']);
+  t.same(found, [
+    'ValidatingWebhookConfiguration v webhooks[a].clientConfig.url: https://10.244.255.1:9443/validate',
+    'JobRepository a/out spec.url: http://192.168.1.4/jobs.git',
+  ], 'the in-cluster controller fetches from inside the namespace; the apiserver dials webhooks from the host');
+});

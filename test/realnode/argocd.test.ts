@@ -1,0 +1,307 @@
+// Argo CD for real: its own core-install.yaml (v3.2.11, images built here) on the real node rolls the platform out
+// from a GitOps repository on the node's git server, as argocd/README.md tells users, and shows TrainingJob health
+// from our Lua. Every assertion reads what Argo CD itself reports: the Application objects its controller writes.
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { ensureBinaries } from '../../localcluster/binaries.ts';
+import { runCommand, type CommandResult } from '../../localcluster/process.ts';
+import { cloneWorkingCopy, type WorkingCopy } from '../../localcluster/git-cli.ts';
+import { ensureArgoCdImages, manifestImages } from '../../localcluster/realnode/argocd-images.ts';
+import { applyArgoCdApps, ARGOCD_NAMESPACE, coreInstallForNode, installArgoCd, seedBareRepo, seedGitOpsRepo } from '../../localcluster/realnode/argocd-install.ts';
+import { realNodeUnsupported } from '../../localcluster/realnode/support.ts';
+import { controlPlaneFor, eventually, kubectlOrThrow } from '../harness/tap.ts';
+
+const unsupported = realNodeUnsupported();
+if (unsupported) {
+  t.test('Argo CD on the real node', { skip: `skipped: ${unsupported}` }, async () => {});
+} else {
+  await argoCdTier();
+}
+
+interface Application {
+  metadata: { name: string; annotations?: Record<string, string>; labels?: Record<string, string> };
+  status?: {
+    sync?: { status?: string; revision?: string };
+    health?: { status?: string; message?: string };
+    reconciledAt?: string;
+    operationState?: { phase?: string; message?: string; syncResult?: { resources?: { kind: string; name: string; status?: string; syncPhase?: string; message?: string }[] } };
+    resources?: { group?: string; kind: string; name: string; namespace?: string; status?: string; health?: { status?: string; message?: string } }[];
+    conditions?: { type: string; message: string }[];
+  };
+}
+
+async function argoCdTier(): Promise<void> {
+  const gitRoot = mkdtempSync(join(tmpdir(), 'argocd-git-'));
+  t.teardown(() => rmSync(gitRoot, { recursive: true, force: true }));
+  const cp = await controlPlaneFor(t, { realNode: { gpus: 4, gitRoot }, startTimeoutMs: 180_000 });
+  const kubectl = kubectlOrThrow(cp);
+  const node = cp.realNode!;
+  const images = await ensureArgoCdImages({ networkBuilds: false, progress: (l) => t.comment(l) });
+  const app = async (name: string): Promise<Application | undefined> => {
+    const r = await cp.kubectl(['-n', ARGOCD_NAMESPACE, 'get', 'applications.argoproj.io', name, '-o', 'json']);
+    return r.code === 0 ? (JSON.parse(r.stdout) as Application) : undefined;
+  };
+  const describe = (a: Application | undefined): string => JSON.stringify({ sync: a?.status?.sync, health: a?.status?.health, operation: a?.status?.operationState?.phase, message: a?.status?.operationState?.message, conditions: a?.status?.conditions });
+  // The argocd CLI in core mode, as a platform team without argocd-server runs it: kubeconfig namespace argocd.
+  const { argocd: argocdBin } = await ensureBinaries({ only: ['argocd'] });
+  const coreHome = mkdtempSync(join(tmpdir(), 'argocd-core-'));
+  t.teardown(() => rmSync(coreHome, { recursive: true, force: true }));
+  const coreKubeconfig = join(coreHome, 'kubeconfig');
+  copyFileSync(cp.kubeconfigPath, coreKubeconfig);
+  await kubectl(['--kubeconfig', coreKubeconfig, 'config', 'set-context', '--current', '--namespace', ARGOCD_NAMESPACE]);
+  const argocdCore = (args: string[]): Promise<CommandResult> => runCommand(argocdBin!, [...args, '--core'], { ...process.env, KUBECONFIG: coreKubeconfig, HOME: coreHome });
+  // One resource's row of `argocd app get --core -o tree=detailed`: its health, and the health message (REASON, last).
+  const treeRow = async (appName: string, kindName: string): Promise<{ health?: string; line: string }> => {
+    const r = await argocdCore(['app', 'get', appName, '-o', 'tree=detailed']);
+    if (r.code !== 0) throw new Error(`argocd app get ${appName} --core: ${r.stderr.trim()}`);
+    const line = r.stdout.split('\n').find((l) => l.replace(/^[\s│├└─]+/, '').startsWith(`${kindName} `)) ?? '';
+    return { health: /\s(Healthy|Progressing|Degraded|Suspended|Missing|Unknown)\s/.exec(line)?.[1], line: line.replace(/\s+/g, ' ').trim() };
+  };
+  const action = (appName: string, name: string, what: string): Promise<CommandResult> =>
+    argocdCore(['app', 'actions', 'run', appName, what, '--kind', 'TrainingJob', '--resource-name', name, '--namespace', 'team-a']);
+  let wc: WorkingCopy | undefined;
+  t.teardown(() => wc?.remove());
+
+  t.test('Argo CD\'s own core-install.yaml runs on the real node, from images built here under the names it references', async (t) => {
+    t.same(manifestImages(coreInstallForNode()).sort(), [images.argocd.ref, images.redis.ref].sort(), 'the manifest runs exactly the two images built here');
+    const started = Date.now();
+    await installArgoCd(cp, node, images, { progress: (l) => t.comment(l) });
+    t.comment(`Argo CD installed and rolled out in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const pods = JSON.parse(await kubectl(['-n', ARGOCD_NAMESPACE, 'get', 'pods', '-o', 'json'])) as { items: { metadata: { name: string }; status: { phase: string } }[] };
+    const names = pods.items.map((p) => p.metadata.name);
+    for (const prefix of ['argocd-application-controller-0', 'argocd-repo-server-', 'argocd-redis-', 'argocd-applicationset-controller-']) {
+      t.ok(pods.items.some((p) => p.metadata.name.startsWith(prefix) && p.status.phase === 'Running'), `${prefix}… Running (pods: ${names.join(', ')})`);
+    }
+  });
+
+  t.test('the platform, rolled out by Argo CD from Git in wave order, is Synced and Healthy', async (t) => {
+    await seedGitOpsRepo(gitRoot, 'platform', { repoUrl: `${node.gitUrl}/platform.git`, jobsUrl: `${node.gitUrl}/jobs.git` });
+    // The teams' jobs repository their JobRepository objects sync from: one folder per team.
+    await seedBareRepo(gitRoot, 'jobs', 'team folders', (dir) => {
+      for (const team of ['team-a', 'team-b']) {
+        mkdirSync(join(dir, team));
+        writeFileSync(join(dir, team, 'README.md'), `${team}'s jobs\n`);
+      }
+    });
+    wc = await cloneWorkingCopy({ url: `${node.gitHostUrl}/platform.git`, branch: 'main' });
+    t.match(readFileSync(join(wc.dir, 'argocd', 'platform-application.yaml'), 'utf8'), `repoURL: ${node.gitUrl}/platform.git`, 'the clone\'s Application names the node\'s git server');
+    const started = Date.now();
+    await applyArgoCdApps(cp, wc.dir, (l) => t.comment(l));
+    let last: Application | undefined;
+    const healthy = await eventually(async () => {
+      last = await app('trainingjob-platform');
+      return last?.status?.sync?.status === 'Synced' && last.status.health?.status === 'Healthy' && last.status.operationState?.phase === 'Succeeded' ? last : undefined;
+    }, 420_000, 1000);
+    t.ok(healthy, `trainingjob-platform Synced and Healthy: ${describe(last)}`);
+    if (!healthy) return;
+    t.comment(`empty cluster → platform Synced and Healthy through Argo CD: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    t.equal(healthy.status!.sync!.revision, await wc.head(), 'at the commit pushed');
+    const synced = healthy.status!.operationState!.syncResult!.resources ?? [];
+    for (const kind of ['CustomResourceDefinition', 'Deployment', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'Namespace']) {
+      t.ok(synced.some((r) => r.kind === kind && r.status === 'Synced'), `Argo CD's sync result lists a synced ${kind}`);
+    }
+    // Waves: the webhook configurations (2) only after the webhook (1) is Available, the controller (3) after them.
+    const created = async (kind: string, name: string, ns?: string): Promise<number> => Date.parse(await kubectl([...(ns ? ['-n', ns] : []), 'get', kind, name, '-o', 'jsonpath={.metadata.creationTimestamp}']));
+    const webhookAvailable = Date.parse(await kubectl(['-n', 'trainingjob-system', 'get', 'deployment', 'webhook', '-o', 'jsonpath={.status.conditions[?(@.type=="Available")].lastTransitionTime}']));
+    const mutating = await created('mutatingwebhookconfiguration', 'trainingjob-mutating');
+    const controller = await created('deployment', 'controller-manager', 'trainingjob-system');
+    t.ok(mutating >= webhookAvailable, `webhook configurations registered (${new Date(mutating).toISOString()}) once the webhook was Available (${new Date(webhookAvailable).toISOString()})`);
+    t.ok(controller >= mutating, `the controller created (${new Date(controller).toISOString()}) after the webhook configurations`);
+    const deployments = (healthy.status!.resources ?? []).filter((r) => r.kind === 'Deployment').map((r) => `${r.name}: ${r.status}`).sort();
+    t.same(deployments, ['controller-manager: Synced', 'webhook: Synced'], 'Argo CD lists both Deployments, Synced');
+    for (const row of ['Deployment/webhook', 'Deployment/controller-manager', 'CustomResourceDefinition/trainingjobs.ml.example.com']) {
+      const r = await treeRow('trainingjob-platform', row);
+      t.equal(r.health, 'Healthy', `argocd app get --core -o tree: ${r.line}`);
+    }
+  });
+
+  t.test('the caBundles the webhook injects do not make the platform OutOfSync (ignoreDifferences, live)', async (t) => {
+    const caBundle = await kubectl(['get', 'mutatingwebhookconfiguration', 'trainingjob-mutating', '-o', 'jsonpath={.webhooks[0].clientConfig.caBundle}']);
+    t.ok(caBundle.length > 100, 'the webhook injected a caBundle Git does not have');
+    const conversion = await kubectl(['get', 'crd', 'trainingjobs.ml.example.com', '-o', 'jsonpath={.spec.conversion.webhook.clientConfig.caBundle}']);
+    t.ok(conversion.length > 100, 'and into the TrainingJob CRD\'s conversion webhook');
+    const before = (await app('trainingjob-platform'))?.status?.reconciledAt;
+    await kubectl(['-n', ARGOCD_NAMESPACE, 'annotate', '--overwrite', 'applications.argoproj.io', 'trainingjob-platform', 'argocd.argoproj.io/refresh=hard']);
+    let last: Application | undefined;
+    const refreshed = await eventually(async () => {
+      last = await app('trainingjob-platform');
+      return last?.status?.reconciledAt !== before && !last?.metadata.annotations?.['argocd.argoproj.io/refresh'] ? last : undefined;
+    }, 120_000, 1000);
+    t.ok(refreshed, 'Argo CD compared the live platform with Git again (hard refresh)');
+    t.equal(refreshed?.status?.sync?.status, 'Synced', `still Synced: ${describe(refreshed)}`);
+    const outOfSync = (refreshed?.status?.resources ?? []).filter((r) => r.status !== 'Synced').map((r) => `${r.kind}/${r.name}: ${r.status}`);
+    t.same(outOfSync, [], 'no resource differs from Git');
+    t.equal(await kubectl(['get', 'mutatingwebhookconfiguration', 'trainingjob-mutating', '-o', 'jsonpath={.webhooks[0].clientConfig.caBundle}']), caBundle, 'and no sync wrote the caBundle back empty');
+  });
+
+  t.test('the teams ApplicationSet makes one Application per team folder; each syncs its namespace and JobRepository', async (t) => {
+    const teams = ['team-a', 'team-b'];
+    // The jobs-git Secret comes from the team, never from Git (the AppProject refuses Secrets).
+    for (const ns of teams) {
+      await eventually(async () => (await cp.kubectl(['get', 'namespace', ns])).code === 0 || undefined, 300_000, 1000);
+      await kubectl(['-n', ns, 'create', 'secret', 'generic', 'jobs-git', '--from-literal=hookSecret=not-used-here']);
+    }
+    for (const team of teams) {
+      let last: Application | undefined;
+      // Healthy as a whole only once our Lua calls the JobRepository Healthy (synced from the jobs repository).
+      const synced = await eventually(async () => {
+        last = await app(`trainingjob-${team}`);
+        return last?.status?.sync?.status === 'Synced' && last.status.health?.status === 'Healthy' && last.status.resources?.some((r) => r.kind === 'JobRepository') ? last : undefined;
+      }, 300_000, 1000);
+      t.ok(synced, `trainingjob-${team} Synced and Healthy, with its JobRepository: ${describe(last)}`);
+      const ready = await kubectl(['-n', team, 'get', 'jobrepository', 'jobs', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']);
+      t.equal(ready, 'True', 'the JobRepository it synced is Ready');
+      const row = await treeRow(`trainingjob-${team}`, 'JobRepository/jobs');
+      t.equal(row.health, 'Healthy', `our Lua's health in the tree: ${row.line}`);
+      t.match(row.line, /revision [0-9a-f]{12}: 0 jobs/, 'with the controller\'s words');
+      t.equal(synced?.metadata.labels?.['ml.example.com/team'], team, 'labelled with its team by the ApplicationSet');
+    }
+    const names = JSON.parse(await kubectl(['-n', ARGOCD_NAMESPACE, 'get', 'applications.argoproj.io', '-o', 'json'])) as { items: Application[] };
+    t.same(names.items.map((a) => a.metadata.name).sort(), ['trainingjob-platform', 'trainingjob-team-a', 'trainingjob-team-b'], 'exactly one Application per team folder, beside the platform');
+  });
+
+  t.test('a TrainingJob in a team folder shows our Lua health in Argo CD: Progressing while Running, Healthy when Completed', async (t) => {
+    const job = [
+      'apiVersion: ml.example.com/v1', 'kind: TrainingJob', 'metadata:', '  name: argocd-smoke', '  namespace: team-a', '  labels:', '    team: team-a', 'spec:',
+      '  model: smoke', '  dataset: none', `  image: ${node.images.worker.ref}`, '  args: ["--hold=20"]', '  numWorkers: 1', '  gpusPerWorker: 1',
+      '  checkpoint:', '    enabled: false', '  hyperparameters:', '    learningRate: 0.01', '    batchSize: 8', '    epochs: 1', '',
+    ].join('\n');
+    const kustomization = readFileSync(join(wc!.dir, 'manifests', 'teams', 'team-a', 'kustomization.yaml'), 'utf8');
+    const started = Date.now();
+    await wc!.commitAndPush({ 'manifests/teams/team-a/argocd-smoke.yaml': job, 'manifests/teams/team-a/kustomization.yaml': `${kustomization.trimEnd()}\n  - argocd-smoke.yaml\n` }, 'team-a: a TrainingJob managed by Argo CD');
+    // What a push hook would do: ask Argo CD to look now rather than at its next 3-minute poll.
+    await kubectl(['-n', ARGOCD_NAMESPACE, 'annotate', '--overwrite', 'applications.argoproj.io', 'trainingjob-team-a', 'argocd.argoproj.io/refresh=normal']);
+    // Argo CD 3 keeps per-resource health in its cache, not in the Application: the app's health is the worst of
+    // its resources', and only the TrainingJob in team-a can be other than Healthy, so it is our Lua's verdict.
+    const jobState = async (): Promise<string> => (await cp.kubectl(['-n', 'team-a', 'get', 'trainingjob', 'argocd-smoke', '-o', 'jsonpath={.status.state}'])).stdout;
+    let seen = '';
+    const running = await eventually(async () => {
+      const a = await app('trainingjob-team-a');
+      const listed = a?.status?.resources?.some((r) => r.kind === 'TrainingJob' && r.name === 'argocd-smoke');
+      const state = await jobState();
+      seen = `${a?.status?.health?.status} while ${state || 'not created'}`;
+      return listed && state === 'Running' && a?.status?.health?.status === 'Progressing' ? a : undefined;
+    }, 180_000, 500);
+    t.ok(running, `Argo CD shows team-a Progressing while its TrainingJob is Running (last seen: ${seen})`);
+    t.comment(`commit → job Running, Progressing in Argo CD: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const row = await treeRow('trainingjob-team-a', 'TrainingJob/argocd-smoke');
+    t.equal(row.health, 'Progressing', `the job's own row in the tree: ${row.line}`);
+    t.match(row.line, /Running: 1 worker running/, 'with the controller\'s Running message');
+    const done = await eventually(async () => {
+      const a = await app('trainingjob-team-a');
+      const state = await jobState();
+      seen = `${a?.status?.health?.status} while ${state}`;
+      return state === 'Completed' && a?.status?.health?.status === 'Healthy' ? a : undefined;
+    }, 180_000, 1000);
+    t.ok(done, `then Healthy once it Completed (last seen: ${seen})`);
+    const after = await treeRow('trainingjob-team-a', 'TrainingJob/argocd-smoke');
+    t.equal(after.health, 'Healthy', `the job's row: ${after.line}`);
+  });
+
+  t.test('argocd app actions suspend, resume and restart act on a real TrainingJob, and the controller follows', async (t) => {
+    const job = [
+      'apiVersion: ml.example.com/v1', 'kind: TrainingJob', 'metadata:', '  name: argocd-hold', '  namespace: team-a', '  labels:', '    team: team-a', 'spec:',
+      '  model: hold', '  dataset: none', `  image: ${node.images.worker.ref}`, '  args: ["--hold=900"]', '  numWorkers: 1', '  gpusPerWorker: 1',
+      '  checkpoint:', '    enabled: false', '  hyperparameters:', '    learningRate: 0.01', '    batchSize: 8', '    epochs: 1', '',
+    ].join('\n');
+    const kustomization = readFileSync(join(wc!.dir, 'manifests', 'teams', 'team-a', 'kustomization.yaml'), 'utf8');
+    await wc!.commitAndPush({ 'manifests/teams/team-a/argocd-hold.yaml': job, 'manifests/teams/team-a/kustomization.yaml': `${kustomization.trimEnd()}\n  - argocd-hold.yaml\n` }, 'team-a: a long job to act on');
+    await kubectl(['-n', ARGOCD_NAMESPACE, 'annotate', '--overwrite', 'applications.argoproj.io', 'trainingjob-team-a', 'argocd.argoproj.io/refresh=normal']);
+    const status = async (): Promise<{ state?: string; restarts?: number }> => (JSON.parse((await cp.kubectl(['-n', 'team-a', 'get', 'trainingjob', 'argocd-hold', '-o', 'json'])).stdout || '{}') as { status?: { state?: string; restarts?: number } }).status ?? {};
+    const workerPods = async (): Promise<number> => (JSON.parse(await kubectl(['-n', 'team-a', 'get', 'pods', '-l', 'ml.example.com/trainingjob=argocd-hold', '-o', 'json'])) as { items: { metadata: { deletionTimestamp?: string } }[] }).items.filter((p) => !p.metadata.deletionTimestamp).length;
+    const inState = (want: string, timeoutMs = 180_000): Promise<{ state?: string; restarts?: number } | undefined> => eventually(async () => {
+      const st = await status();
+      return st.state === want ? st : undefined;
+    }, timeoutMs, 500);
+    t.ok(await inState('Running'), 'the job runs');
+
+    const suspended = await action('trainingjob-team-a', 'argocd-hold', 'suspend');
+    t.equal(suspended.code, 0, `argocd app actions run suspend: ${suspended.stderr.trim()}`);
+    t.ok(await inState('Suspended'), 'the controller suspends it');
+    t.ok(await eventually(async () => (await workerPods()) === 0 || undefined, 120_000, 500), 'and its worker pods are gone');
+    const suspendedRow = await eventually(async () => {
+      const r = await treeRow('trainingjob-team-a', 'TrainingJob/argocd-hold');
+      return r.health === 'Suspended' ? r : undefined;
+    }, 60_000, 1000);
+    t.ok(suspendedRow, `Argo CD shows it Suspended: ${suspendedRow?.line}`);
+    // Self-heal must not undo the action: Git never set spec.suspend, so the live value is not a difference.
+    await new Promise((r) => setTimeout(r, 5000));
+    t.equal((await status()).state, 'Suspended', 'still Suspended after Argo CD\'s next comparison (self-heal left the action alone)');
+
+    const resumed = await action('trainingjob-team-a', 'argocd-hold', 'resume');
+    t.equal(resumed.code, 0, `argocd app actions run resume: ${resumed.stderr.trim()}`);
+    t.ok(await inState('Running'), 'the controller runs it again');
+
+    const before = (await status()).restarts ?? 0;
+    const restarted = await action('trainingjob-team-a', 'argocd-hold', 'restart');
+    t.equal(restarted.code, 0, `argocd app actions run restart: ${restarted.stderr.trim()}`);
+    const again = await eventually(async () => {
+      const st = await status();
+      return st.state === 'Running' && (st.restarts ?? 0) === before + 1 ? st : undefined;
+    }, 180_000, 500);
+    t.ok(again, `the controller restarts its workers (restarts ${before} → ${before + 1}) and it runs again: ${JSON.stringify(await status())}`);
+    const jobs = JSON.parse(await kubectl(['-n', 'team-a', 'get', 'jobs.batch', '-l', 'ml.example.com/trainingjob=argocd-hold', '-o', 'json'])) as { items: { metadata: { name: string; deletionTimestamp?: string } }[] };
+    t.same(jobs.items.filter((j) => !j.metadata.deletionTimestamp).map((j) => j.metadata.name), [`argocd-hold-workers-r${before + 1}`], 'one worker Job, of the new generation');
+  });
+
+  t.test('a new image tag committed to Git rolls the webhook and controller: every create answered, none past quota, the Lease handed over', async (t) => {
+    const appImage = node.images.app.ref;
+    const [repo, tag] = [appImage.slice(0, appImage.lastIndexOf(':')), appImage.slice(appImage.lastIndexOf(':') + 1)];
+    const next = `${tag}-rollout`;
+    // The same image under a new tag, as a release would push: the node has it, so the roll needs no registry.
+    const tagged = await runCommand(cp.binaries.ctr!, ['--address', node.containerdSocket, '--namespace', 'k8s.io', 'images', 'tag', appImage, `${repo}:${next}`], process.env);
+    t.equal(tagged.code, 0, `ctr images tag: ${tagged.stderr.trim()}`);
+    await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'roll', labels: { team: 'roll' } } }));
+    await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'ml.example.com/v1', kind: 'TrainingPolicy', metadata: { name: 'roll-quota' }, spec: { namespaceSelector: { matchLabels: { team: 'roll' } }, gpuQuota: 16, overQuota: 'Reject' } }));
+    const lease = async (): Promise<string> => kubectl(['-n', 'trainingjob-system', 'get', 'lease', 'trainingjob-controller', '-o', 'jsonpath={.spec.holderIdentity}']);
+    const leaderBefore = await lease();
+    const runningBefore = JSON.parse(await kubectl(['-n', 'team-a', 'get', 'jobs.batch', '-l', 'ml.example.com/trainingjob=argocd-hold', '-o', 'json'])) as { items: { metadata: { name: string; uid: string } }[] };
+
+    const answers: string[] = [];
+    let rolling = true;
+    let i = 0;
+    const stream = (async () => {
+      while (rolling || i < 20) {
+        const n = i++;
+        const r = await cp.kubectl(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'ml.example.com/v1', kind: 'TrainingJob', metadata: { name: `r${n}`, namespace: 'roll' }, spec: { image: node.images.worker.ref, numWorkers: 1, gpusPerWorker: 2, suspend: true } }) });
+        answers.push(r.code === 0 ? 'admitted' : /GPU quota 16: \d+ in use/.test(r.stderr) ? 'quota' : `error: ${r.stderr.trim()}`);
+      }
+    })();
+    const started = Date.now();
+    const kustomization = readFileSync(join(wc!.dir, 'argocd', 'platform', 'kustomization.yaml'), 'utf8');
+    const oid = await wc!.commitAndPush({ 'argocd/platform/kustomization.yaml': `${kustomization.trimEnd()}\nimages:\n  - name: ${repo}\n    newTag: ${next}\n` }, `platform: roll out ${next}`);
+    await kubectl(['-n', ARGOCD_NAMESPACE, 'annotate', '--overwrite', 'applications.argoproj.io', 'trainingjob-platform', 'argocd.argoproj.io/refresh=normal']);
+    let last: Application | undefined;
+    const rolled = await eventually(async () => {
+      last = await app('trainingjob-platform');
+      if (last?.status?.sync?.status !== 'Synced' || last.status.sync.revision !== oid || last.status.health?.status !== 'Healthy' || last.status.operationState?.phase !== 'Succeeded') return undefined;
+      for (const d of ['webhook', 'controller-manager']) {
+        const dep = JSON.parse(await kubectl(['-n', 'trainingjob-system', 'get', 'deployment', d, '-o', 'json'])) as { spec: { replicas: number; template: { spec: { containers: { image: string }[] } } }; status: { updatedReplicas?: number; availableReplicas?: number; replicas?: number } };
+        if (dep.spec.template.spec.containers[0]!.image !== `${repo}:${next}` || dep.status.updatedReplicas !== dep.spec.replicas || dep.status.availableReplicas !== dep.spec.replicas || dep.status.replicas !== dep.spec.replicas) return undefined;
+      }
+      return last;
+    }, 300_000, 1000);
+    const rollSeconds = (Date.now() - started) / 1000;
+    rolling = false;
+    await stream;
+    t.ok(rolled, `Argo CD synced ${oid.slice(0, 7)} and both Deployments run ${next}, Healthy: ${describe(last)}`);
+    t.comment(`commit → new image rolled out, Synced and Healthy: ${rollSeconds.toFixed(1)} s; ${answers.length} creates during it`);
+    t.same(answers.filter((a) => a.startsWith('error')), [], `every one of ${answers.length} creates during the roll was answered by the webhook`);
+    t.equal(answers.filter((a) => a === 'admitted').length, 8, 'exactly quota / demand admitted');
+    const held = JSON.parse(await kubectl(['-n', 'roll', 'get', 'trainingjobs', '-o', 'json'])) as { items: { spec: { numWorkers: number; gpusPerWorker: number } }[] };
+    t.equal(held.items.reduce((sum, j) => sum + j.spec.numWorkers * j.spec.gpusPerWorker, 0), 16, 'GPUs held never exceed the quota');
+    const pods = JSON.parse(await kubectl(['-n', 'trainingjob-system', 'get', 'pods', '-l', 'app.kubernetes.io/component=controller', '-o', 'json'])) as { items: { metadata: { name: string; deletionTimestamp?: string } }[] };
+    const live = pods.items.filter((p) => !p.metadata.deletionTimestamp).map((p) => p.metadata.name);
+    const leader = await eventually(async () => {
+      const holder = await lease();
+      return holder !== leaderBefore && live.some((p) => holder.startsWith(p)) ? holder : undefined;
+    }, 120_000, 500);
+    t.ok(leader, `the Lease passed from ${leaderBefore} to the new controller pod (${live.join(', ')}): ${leader ?? await lease()}`);
+    const runningAfter = JSON.parse(await kubectl(['-n', 'team-a', 'get', 'jobs.batch', '-l', 'ml.example.com/trainingjob=argocd-hold', '-o', 'json'])) as { items: { metadata: { name: string; uid: string; deletionTimestamp?: string } }[] };
+    t.same(runningAfter.items.filter((j) => !j.metadata.deletionTimestamp).map((j) => j.metadata.uid), runningBefore.items.map((j) => j.metadata.uid), 'the running job kept its one worker Job: nothing lost, nothing doubled');
+    const st = JSON.parse(await kubectl(['-n', 'team-a', 'get', 'trainingjob', 'argocd-hold', '-o', 'json'])) as { status?: { state?: string } };
+    t.equal(st.status?.state, 'Running', 'and still Running');
+  });
+}
