@@ -103,3 +103,20 @@ export async function cloneWorkingCopy(opts: CloneOptions): Promise<WorkingCopy>
   };
   return wc;
 }
+
+/** A bare repository `<name>.git` in `root`, pushable over smart HTTP, whose one commit on main holds what `fill` writes. */
+export async function seedBareRepo(root: string, name: string, message: string, fill: (dir: string) => void): Promise<string> {
+  const work = mkdtempSync(join(tmpdir(), 'git-seed-'));
+  try {
+    fill(work);
+    const bare = join(root, `${name}.git`);
+    await runGit(['init', '--quiet', '--initial-branch=main', work]);
+    await runGit(['-C', work, 'add', '-A']);
+    await runGit(['-C', work, '-c', 'user.name=Platform Team', '-c', 'user.email=platform@example.com', 'commit', '--quiet', '--allow-empty', '-m', message]);
+    await runGit(['clone', '--quiet', '--bare', work, bare]);
+    await runGit(['-C', bare, 'config', 'http.receivepack', 'true']);
+    return bare;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}

@@ -1,19 +1,19 @@
 // Argo CD's images for the real node, built here with no registry and tagged with the names its own
 // core-install.yaml references: the argocd image (Debian bookworm with what upstream's Dockerfile installs,
 // the argocd binary we build from its module, and the kustomize it pins) and redis from Debian's package.
-import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { ensureBinaries, type Progress } from '../binaries.ts';
 import { goModuleDir, upstreamModules } from '../go-module.ts';
-import { ensureImage, restoreBase, type NodeImage } from './images.ts';
-import { archiveImageId } from './images/archives.ts';
-import { aptSourceFiles, MMDEBSTRAP_OPTIONS, sourceDir, type BuildStep } from './images/builders.ts';
+import { ensureImage, imagesDir, restoreBase, type NodeImage } from './images.ts';
+import { archiveImageId, archivePath } from './images/archives.ts';
+import { aptSourceFiles, MMDEBSTRAP_OPTIONS, shellWord, sourceDir, type BuildStep } from './images/builders.ts';
 import { runLogged } from './images/buildah.ts';
 import { hashParts } from './images/context.ts';
 import { requireTools } from './images/tools.ts';
 
-/** What upstream's Dockerfile apt-installs (git git-lfs tini gpg tzdata; gpg-agent, which Ubuntu's gpg pulls in and the repo-server's keyring needs), plus ssh for ssh repositories and redis-server for the redis image. */
+/** What upstream's Dockerfile apt-installs (git git-lfs tini gpg tzdata; not connect-proxy or helm, which nothing here uses; gpg-agent, which Ubuntu's gpg pulls in and the repo-server's keyring needs), plus ssh for ssh repositories and redis-server for the redis image. */
 export const ARGOCD_PACKAGES = ['git', 'git-lfs', 'tini', 'gpg', 'gpg-agent', 'tzdata', 'openssh-client', 'ca-certificates', 'redis-server'];
 
 export interface ArgoCdImages {
@@ -44,11 +44,13 @@ export async function ensureArgoCdImages(opts: { progress?: Progress; networkBui
   const bins = await ensureBinaries({ only: ['argocd', 'kustomize'], progress });
   const module = goModuleDir(upstreamModules.argoCd);
   const hook = join(sourceDir, 'argocd-rootfs-hook.sh');
-  const key = hashParts(['argocd', argocdRef, readFileSync(hook), ...ARGOCD_PACKAGES, ...MMDEBSTRAP_OPTIONS, ...aptSourceFiles().map((f) => readFileSync(f)), bins.argocd!, bins.kustomize!, process.arch]);
-  requireTools({ base: true, pause: false });
+  // This file holds the build steps (buildah config included): an edit to them rebuilds both images.
+  const recipe = readFileSync(import.meta.filename);
+  const key = hashParts(['argocd', argocdRef, recipe, readFileSync(hook), ...ARGOCD_PACKAGES, ...MMDEBSTRAP_OPTIONS, ...aptSourceFiles().map((f) => readFileSync(f)), bins.argocd!, bins.kustomize!, process.arch]);
+  if (!existsSync(archivePath(imagesDir(), 'argocd', key))) requireTools({ base: true, pause: false });
   const argocd = await ensureImage({ name: 'argocd', ref: argocdRef, key, network: true, allowNetwork: network, progress }, (s) => buildArgoCd(s, { module, hook, argocd: bins.argocd!, kustomize: bins.kustomize! }));
   const argocdId = archiveImageId(argocd.archive);
-  const redis = await ensureImage({ name: 'redis', ref: redisRef, key: hashParts(['redis', redisRef, argocdId]), network: false, allowNetwork: network, progress }, async (s) => {
+  const redis = await ensureImage({ name: 'redis', ref: redisRef, key: hashParts(['redis', redisRef, recipe, argocdId]), network: false, allowNetwork: network, progress }, async (s) => {
     await restoreBase(s.buildah, argocd, argocdId);
     await buildRedis(s, argocd.ref);
   });
@@ -61,7 +63,7 @@ async function buildArgoCd(s: BuildStep, from: { module: string; hook: string; a
   mkdirSync(work, { recursive: true });
   try {
     const rootfs = join(work, 'rootfs.tar');
-    const hook = `'${from.hook}' "$1" '${from.module}'`;
+    const hook = `${shellWord(from.hook)} "$1" ${shellWord(from.module)}`;
     await runLogged('mmdebstrap', [...MMDEBSTRAP_OPTIONS, `--include=${ARGOCD_PACKAGES.join(',')}`, `--customize-hook=${hook}`, 'bookworm', rootfs, ...aptSourceFiles()], s.log, work, 'mmdebstrap');
     // The debug symbols are two thirds of the binary and no pod reads them.
     const argocd = join(work, 'argocd');

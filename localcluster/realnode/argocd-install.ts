@@ -2,12 +2,11 @@
 // argocd) and then the platform as argocd/README.md says: a GitOps repository on the node's git server holding
 // this project's manifests/ and argocd/ with the placeholder URLs pointed at it, argocd-cm patched, and the
 // AppProject, platform Application and teams ApplicationSet applied.
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../binaries.ts';
 import { LocalClusterError } from '../errors.ts';
-import { runGit } from '../git-cli.ts';
+import { seedBareRepo } from '../git-cli.ts';
 import type { ControlPlane } from '../controlplane.ts';
 import { argoCdInstallManifest, type ArgoCdImages } from './argocd-images.ts';
 import type { RealNode } from './node.ts';
@@ -61,23 +60,6 @@ export function seedGitOpsRepo(gitRoot: string, name: string, urls: { repoUrl: s
       if (next !== text) writeFileSync(file, next);
     }
   });
-}
-
-/** A bare repository `<name>.git` in `gitRoot`, pushable over smart HTTP, whose one commit on main holds what `fill` writes. */
-export async function seedBareRepo(gitRoot: string, name: string, message: string, fill: (dir: string) => void): Promise<string> {
-  const work = mkdtempSync(join(tmpdir(), 'git-seed-'));
-  try {
-    fill(work);
-    const bare = join(gitRoot, `${name}.git`);
-    await runGit(['init', '--quiet', '--initial-branch=main', work]);
-    await runGit(['-C', work, 'add', '-A']);
-    await runGit(['-C', work, '-c', 'user.name=Platform Team', '-c', 'user.email=platform@example.com', 'commit', '--quiet', '-m', message]);
-    await runGit(['clone', '--quiet', '--bare', work, bare]);
-    await runGit(['-C', bare, 'config', 'http.receivepack', 'true']);
-    return bare;
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
 }
 
 /** The README's two commands: argocd-cm patched with our Lua health and actions, then the project, platform and teams applied. */

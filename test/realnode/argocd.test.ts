@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import t from 'tap';
 import { ensureBinaries } from '../../localcluster/binaries.ts';
 import { runCommand, type CommandResult } from '../../localcluster/process.ts';
-import { cloneWorkingCopy, type WorkingCopy } from '../../localcluster/git-cli.ts';
+import { cloneWorkingCopy, seedBareRepo, type WorkingCopy } from '../../localcluster/git-cli.ts';
 import { ensureArgoCdImages, manifestImages } from '../../localcluster/realnode/argocd-images.ts';
-import { applyArgoCdApps, ARGOCD_NAMESPACE, coreInstallForNode, installArgoCd, seedBareRepo, seedGitOpsRepo } from '../../localcluster/realnode/argocd-install.ts';
+import { applyArgoCdApps, ARGOCD_NAMESPACE, coreInstallForNode, installArgoCd, seedGitOpsRepo } from '../../localcluster/realnode/argocd-install.ts';
 import { realNodeUnsupported } from '../../localcluster/realnode/support.ts';
 import { controlPlaneFor, eventually, kubectlOrThrow } from '../harness/tap.ts';
 
@@ -56,8 +56,10 @@ async function argoCdTier(): Promise<void> {
   const treeRow = async (appName: string, kindName: string): Promise<{ health?: string; line: string }> => {
     const r = await argocdCore(['app', 'get', appName, '-o', 'tree=detailed']);
     if (r.code !== 0) throw new Error(`argocd app get ${appName} --core: ${r.stderr.trim()}`);
-    const line = r.stdout.split('\n').find((l) => l.replace(/^[\s│├└─]+/, '').startsWith(`${kindName} `)) ?? '';
-    return { health: /\s(Healthy|Progressing|Degraded|Suspended|Missing|Unknown)\s/.exec(line)?.[1], line: line.replace(/\s+/g, ' ').trim() };
+    const line = (r.stdout.split('\n').find((l) => l.replace(/^[\s│├└─]+/, '').startsWith(`${kindName} `)) ?? '').replace(/^[\s│├└─]+/, '');
+    // A managed resource's row: KIND/NAME STATUS HEALTH AGE …; an empty HEALTH leaves AGE right after STATUS.
+    const health = new RegExp(`^${kindName.replace(/\./g, '\\.')}\\s+(?:Synced|OutOfSync|Unknown)\\s+(Healthy|Progressing|Degraded|Suspended|Missing|Unknown)\\s+\\S+`).exec(line)?.[1];
+    return { ...(health ? { health } : {}), line: line.replace(/\s+/g, ' ').trim() };
   };
   const action = (appName: string, name: string, what: string): Promise<CommandResult> =>
     argocdCore(['app', 'actions', 'run', appName, what, '--kind', 'TrainingJob', '--resource-name', name, '--namespace', 'team-a']);
@@ -65,7 +67,8 @@ async function argoCdTier(): Promise<void> {
   t.teardown(() => wc?.remove());
 
   t.test('Argo CD\'s own core-install.yaml runs on the real node, from images built here under the names it references', async (t) => {
-    t.same(manifestImages(coreInstallForNode()).sort(), [images.argocd.ref, images.redis.ref].sort(), 'the manifest runs exactly the two images built here');
+    t.same(manifestImages(coreInstallForNode()).sort(), ['public.ecr.aws/docker/library/redis:8.2.2-alpine', 'quay.io/argoproj/argocd:v3.2.11'], 'the manifest runs upstream\'s two images');
+    t.same([images.argocd.ref, images.redis.ref], ['quay.io/argoproj/argocd:v3.2.11', 'public.ecr.aws/docker/library/redis:8.2.2-alpine'], 'built here under those names');
     const started = Date.now();
     await installArgoCd(cp, node, images, { progress: (l) => t.comment(l) });
     t.comment(`Argo CD installed and rolled out in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -165,7 +168,7 @@ async function argoCdTier(): Promise<void> {
   t.test('a TrainingJob in a team folder shows our Lua health in Argo CD: Progressing while Running, Healthy when Completed', async (t) => {
     const job = [
       'apiVersion: ml.example.com/v1', 'kind: TrainingJob', 'metadata:', '  name: argocd-smoke', '  namespace: team-a', '  labels:', '    team: team-a', 'spec:',
-      '  model: smoke', '  dataset: none', `  image: ${node.images.worker.ref}`, '  args: ["--hold=20"]', '  numWorkers: 1', '  gpusPerWorker: 1',
+      '  model: smoke', '  dataset: none', `  image: ${node.images.worker.ref}`, '  args: ["--hold=60"]', '  numWorkers: 1', '  gpusPerWorker: 1',
       '  checkpoint:', '    enabled: false', '  hyperparameters:', '    learningRate: 0.01', '    batchSize: 8', '    epochs: 1', '',
     ].join('\n');
     const kustomization = readFileSync(join(wc!.dir, 'manifests', 'teams', 'team-a', 'kustomization.yaml'), 'utf8');
@@ -186,9 +189,12 @@ async function argoCdTier(): Promise<void> {
     }, 180_000, 500);
     t.ok(running, `Argo CD shows team-a Progressing while its TrainingJob is Running (last seen: ${seen})`);
     t.comment(`commit → job Running, Progressing in Argo CD: ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    const row = await treeRow('trainingjob-team-a', 'TrainingJob/argocd-smoke');
-    t.equal(row.health, 'Progressing', `the job's own row in the tree: ${row.line}`);
-    t.match(row.line, /Running: 1 worker running/, 'with the controller\'s Running message');
+    let row = { line: '' } as { health?: string; line: string };
+    const inTree = await eventually(async () => {
+      row = await treeRow('trainingjob-team-a', 'TrainingJob/argocd-smoke');
+      return row.health === 'Progressing' && /Running: 1 worker running/.test(row.line) ? row : undefined;
+    }, 50_000, 1000);
+    t.ok(inTree, `the job's own row in argocd app get --core -o tree: Progressing, with the controller's Running message: ${row.line}`);
     const done = await eventually(async () => {
       const a = await app('trainingjob-team-a');
       const state = await jobState();
@@ -227,23 +233,31 @@ async function argoCdTier(): Promise<void> {
     }, 60_000, 1000);
     t.ok(suspendedRow, `Argo CD shows it Suspended: ${suspendedRow?.line}`);
     // Self-heal must not undo the action: Git never set spec.suspend, so the live value is not a difference.
-    await new Promise((r) => setTimeout(r, 5000));
-    t.equal((await status()).state, 'Suspended', 'still Suspended after Argo CD\'s next comparison (self-heal left the action alone)');
+    const before = (await app('trainingjob-team-a'))?.status?.reconciledAt;
+    await kubectl(['-n', ARGOCD_NAMESPACE, 'annotate', '--overwrite', 'applications.argoproj.io', 'trainingjob-team-a', 'argocd.argoproj.io/refresh=normal']);
+    const compared = await eventually(async () => {
+      const a = await app('trainingjob-team-a');
+      return a?.status?.reconciledAt !== before && !a?.metadata.annotations?.['argocd.argoproj.io/refresh'] ? a : undefined;
+    }, 120_000, 1000);
+    t.ok(compared, 'Argo CD compared team-a with Git again');
+    t.equal(compared?.status?.sync?.status, 'Synced', 'and found it Synced: the suspended job is no difference from Git');
+    const live = JSON.parse(await kubectl(['-n', 'team-a', 'get', 'trainingjob', 'argocd-hold', '-o', 'json'])) as { spec: { suspend?: boolean }; status?: { state?: string } };
+    t.same({ suspend: live.spec.suspend, state: live.status?.state }, { suspend: true, state: 'Suspended' }, 'self-heal left the action alone');
 
     const resumed = await action('trainingjob-team-a', 'argocd-hold', 'resume');
     t.equal(resumed.code, 0, `argocd app actions run resume: ${resumed.stderr.trim()}`);
     t.ok(await inState('Running'), 'the controller runs it again');
 
-    const before = (await status()).restarts ?? 0;
+    const restartsBefore = (await status()).restarts ?? 0;
     const restarted = await action('trainingjob-team-a', 'argocd-hold', 'restart');
     t.equal(restarted.code, 0, `argocd app actions run restart: ${restarted.stderr.trim()}`);
     const again = await eventually(async () => {
       const st = await status();
-      return st.state === 'Running' && (st.restarts ?? 0) === before + 1 ? st : undefined;
+      return st.state === 'Running' && (st.restarts ?? 0) === restartsBefore + 1 ? st : undefined;
     }, 180_000, 500);
-    t.ok(again, `the controller restarts its workers (restarts ${before} → ${before + 1}) and it runs again: ${JSON.stringify(await status())}`);
+    t.ok(again, `the controller restarts its workers (restarts ${restartsBefore} → ${restartsBefore + 1}) and it runs again: ${JSON.stringify(await status())}`);
     const jobs = JSON.parse(await kubectl(['-n', 'team-a', 'get', 'jobs.batch', '-l', 'ml.example.com/trainingjob=argocd-hold', '-o', 'json'])) as { items: { metadata: { name: string; deletionTimestamp?: string } }[] };
-    t.same(jobs.items.filter((j) => !j.metadata.deletionTimestamp).map((j) => j.metadata.name), [`argocd-hold-workers-r${before + 1}`], 'one worker Job, of the new generation');
+    t.same(jobs.items.filter((j) => !j.metadata.deletionTimestamp).map((j) => j.metadata.name), [`argocd-hold-workers-r${restartsBefore + 1}`], 'one worker Job, of the new generation');
   });
 
   t.test('a new image tag committed to Git rolls the webhook and controller: every create answered, none past quota, the Lease handed over', async (t) => {

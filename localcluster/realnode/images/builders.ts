@@ -145,4 +145,5 @@ export async function buildPause(s: BuildStep): Promise<void> {
   }
 }
 
-const shellWord = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+/** One word for sh -c, whatever it holds. */
+export const shellWord = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
