@@ -12,6 +12,7 @@ import { ensureArgoCdImages, manifestImages } from '../../localcluster/realnode/
 import { applyArgoCdApps, ARGOCD_NAMESPACE, coreInstallForNode, installArgoCd, seedGitOpsRepo } from '../../localcluster/realnode/argocd-install.ts';
 import { realNodeUnsupported } from '../../localcluster/realnode/support.ts';
 import { controlPlaneFor, eventually, kubectlOrThrow } from '../harness/tap.ts';
+import { startCreateStream, streamGpusHeld } from '../harness/create-stream.ts';
 
 const unsupported = realNodeUnsupported();
 if (unsupported) {
@@ -64,6 +65,18 @@ async function argoCdTier(): Promise<void> {
   const action = (appName: string, name: string, what: string): Promise<CommandResult> =>
     argocdCore(['app', 'actions', 'run', appName, what, '--kind', 'TrainingJob', '--resource-name', name, '--namespace', 'team-a']);
   let wc: WorkingCopy | undefined;
+  // A TrainingJob file in team-a's folder (named in its kustomization), pushed; then a refresh, as a push hook would ask.
+  const commitTeamAJob = async (name: string, holdSeconds: number): Promise<void> => {
+    const job = {
+      apiVersion: 'ml.example.com/v1', kind: 'TrainingJob', metadata: { name, namespace: 'team-a', labels: { team: 'team-a' } },
+      spec: { model: name, dataset: 'none', image: node.images.worker.ref, args: [`--hold=${holdSeconds}`], numWorkers: 1, gpusPerWorker: 1, checkpoint: { enabled: false }, hyperparameters: { learningRate: 0.01, batchSize: 8, epochs: 1 } },
+    };
+    const folder = 'manifests/teams/team-a';
+    const kustomization = readFileSync(join(wc!.dir, folder, 'kustomization.yaml'), 'utf8');
+    // JSON is YAML too.
+    await wc!.commitAndPush({ [`${folder}/${name}.yaml`]: `${JSON.stringify(job, null, 2)}\n`, [`${folder}/kustomization.yaml`]: `${kustomization.trimEnd()}\n  - ${name}.yaml\n` }, `team-a: TrainingJob ${name}`);
+    await kubectl(['-n', ARGOCD_NAMESPACE, 'annotate', '--overwrite', 'applications.argoproj.io', 'trainingjob-team-a', 'argocd.argoproj.io/refresh=normal']);
+  };
   t.teardown(() => wc?.remove());
 
   t.test('Argo CD\'s own core-install.yaml runs on the real node, from images built here under the names it references', async (t) => {
@@ -166,16 +179,8 @@ async function argoCdTier(): Promise<void> {
   });
 
   t.test('a TrainingJob in a team folder shows our Lua health in Argo CD: Progressing while Running, Healthy when Completed', async (t) => {
-    const job = [
-      'apiVersion: ml.example.com/v1', 'kind: TrainingJob', 'metadata:', '  name: argocd-smoke', '  namespace: team-a', '  labels:', '    team: team-a', 'spec:',
-      '  model: smoke', '  dataset: none', `  image: ${node.images.worker.ref}`, '  args: ["--hold=60"]', '  numWorkers: 1', '  gpusPerWorker: 1',
-      '  checkpoint:', '    enabled: false', '  hyperparameters:', '    learningRate: 0.01', '    batchSize: 8', '    epochs: 1', '',
-    ].join('\n');
-    const kustomization = readFileSync(join(wc!.dir, 'manifests', 'teams', 'team-a', 'kustomization.yaml'), 'utf8');
     const started = Date.now();
-    await wc!.commitAndPush({ 'manifests/teams/team-a/argocd-smoke.yaml': job, 'manifests/teams/team-a/kustomization.yaml': `${kustomization.trimEnd()}\n  - argocd-smoke.yaml\n` }, 'team-a: a TrainingJob managed by Argo CD');
-    // What a push hook would do: ask Argo CD to look now rather than at its next 3-minute poll.
-    await kubectl(['-n', ARGOCD_NAMESPACE, 'annotate', '--overwrite', 'applications.argoproj.io', 'trainingjob-team-a', 'argocd.argoproj.io/refresh=normal']);
+    await commitTeamAJob('argocd-smoke', 60);
     // Argo CD 3 keeps per-resource health in its cache, not in the Application: the app's health is the worst of
     // its resources', and only the TrainingJob in team-a can be other than Healthy, so it is our Lua's verdict.
     const jobState = async (): Promise<string> => (await cp.kubectl(['-n', 'team-a', 'get', 'trainingjob', 'argocd-smoke', '-o', 'jsonpath={.status.state}'])).stdout;
@@ -207,14 +212,7 @@ async function argoCdTier(): Promise<void> {
   });
 
   t.test('argocd app actions suspend, resume and restart act on a real TrainingJob, and the controller follows', async (t) => {
-    const job = [
-      'apiVersion: ml.example.com/v1', 'kind: TrainingJob', 'metadata:', '  name: argocd-hold', '  namespace: team-a', '  labels:', '    team: team-a', 'spec:',
-      '  model: hold', '  dataset: none', `  image: ${node.images.worker.ref}`, '  args: ["--hold=900"]', '  numWorkers: 1', '  gpusPerWorker: 1',
-      '  checkpoint:', '    enabled: false', '  hyperparameters:', '    learningRate: 0.01', '    batchSize: 8', '    epochs: 1', '',
-    ].join('\n');
-    const kustomization = readFileSync(join(wc!.dir, 'manifests', 'teams', 'team-a', 'kustomization.yaml'), 'utf8');
-    await wc!.commitAndPush({ 'manifests/teams/team-a/argocd-hold.yaml': job, 'manifests/teams/team-a/kustomization.yaml': `${kustomization.trimEnd()}\n  - argocd-hold.yaml\n` }, 'team-a: a long job to act on');
-    await kubectl(['-n', ARGOCD_NAMESPACE, 'annotate', '--overwrite', 'applications.argoproj.io', 'trainingjob-team-a', 'argocd.argoproj.io/refresh=normal']);
+    await commitTeamAJob('argocd-hold', 900);
     const status = async (): Promise<{ state?: string; restarts?: number }> => (JSON.parse((await cp.kubectl(['-n', 'team-a', 'get', 'trainingjob', 'argocd-hold', '-o', 'json'])).stdout || '{}') as { status?: { state?: string; restarts?: number } }).status ?? {};
     const workerPods = async (): Promise<number> => (JSON.parse(await kubectl(['-n', 'team-a', 'get', 'pods', '-l', 'ml.example.com/trainingjob=argocd-hold', '-o', 'json'])) as { items: { metadata: { deletionTimestamp?: string } }[] }).items.filter((p) => !p.metadata.deletionTimestamp).length;
     const inState = (want: string, timeoutMs = 180_000): Promise<{ state?: string; restarts?: number } | undefined> => eventually(async () => {
@@ -267,22 +265,11 @@ async function argoCdTier(): Promise<void> {
     // The same image under a new tag, as a release would push: the node has it, so the roll needs no registry.
     const tagged = await runCommand(cp.binaries.ctr!, ['--address', node.containerdSocket, '--namespace', 'k8s.io', 'images', 'tag', appImage, `${repo}:${next}`], process.env);
     t.equal(tagged.code, 0, `ctr images tag: ${tagged.stderr.trim()}`);
-    await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'roll', labels: { team: 'roll' } } }));
-    await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'ml.example.com/v1', kind: 'TrainingPolicy', metadata: { name: 'roll-quota' }, spec: { namespaceSelector: { matchLabels: { team: 'roll' } }, gpuQuota: 16, overQuota: 'Reject' } }));
     const lease = async (): Promise<string> => kubectl(['-n', 'trainingjob-system', 'get', 'lease', 'trainingjob-controller', '-o', 'jsonpath={.spec.holderIdentity}']);
     const leaderBefore = await lease();
     const runningBefore = JSON.parse(await kubectl(['-n', 'team-a', 'get', 'jobs.batch', '-l', 'ml.example.com/trainingjob=argocd-hold', '-o', 'json'])) as { items: { metadata: { name: string; uid: string } }[] };
 
-    const answers: string[] = [];
-    let rolling = true;
-    let i = 0;
-    const stream = (async () => {
-      while (rolling || i < 20) {
-        const n = i++;
-        const r = await cp.kubectl(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'ml.example.com/v1', kind: 'TrainingJob', metadata: { name: `r${n}`, namespace: 'roll' }, spec: { image: node.images.worker.ref, numWorkers: 1, gpusPerWorker: 2, suspend: true } }) });
-        answers.push(r.code === 0 ? 'admitted' : /GPU quota 16: \d+ in use/.test(r.stderr) ? 'quota' : `error: ${r.stderr.trim()}`);
-      }
-    })();
+    const stream = await startCreateStream(cp, node.images.worker.ref);
     const started = Date.now();
     const kustomization = readFileSync(join(wc!.dir, 'argocd', 'platform', 'kustomization.yaml'), 'utf8');
     const oid = await wc!.commitAndPush({ 'argocd/platform/kustomization.yaml': `${kustomization.trimEnd()}\nimages:\n  - name: ${repo}\n    newTag: ${next}\n` }, `platform: roll out ${next}`);
@@ -298,14 +285,12 @@ async function argoCdTier(): Promise<void> {
       return last;
     }, 300_000, 1000);
     const rollSeconds = (Date.now() - started) / 1000;
-    rolling = false;
-    await stream;
+    const answers = await stream.stop();
     t.ok(rolled, `Argo CD synced ${oid.slice(0, 7)} and both Deployments run ${next}, Healthy: ${describe(last)}`);
     t.comment(`commit → new image rolled out, Synced and Healthy: ${rollSeconds.toFixed(1)} s; ${answers.length} creates during it`);
     t.same(answers.filter((a) => a.startsWith('error')), [], `every one of ${answers.length} creates during the roll was answered by the webhook`);
     t.equal(answers.filter((a) => a === 'admitted').length, 8, 'exactly quota / demand admitted');
-    const held = JSON.parse(await kubectl(['-n', 'roll', 'get', 'trainingjobs', '-o', 'json'])) as { items: { spec: { numWorkers: number; gpusPerWorker: number } }[] };
-    t.equal(held.items.reduce((sum, j) => sum + j.spec.numWorkers * j.spec.gpusPerWorker, 0), 16, 'GPUs held never exceed the quota');
+    t.equal(await streamGpusHeld(cp), 16, 'GPUs held never exceed the quota');
     const pods = JSON.parse(await kubectl(['-n', 'trainingjob-system', 'get', 'pods', '-l', 'app.kubernetes.io/component=controller', '-o', 'json'])) as { items: { metadata: { name: string; deletionTimestamp?: string } }[] };
     const live = pods.items.filter((p) => !p.metadata.deletionTimestamp).map((p) => p.metadata.name);
     const leader = await eventually(async () => {

@@ -7,6 +7,7 @@ import { netnsSnapshot } from '../../localcluster/realnode/namespaces.ts';
 import { realNodeUnsupported } from '../../localcluster/realnode/support.ts';
 import { applyPlatformOverlay, PLATFORM_DEPLOYMENTS, PLATFORM_NAMESPACE } from '../../localcluster/realnode/overlay-install.ts';
 import { controlPlaneFor, eventually, kubectlOrThrow, routesOut } from '../harness/tap.ts';
+import { startCreateStream, streamGpusHeld } from '../harness/create-stream.ts';
 import { createKubeClient } from '../../kube/client.ts';
 import { runCommand } from '../../localcluster/controlplane.ts';
 
@@ -161,9 +162,6 @@ async function realNodeTier(): Promise<void> {
   });
 
   t.test('evicting a webhook pod (PDB respected) during a stream of creates loses no admission', async (t) => {
-    await kubectl(['create', 'namespace', 'roll']);
-    await kubectl(['label', 'namespace', 'roll', 'team=roll']);
-    await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'ml.example.com/v1', kind: 'TrainingPolicy', metadata: { name: 'roll-quota' }, spec: { namespaceSelector: { matchLabels: { team: 'roll' } }, gpuQuota: 16, overQuota: 'Reject' } }));
     const webhookPods = async (): Promise<{ name: string; ready: boolean; terminating: boolean }[]> => {
       const list = JSON.parse(await kubectl(['-n', 'trainingjob-system', 'get', 'pods', '-l', 'app.kubernetes.io/component=webhook', '-o', 'json'])) as { items: { metadata: { name: string; deletionTimestamp?: string }; status: { conditions?: { type: string; status: string }[] } }[] };
       return list.items.map((p) => ({ name: p.metadata.name, terminating: Boolean(p.metadata.deletionTimestamp), ready: Boolean(p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) }));
@@ -171,16 +169,7 @@ async function realNodeTier(): Promise<void> {
     const before = await webhookPods();
     const victim = before[0]!.name;
     // Creates run until the replacement replica is Ready: every one must be answered by the webhook.
-    const answers: string[] = [];
-    let rolling = true;
-    let i = 0;
-    const stream = (async () => {
-      while (rolling || i < 20) {
-        const n = i++;
-        const r = await cp.kubectl(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'ml.example.com/v1', kind: 'TrainingJob', metadata: { name: `r${n}`, namespace: 'roll' }, spec: { image: images.worker.ref, numWorkers: 1, gpusPerWorker: 2, suspend: true } }) });
-        answers.push(r.code === 0 ? 'admitted' : /GPU quota 16: \d+ in use/.test(r.stderr) ? 'quota' : `error: ${r.stderr.trim()}`);
-      }
-    })();
+    const stream = await startCreateStream(cp, images.worker.ref);
     await new Promise((r) => setTimeout(r, 1000));
     const evicted = await cp.kubectl(['create', '--raw', `/api/v1/namespaces/trainingjob-system/pods/${victim}/eviction`, '-f', '-'], { input: JSON.stringify({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: victim, namespace: 'trainingjob-system' } }) });
     t.equal(evicted.code, 0, 'the PDB (minAvailable 1) allows evicting one of two replicas', { stderr: evicted.stderr });
@@ -188,13 +177,11 @@ async function realNodeTier(): Promise<void> {
       const pods = await webhookPods();
       return !pods.some((p) => p.name === victim) && pods.filter((p) => p.ready && !p.terminating).length === 2 ? pods : undefined;
     }, 180_000, 500);
-    rolling = false;
-    await stream;
+    const answers = await stream.stop();
     t.ok(replaced, 'a replacement replica became Ready and the evicted one is gone');
     t.same(answers.filter((a) => a.startsWith('error')), [], `every one of ${answers.length} creates was answered by the webhook`);
     t.equal(answers.filter((a) => a === 'admitted').length, 8, 'exactly quota / demand admitted');
-    const list = JSON.parse(await kubectl(['-n', 'roll', 'get', 'trainingjobs', '-o', 'json'])) as { items: { spec: { numWorkers: number; gpusPerWorker: number } }[] };
-    t.equal(list.items.reduce((s, j) => s + j.spec.numWorkers * j.spec.gpusPerWorker, 0), 16, 'GPUs held never exceed the quota');
+    t.equal(await streamGpusHeld(cp), 16, 'GPUs held never exceed the quota');
   });
 
   t.test('after pods have run, the node namespace still has no way out', async (t) => {
