@@ -5,15 +5,22 @@ import { gpuDemand, isQueued, isTerminal, type TrainingJob } from '../api/traini
 import { overQuotaAction, type TrainingPolicy } from '../api/trainingpolicy.ts';
 import { priorityValue, type PriorityClassInfo } from './priority.ts';
 
+const creation = (j: TrainingJob): string => String(j.metadata?.creationTimestamp ?? '');
+
+/** The namespace's queued jobs, next to start first: higher priority, then older, then by name (a stable tie-break). */
+export function queueOrder(jobs: readonly TrainingJob[], classes: readonly PriorityClassInfo[]): TrainingJob[] {
+  return jobs
+    .filter((j) => isQueued(j))
+    .map((job) => ({ job, priority: priorityValue(job, classes) }))
+    .sort((a, b) => b.priority - a.priority || creation(a.job).localeCompare(creation(b.job)) || (a.job.metadata?.name ?? '').localeCompare(b.job.metadata?.name ?? ''))
+    .map((e) => e.job);
+}
+
 /** The namespace's queued jobs that start before `job` (of at least its priority, so more urgent or older), first in line first. */
 export function queuedAhead(job: TrainingJob, namespace: string, jobs: readonly TrainingJob[], classes: readonly PriorityClassInfo[]): TrainingJob[] {
   const mine = priorityValue(job, classes);
-  return jobs
-    .filter((j) => (j.metadata?.namespace ?? namespace) === namespace && j.metadata?.name !== job.metadata?.name && isQueued(j) && !isTerminal(j))
-    .map((j) => ({ j, priority: priorityValue(j, classes) }))
-    .filter((e) => e.priority >= mine)
-    .sort((a, b) => b.priority - a.priority || String(a.j.metadata?.creationTimestamp ?? '').localeCompare(String(b.j.metadata?.creationTimestamp ?? '')))
-    .map((e) => e.j);
+  const theirs = jobs.filter((j) => (j.metadata?.namespace ?? namespace) === namespace && j.metadata?.name !== job.metadata?.name && !isTerminal(j));
+  return queueOrder(theirs, classes).filter((j) => priorityValue(j, classes) >= mine);
 }
 
 /** Why a create that fits waits anyway (where a selecting policy queues), or undefined when no queued job is ahead of it. */

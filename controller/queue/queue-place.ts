@@ -4,7 +4,11 @@ import type { TrainingPolicy } from '../../api/trainingpolicy.ts';
 import { priorityValue, type PriorityClassInfo } from '../../policies/priority.ts';
 import { capacityViolations, COHORT_WORDS, gpusInUse, jobsHoldingCapacity, NEVER_FITS, withUsage } from '../../policies/quota.ts';
 import { borrowShortfall, cohortIdle, gpusToBorrow, type CohortFacts } from '../../policies/cohort.ts';
+import { queueOrder } from '../../policies/queued-ahead.ts';
 import { backingOffUntil, startupAttempts } from './startup.ts';
+
+// The start order is the webhook's too (a create that fits waits behind the jobs ahead of it), so it lives in policies/.
+export { queueOrder };
 
 /** How a preempted job's queue annotation begins (controller/trainingjob/reconciler.ts writes it). */
 export const PREEMPTED_BY = 'preempted by ';
@@ -29,17 +33,6 @@ const ASKING_ON_THEM = ': asking to start on them';
 /** Whether a queue reason says the job is about to ask to start (on its own quota or borrowed GPUs): nothing we know of holds it. */
 export function asksToStart(reason: string): boolean {
   return reason.endsWith(CAPACITY_FREE) || reason.endsWith(ASKING_ON_THEM);
-}
-
-const creation = (j: TrainingJob): string => String(j.metadata?.creationTimestamp ?? '');
-
-/** The namespace's queued jobs, next to start first: higher priority, then older, then by name (a stable tie-break). */
-export function queueOrder(jobs: readonly TrainingJob[], classes: readonly PriorityClassInfo[]): TrainingJob[] {
-  return jobs
-    .filter((j) => isQueued(j))
-    .map((job) => ({ job, priority: priorityValue(job, classes) }))
-    .sort((a, b) => b.priority - a.priority || creation(a.job).localeCompare(creation(b.job)) || (a.job.metadata?.name ?? '').localeCompare(b.job.metadata?.name ?? ''))
-    .map((e) => e.job);
 }
 
 export interface QueueFacts {

@@ -600,8 +600,8 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     }
   }
 
-  async function updateStatus(cached: TrainingJob, observed: Observed, log: Logger): Promise<TrainingJobStatus> {
-    const job = withWrittenStatus(cached);
+  /** `job` as reconcileJob holds it: with the status this replica last wrote (withWrittenStatus). */
+  async function updateStatus(job: TrainingJob, observed: Observed, log: Logger): Promise<TrainingJobStatus> {
     const { status: computed, events: happened } = nextStatus(job, observed, now());
     const status = withSource(computed, job);
     const namespace = job.metadata!.namespace!;
