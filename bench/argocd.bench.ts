@@ -9,26 +9,19 @@ import { join } from 'node:path';
 import { startControlPlane, type ControlPlane } from '../localcluster/controlplane.ts';
 import { cloneWorkingCopy, seedBareRepo } from '../localcluster/git-cli.ts';
 import { ensureArgoCdImages } from '../localcluster/realnode/argocd-images.ts';
-import { applyArgoCdApps, ARGOCD_NAMESPACE, installArgoCd, seedGitOpsRepo } from '../localcluster/realnode/argocd-install.ts';
+import { applyArgoCdApps, ARGOCD_NAMESPACE, installArgoCd, requestRefresh, seedGitOpsRepo } from '../localcluster/realnode/argocd-install.ts';
 import { applyPlatformOverlay } from '../localcluster/realnode/overlay-install.ts';
 import { realNodeUnsupported } from '../localcluster/realnode/support.ts';
 import { fmt, summarize } from './stats.ts';
+import { until } from './until.ts';
 import type { Suite } from './run.ts';
 
 const rounds = Number(process.env.BENCH_ARGOCD_ROUNDS ?? 3);
+// Polling syncs wait up to 3 minutes plus jitter.
+const WAIT_MS = 420_000;
 const log = (l: string): void => void process.stderr.write(`  ${l}\n`);
 
 interface Round { install: number; toHealthy: number; commitRefresh: number; commitPoll?: number }
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 420_000, everyMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 interface AppStatus { sync?: { status?: string; revision?: string }; health?: { status?: string }; operationState?: { phase?: string } }
 const appStatus = async (cp: ControlPlane, name: string): Promise<AppStatus | undefined> => {
@@ -52,11 +45,6 @@ async function argoRound(images: Awaited<ReturnType<typeof ensureArgoCdImages>>,
   const cp = await startControlPlane({ realNode: { gpus: 4, gitRoot }, startTimeoutMs: 180_000 });
   try {
     const node = cp.realNode!;
-    const kubectl = async (args: string[]): Promise<string> => {
-      const r = await cp.kubectl(args);
-      if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
-      return r.stdout;
-    };
     const installStarted = Date.now();
     await installArgoCd(cp, node, images, { progress: log });
     const install = Date.now() - installStarted;
@@ -69,9 +57,9 @@ async function argoRound(images: Awaited<ReturnType<typeof ensureArgoCdImages>>,
       await until('platform Synced and Healthy', async () => {
         const s = await appStatus(cp, 'trainingjob-platform');
         return s?.sync?.status === 'Synced' && s.health?.status === 'Healthy' && s.operationState?.phase === 'Succeeded' ? true : undefined;
-      });
+      }, WAIT_MS);
       const toHealthy = Date.now() - started;
-      await until('team-b Application Synced', async () => ((await appStatus(cp, 'trainingjob-team-b'))?.sync?.status === 'Synced' ? true : undefined));
+      await until('team-b Application Synced', async () => ((await appStatus(cp, 'trainingjob-team-b'))?.sync?.status === 'Synced' ? true : undefined), WAIT_MS);
       // One file in a team folder: a ConfigMap named in its kustomization.
       const commit = async (n: number): Promise<string> => {
         wc.write({ [`manifests/teams/team-b/bench-${n}.yaml`]: `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bench-${n}\n  namespace: team-b\ndata:\n  round: "${n}"\n` });
@@ -84,10 +72,10 @@ async function argoRound(images: Awaited<ReturnType<typeof ensureArgoCdImages>>,
       const syncedAt = (oid: string): Promise<boolean> => until(`team-b synced at ${oid.slice(0, 7)}`, async () => {
         const s = await appStatus(cp, 'trainingjob-team-b');
         return s?.sync?.status === 'Synced' && s.sync.revision === oid && s.operationState?.phase === 'Succeeded' ? true : undefined;
-      });
+      }, WAIT_MS);
       let t0 = Date.now();
       const refreshed = await commit(1);
-      await kubectl(['-n', ARGOCD_NAMESPACE, 'annotate', '--overwrite', 'applications.argoproj.io', 'trainingjob-team-b', 'argocd.argoproj.io/refresh=normal']);
+      await requestRefresh(cp, 'trainingjob-team-b');
       await syncedAt(refreshed);
       const commitRefresh = Date.now() - t0;
       let commitPoll: number | undefined;

@@ -16,6 +16,7 @@ import { ensureNodeImages } from '../localcluster/realnode/images.ts';
 import { applyPlatformOverlay } from '../localcluster/realnode/overlay-install.ts';
 import { realNodeUnsupported } from '../localcluster/realnode/support.ts';
 import { fmt, summarize } from './stats.ts';
+import { until } from './until.ts';
 import type { Suite } from './run.ts';
 
 const rounds = Number(process.env.BENCH_TRAINING_ROUNDS ?? 3);
@@ -58,16 +59,6 @@ const jobFile = (name: string, image: string): string => `${JSON.stringify({
     hyperparameters: { learningRate: 0.05, batchSize: 128, epochs: EPOCHS, samples: SAMPLES },
   },
 }, null, 2)}\n`;
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 240_000, everyMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 /** The platform: the overlay's webhook and controller in pods, the job pushed to the node's git server. */
 async function platformRounds(images: Awaited<ReturnType<typeof ensureNodeImages>>): Promise<Round[]> {

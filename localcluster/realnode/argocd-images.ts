@@ -27,8 +27,8 @@ export function manifestImages(manifest: string): string[] {
 }
 
 /** Argo CD's core install as shipped in its module (the release the argocd binary is built from). */
-export function argoCdInstallManifest(): string {
-  return readFileSync(join(goModuleDir(upstreamModules.argoCd), 'manifests', 'core-install.yaml'), 'utf8');
+export function argoCdInstallManifest(module = goModuleDir(upstreamModules.argoCd)): string {
+  return readFileSync(join(module, 'manifests', 'core-install.yaml'), 'utf8');
 }
 
 /** Builds (once per machine) the two images core-install.yaml runs; `networkBuilds: false` refuses to download packages. */
@@ -36,13 +36,12 @@ export async function ensureArgoCdImages(opts: { progress?: Progress; networkBui
   const progress = opts.progress ?? ((l: string) => process.stderr.write(`${l}\n`));
   const network = opts.networkBuilds ?? true;
   // The setup phase may fetch the module (the argocd build usually has); tests read the module cache only.
-  goModuleDir(upstreamModules.argoCd, { download: network });
-  const refs = manifestImages(argoCdInstallManifest());
+  const module = goModuleDir(upstreamModules.argoCd, { download: network });
+  const refs = manifestImages(argoCdInstallManifest(module));
   const argocdRef = refs.find((r) => r.includes('/argoproj/argocd:'));
   const redisRef = refs.find((r) => r.includes('/redis:'));
   if (!argocdRef || !redisRef || refs.length !== 2) throw new Error(`core-install.yaml runs ${refs.join(', ')}; expected one argocd and one redis image`);
   const bins = await ensureBinaries({ only: ['argocd', 'kustomize'], progress });
-  const module = goModuleDir(upstreamModules.argoCd);
   const hook = join(sourceDir, 'argocd-rootfs-hook.sh');
   // This file holds the build steps (buildah config included): an edit to them rebuilds both images.
   const recipe = readFileSync(import.meta.filename);

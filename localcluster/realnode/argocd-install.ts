@@ -70,6 +70,11 @@ export async function applyArgoCdApps(cp: { kubectl: Kubectl }, checkout: string
   await must(cp.kubectl, ['apply', '-n', ARGOCD_NAMESPACE, ...ARGOCD_APPLY_FILES.flatMap((f) => ['-f', join(checkout, f)])]);
 }
 
+/** Asks Argo CD to compare an Application with Git now (what a push webhook does) rather than at its next poll. */
+export async function requestRefresh(cp: { kubectl: Kubectl }, app: string, mode: 'normal' | 'hard' = 'normal'): Promise<void> {
+  await must(cp.kubectl, ['-n', ARGOCD_NAMESPACE, 'annotate', '--overwrite', 'applications.argoproj.io', app, `argocd.argoproj.io/refresh=${mode}`]);
+}
+
 async function must(kubectl: Kubectl, args: string[], input?: string, tolerated?: RegExp): Promise<string> {
   const r = await kubectl(args, input === undefined ? {} : { input });
   if (r.code !== 0 && !(tolerated && tolerated.test(r.stderr))) throw new LocalClusterError('NodeSetupFailed', `kubectl ${args.join(' ')} failed: ${r.stderr.trim()}`, { args });

@@ -9,7 +9,7 @@ import { ensureBinaries } from '../../localcluster/binaries.ts';
 import { runCommand, type CommandResult } from '../../localcluster/process.ts';
 import { cloneWorkingCopy, seedBareRepo, type WorkingCopy } from '../../localcluster/git-cli.ts';
 import { ensureArgoCdImages, manifestImages } from '../../localcluster/realnode/argocd-images.ts';
-import { applyArgoCdApps, ARGOCD_NAMESPACE, coreInstallForNode, installArgoCd, seedGitOpsRepo } from '../../localcluster/realnode/argocd-install.ts';
+import { applyArgoCdApps, ARGOCD_NAMESPACE, coreInstallForNode, installArgoCd, requestRefresh, seedGitOpsRepo } from '../../localcluster/realnode/argocd-install.ts';
 import { realNodeUnsupported } from '../../localcluster/realnode/support.ts';
 import { controlPlaneFor, eventually, kubectlOrThrow } from '../harness/tap.ts';
 import { startCreateStream, streamGpusHeld } from '../harness/create-stream.ts';
@@ -75,7 +75,16 @@ async function argoCdTier(): Promise<void> {
     const kustomization = readFileSync(join(wc!.dir, folder, 'kustomization.yaml'), 'utf8');
     // JSON is YAML too.
     await wc!.commitAndPush({ [`${folder}/${name}.yaml`]: `${JSON.stringify(job, null, 2)}\n`, [`${folder}/kustomization.yaml`]: `${kustomization.trimEnd()}\n  - ${name}.yaml\n` }, `team-a: TrainingJob ${name}`);
-    await kubectl(['-n', ARGOCD_NAMESPACE, 'annotate', '--overwrite', 'applications.argoproj.io', 'trainingjob-team-a', 'argocd.argoproj.io/refresh=normal']);
+    await requestRefresh(cp, 'trainingjob-team-a');
+  };
+  // Refreshes an Application and waits until Argo CD has visibly compared it again: reconciledAt moved, the request consumed.
+  const comparedAgain = async (name: string, mode: 'normal' | 'hard'): Promise<Application | undefined> => {
+    const before = (await app(name))?.status?.reconciledAt;
+    await requestRefresh(cp, name, mode);
+    return eventually(async () => {
+      const a = await app(name);
+      return a?.status?.reconciledAt !== before && !a?.metadata.annotations?.['argocd.argoproj.io/refresh'] ? a : undefined;
+    }, 120_000, 1000);
   };
   t.teardown(() => wc?.remove());
 
@@ -138,13 +147,7 @@ async function argoCdTier(): Promise<void> {
     t.ok(caBundle.length > 100, 'the webhook injected a caBundle Git does not have');
     const conversion = await kubectl(['get', 'crd', 'trainingjobs.ml.example.com', '-o', 'jsonpath={.spec.conversion.webhook.clientConfig.caBundle}']);
     t.ok(conversion.length > 100, 'and into the TrainingJob CRD\'s conversion webhook');
-    const before = (await app('trainingjob-platform'))?.status?.reconciledAt;
-    await kubectl(['-n', ARGOCD_NAMESPACE, 'annotate', '--overwrite', 'applications.argoproj.io', 'trainingjob-platform', 'argocd.argoproj.io/refresh=hard']);
-    let last: Application | undefined;
-    const refreshed = await eventually(async () => {
-      last = await app('trainingjob-platform');
-      return last?.status?.reconciledAt !== before && !last?.metadata.annotations?.['argocd.argoproj.io/refresh'] ? last : undefined;
-    }, 120_000, 1000);
+    const refreshed = await comparedAgain('trainingjob-platform', 'hard');
     t.ok(refreshed, 'Argo CD compared the live platform with Git again (hard refresh)');
     t.equal(refreshed?.status?.sync?.status, 'Synced', `still Synced: ${describe(refreshed)}`);
     const outOfSync = (refreshed?.status?.resources ?? []).filter((r) => r.status !== 'Synced').map((r) => `${r.kind}/${r.name}: ${r.status}`);
@@ -231,12 +234,7 @@ async function argoCdTier(): Promise<void> {
     }, 60_000, 1000);
     t.ok(suspendedRow, `Argo CD shows it Suspended: ${suspendedRow?.line}`);
     // Self-heal must not undo the action: Git never set spec.suspend, so the live value is not a difference.
-    const before = (await app('trainingjob-team-a'))?.status?.reconciledAt;
-    await kubectl(['-n', ARGOCD_NAMESPACE, 'annotate', '--overwrite', 'applications.argoproj.io', 'trainingjob-team-a', 'argocd.argoproj.io/refresh=normal']);
-    const compared = await eventually(async () => {
-      const a = await app('trainingjob-team-a');
-      return a?.status?.reconciledAt !== before && !a?.metadata.annotations?.['argocd.argoproj.io/refresh'] ? a : undefined;
-    }, 120_000, 1000);
+    const compared = await comparedAgain('trainingjob-team-a', 'normal');
     t.ok(compared, 'Argo CD compared team-a with Git again');
     t.equal(compared?.status?.sync?.status, 'Synced', 'and found it Synced: the suspended job is no difference from Git');
     const live = JSON.parse(await kubectl(['-n', 'team-a', 'get', 'trainingjob', 'argocd-hold', '-o', 'json'])) as { spec: { suspend?: boolean }; status?: { state?: string } };
@@ -273,7 +271,7 @@ async function argoCdTier(): Promise<void> {
     const started = Date.now();
     const kustomization = readFileSync(join(wc!.dir, 'argocd', 'platform', 'kustomization.yaml'), 'utf8');
     const oid = await wc!.commitAndPush({ 'argocd/platform/kustomization.yaml': `${kustomization.trimEnd()}\nimages:\n  - name: ${repo}\n    newTag: ${next}\n` }, `platform: roll out ${next}`);
-    await kubectl(['-n', ARGOCD_NAMESPACE, 'annotate', '--overwrite', 'applications.argoproj.io', 'trainingjob-platform', 'argocd.argoproj.io/refresh=normal']);
+    await requestRefresh(cp, 'trainingjob-platform');
     let last: Application | undefined;
     const rolled = await eventually(async () => {
       last = await app('trainingjob-platform');
