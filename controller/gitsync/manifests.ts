@@ -5,6 +5,7 @@ import type { ManifestDocument } from '../../api/manifest-documents.ts';
 import { API_VERSION_V1, API_VERSION_V1ALPHA1, TRAININGJOB_KIND } from '../../api/group.ts';
 import { isPlainObject as isObject, type JsonObject } from '../../api/json.ts';
 import { DEFAULT_MAX_MANIFEST_BYTES } from '../gitsource/manifest-blob.ts';
+import { argoCdAnnotations } from './argocd-tracking.ts';
 import { GITOPS_MANAGER, MANAGED_BY_LABEL, REPOSITORY_LABEL, SOURCE_PATH_ANNOTATION, SOURCE_REPOSITORY_ANNOTATION, SOURCE_REVISION_ANNOTATION, repositoryLabelValue } from './source-metadata.ts';
 
 export type ManifestEntry = { file: string; line: number; object: JsonObject } | { file: string; line: number; message: string };
@@ -13,7 +14,8 @@ export interface ManifestsOfFileOptions {
   /** Path from the repository root, as shown to users. */
   file: string;
   text: string;
-  repository: { namespace: string; name: string };
+  /** The JobRepository; its annotations say which Argo CD Application, if any, manages it. */
+  repository: { namespace: string; name: string; annotations?: Record<string, string> | undefined };
   revision: string;
   maxBytes?: number;
   maxAliasCount?: number;
@@ -49,7 +51,11 @@ function classify(doc: ManifestDocument, opts: ManifestsOfFileOptions): Manifest
     ...metadata,
     namespace,
     labels: { ...stringMap(metadata.labels), [REPOSITORY_LABEL]: repositoryLabelValue(opts.repository), [MANAGED_BY_LABEL]: GITOPS_MANAGER },
-    annotations: { ...stringMap(metadata.annotations), [SOURCE_REPOSITORY_ANNOTATION]: opts.repository.name, [SOURCE_PATH_ANNOTATION]: file, [SOURCE_REVISION_ANNOTATION]: opts.revision },
+    annotations: {
+      ...stringMap(metadata.annotations),
+      ...argoCdAnnotations(opts.repository, metadata.name),
+      [SOURCE_REPOSITORY_ANNOTATION]: opts.repository.name, [SOURCE_PATH_ANNOTATION]: file, [SOURCE_REVISION_ANNOTATION]: opts.revision,
+    },
   } as JsonObject;
   return { file, line: doc.line, object };
 }

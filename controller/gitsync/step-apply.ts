@@ -74,7 +74,7 @@ async function applyFile({ repo, file, oid, fetched, client, log }: ApplyFileOpt
   const namespace = repo.metadata!.namespace!;
   const blob = await readManifestBlob({ fs, gitdir, file, oid, cache });
   if ('message' in blob) return { file, jobs: [], errors: [{ file, message: blob.message }] };
-  const entries = manifestsOfFile({ file, text: blob.text, repository: { namespace, name: repo.metadata!.name! }, revision });
+  const entries = manifestsOfFile({ file, text: blob.text, repository: { namespace, name: repo.metadata!.name!, annotations: repo.metadata?.annotations }, revision });
   const outcome: FileOutcome = { file, jobs: [], errors: [] };
   const writer = actingAs(client, repo);
   for (const e of entries) {

@@ -8,6 +8,7 @@ import { changedFiles } from '../gitsource/changed-files.ts';
 import { GitSyncError } from '../gitsource/errors.ts';
 import { listManifestFiles } from '../gitsource/tree.ts';
 import type { ReconcileContext } from '../runtime/index.ts';
+import { argoCdTrackingStale } from './argocd-tracking.ts';
 import { involved } from './repository-refs.ts';
 import { GITOPS_MANAGER } from './source-metadata.ts';
 import type { Fetched } from './step-fetch.ts';
@@ -61,8 +62,13 @@ export async function readStep({ repo, fetched, previous, due, jobs, driftOf, ev
         for (const c of diff.changes) files.set(c.file, c.change === 'deleted' ? undefined : c.oid);
         problems.push(...diff.problems.map((p) => ({ file: p.file, message: p.message })));
       }
-      // Drift: a git-managed job deleted or edited by hand gets its file applied again.
-      const drifted = previous.inventory.filter((e) => e.file && !files.has(e.file) && isDrifted(driftOf, jobs.get(namespace, e.name)));
+      // Drift: a git-managed job deleted or edited by hand, or not yet in its repository's Argo CD Application, gets its file applied again.
+      const repository = { namespace, name: repo.metadata!.name!, annotations: repo.metadata?.annotations };
+      const drifted = previous.inventory.filter((e) => {
+        if (!e.file || files.has(e.file)) return false;
+        const job = jobs.get(namespace, e.name);
+        return isDrifted(driftOf, job) || argoCdTrackingStale(repository, { name: e.name, annotations: job?.metadata?.annotations });
+      });
       // Files refused last time are retried on each poll: quota frees up, RBAC gets granted, the webhook comes back.
       const retry = due ? [...new Set(previous.errors.map((e) => e.file))].filter((f) => !files.has(f)) : [];
       if (drifted.length || retry.length) {

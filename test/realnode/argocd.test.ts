@@ -181,37 +181,79 @@ async function argoCdTier(): Promise<void> {
     t.same(names.items.map((a) => a.metadata.name).sort(), ['trainingjob-platform', 'trainingjob-team-a', 'trainingjob-team-b'], 'exactly one Application per team folder, beside the platform');
   });
 
-  t.test('a TrainingJob in a team folder shows our Lua health in Argo CD: Progressing while Running, Healthy when Completed', async (t) => {
+  t.test('TrainingJobs git sync applies join the team Application\'s tree with our Lua health: Progressing, Healthy, Degraded; it stays Synced', async (t) => {
+    // team-a's JobRepository (which Argo CD manages) syncs folder team-a of the jobs repository.
+    const jobsWc = await cloneWorkingCopy({ url: `${node.gitHostUrl}/jobs.git`, branch: 'main' });
+    t.teardown(() => jobsWc.remove());
+    const job = (name: string, spec: Record<string, unknown>): string => `${JSON.stringify({
+      apiVersion: 'ml.example.com/v1', kind: 'TrainingJob', metadata: { name, labels: { team: 'team-a' } },
+      spec: { model: name, dataset: 'none', image: node.images.worker.ref, numWorkers: 1, gpusPerWorker: 1, checkpoint: { enabled: false }, hyperparameters: { learningRate: 0.01, batchSize: 8, epochs: 1 }, ...spec },
+    }, null, 2)}\n`;
+    // A push, then a sync request on the JobRepository (what our push receiver sets).
+    const pushJobs = async (files: Record<string, string | null>, message: string): Promise<void> => {
+      await jobsWc.commitAndPush(files, message);
+      await kubectl(['-n', 'team-a', 'annotate', '--overwrite', 'jobrepository', 'jobs', `ml.example.com/requestedAt=${new Date().toISOString()}`]);
+    };
+    const jobState = async (name: string): Promise<string> => (await cp.kubectl(['-n', 'team-a', 'get', 'trainingjob', name, '-o', 'jsonpath={.status.state}'])).stdout;
+    const rowWhen = async (kindName: string, ok: (r: { health?: string; line: string }) => boolean, timeoutMs: number): Promise<{ health?: string; line: string }> => {
+      let row: { health?: string; line: string } = { line: '' };
+      await eventually(async () => {
+        row = await treeRow('trainingjob-team-a', kindName);
+        return ok(row) || undefined;
+      }, timeoutMs, 1000);
+      return row;
+    };
     const started = Date.now();
-    await commitTeamAJob('argocd-smoke', 60);
-    // Argo CD 3 keeps per-resource health in its cache, not in the Application: the app's health is the worst of
-    // its resources', and only the TrainingJob in team-a can be other than Healthy, so it is our Lua's verdict.
-    const jobState = async (): Promise<string> => (await cp.kubectl(['-n', 'team-a', 'get', 'trainingjob', 'argocd-smoke', '-o', 'jsonpath={.status.state}'])).stdout;
+    await pushJobs({
+      'team-a/gitsync-ok.yaml': job('gitsync-ok', { args: ['--hold=90'] }),
+      'team-a/gitsync-fail.yaml': job('gitsync-fail', { command: ['node', '-e', 'console.error("loss is NaN at step 3"); process.exit(3)'], backoffLimit: 0 }),
+    }, 'team-a: two jobs');
+
+    const tracking = await eventually(async () => {
+      const r = await cp.kubectl(['-n', 'team-a', 'get', 'trainingjob', 'gitsync-ok', '-o', 'json']);
+      return r.code === 0 ? (JSON.parse(r.stdout) as { metadata: { annotations?: Record<string, string> } }).metadata.annotations : undefined;
+    }, 120_000, 1000);
+    t.match(tracking, {
+      'argocd.argoproj.io/tracking-id': 'trainingjob-team-a:ml.example.com/TrainingJob:team-a/gitsync-ok',
+      'argocd.argoproj.io/compare-options': 'IgnoreExtraneous',
+      'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false',
+    }, 'git sync applied the job into its JobRepository\'s Application, which may neither prune nor delete it');
+
+    const running = await rowWhen('TrainingJob/gitsync-ok', (r) => r.health === 'Progressing' && /Running: 1 worker running/.test(r.line), 180_000);
+    t.match(running.line, /Running: 1 worker running/, `a running job's row in argocd app get --core -o tree: Progressing, in the controller's words: ${running.line}`);
+    t.comment(`push → running job Progressing in Argo CD's tree: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const failed = await rowWhen('TrainingJob/gitsync-fail', (r) => r.health === 'Degraded', 180_000);
+    t.equal(failed.health, 'Degraded', `a failed job's row: Degraded: ${failed.line}`);
+    t.equal(await jobState('gitsync-fail'), 'Failed', 'it is the job the controller marked Failed');
     let seen = '';
-    const running = await eventually(async () => {
+    const degraded = await eventually(async () => {
       const a = await app('trainingjob-team-a');
-      const listed = a?.status?.resources?.some((r) => r.kind === 'TrainingJob' && r.name === 'argocd-smoke');
-      const state = await jobState();
-      seen = `${a?.status?.health?.status} while ${state || 'not created'}`;
-      return listed && state === 'Running' && a?.status?.health?.status === 'Progressing' ? a : undefined;
-    }, 180_000, 500);
-    t.ok(running, `Argo CD shows team-a Progressing while its TrainingJob is Running (last seen: ${seen})`);
-    t.comment(`commit → job Running, Progressing in Argo CD: ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    let row = { line: '' } as { health?: string; line: string };
-    const inTree = await eventually(async () => {
-      row = await treeRow('trainingjob-team-a', 'TrainingJob/argocd-smoke');
-      return row.health === 'Progressing' && /Running: 1 worker running/.test(row.line) ? row : undefined;
-    }, 50_000, 1000);
-    t.ok(inTree, `the job's own row in argocd app get --core -o tree: Progressing, with the controller's Running message: ${row.line}`);
+      seen = describe(a);
+      return a?.status?.health?.status === 'Degraded' ? a : undefined;
+    }, 120_000, 1000);
+    t.ok(degraded, `the team Application is Degraded while a job it shows has failed: ${seen}`);
+    // Argo CD compares with Git again: jobs Git (through the JobRepository) declares are no drift and nothing to prune.
+    const compared = await comparedAgain('trainingjob-team-a', 'normal');
+    t.equal(compared?.status?.sync?.status, 'Synced', `still Synced beside the jobs it did not apply: ${describe(compared)}`);
+
+    // The failed job leaves Git: git sync prunes it, and the Application is Progressing again, then Healthy.
+    await pushJobs({ 'team-a/gitsync-fail.yaml': null }, 'team-a: drop the failed job');
+    t.ok(await eventually(async () => (await cp.kubectl(['-n', 'team-a', 'get', 'trainingjob', 'gitsync-fail'])).code !== 0 || undefined, 120_000, 1000), 'git sync pruned the job that left Git');
+    const progressing = await eventually(async () => {
+      const a = await app('trainingjob-team-a');
+      seen = `${describe(a)} while gitsync-ok is ${await jobState('gitsync-ok')}`;
+      return a?.status?.health?.status === 'Progressing' ? a : undefined;
+    }, 120_000, 1000);
+    t.ok(progressing, `the Application is Progressing while the remaining job runs: ${seen}`);
     const done = await eventually(async () => {
       const a = await app('trainingjob-team-a');
-      const state = await jobState();
-      seen = `${a?.status?.health?.status} while ${state}`;
-      return state === 'Completed' && a?.status?.health?.status === 'Healthy' ? a : undefined;
-    }, 180_000, 1000);
-    t.ok(done, `then Healthy once it Completed (last seen: ${seen})`);
-    const after = await treeRow('trainingjob-team-a', 'TrainingJob/argocd-smoke');
-    t.equal(after.health, 'Healthy', `the job's row: ${after.line}`);
+      seen = `${describe(a)} while gitsync-ok is ${await jobState('gitsync-ok')}`;
+      return a?.status?.health?.status === 'Healthy' && a.status.sync?.status === 'Synced' ? a : undefined;
+    }, 240_000, 1000);
+    t.ok(done, `Healthy and Synced once it Completed: ${seen}`);
+    const completed = await rowWhen('TrainingJob/gitsync-ok', (r) => r.health === 'Healthy', 60_000);
+    t.equal(completed.health, 'Healthy', `the completed job's row: ${completed.line}`);
+    t.equal(await jobState('gitsync-ok'), 'Completed', 'it Completed');
   });
 
   t.test('argocd app actions suspend, resume and restart act on a real TrainingJob, and the controller follows', async (t) => {
