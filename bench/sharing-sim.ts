@@ -194,7 +194,7 @@ export function simulate(s: Scenario, trace: readonly TraceJob[], opts: { checkp
       for (const ns of s.teams) {
         const f = facts(ns);
         // With backfillSeconds, a job behind a first in line that cannot start (quota, cohort or nodes) may go first.
-        const choice = startingJob(f, EPOCH + now * 1000, undefined, (j) => place(byJob.get(j)!) !== undefined);
+        const choice = startingJob(f, EPOCH + now * 1000, undefined, (j) => (place(byJob.get(j)!) === undefined ? 'no node has room for every worker' : undefined));
         if (!choice) continue;
         out.decisions++;
         const { job: head, plan } = choice;

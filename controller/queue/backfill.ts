@@ -26,16 +26,17 @@ export function queuedSince(job: TrainingJob): number {
 
 /**
  * The job that asks to start now, and how: the first in line, or, within its backfill window, the first job behind it
- * that could start now where the first cannot. `fits`: whether every worker fits the nodes' free GPUs (true when the
- * policy does not check). Undefined when nothing waits.
+ * that could start now where the first cannot. `noRoom`: why a job's workers do not all fit the nodes' free GPUs, in
+ * words, or undefined when they fit (or the policy does not check). Undefined when nothing waits.
  */
-export function startingJob(facts: QueueFacts, now: number, aside: (job: TrainingJob) => boolean = () => false, fits: (job: TrainingJob) => boolean = () => true): StartChoice | undefined {
+export function startingJob(facts: QueueFacts, now: number, aside: (job: TrainingJob) => boolean = () => false, noRoom: (job: TrainingJob) => string | undefined = () => undefined): StartChoice | undefined {
   const head = nextToStart(facts, now, aside);
   if (!head) return undefined;
   const plan = startPlan(head, facts, now, aside);
   const window = backfillSeconds(facts.policies);
   // Refused by the webhook for capacity this view does not see (a ResourceQuota): it cannot start either.
-  if (window === undefined || ('borrow' in plan && fits(head) && !facts.refusedForCapacity?.(head))) return { job: head, plan };
+  const held = noRoom(head);
+  if (window === undefined || ('borrow' in plan && !held && !facts.refusedForCapacity?.(head))) return { job: head, plan };
   // The first in line's window alone: a job passed now becomes first in line later, and from then on its own (by then
   // likely over) window holds the queue for it, so every wait stays bounded.
   const until = queuedSince(head) + window * 1000;
@@ -49,7 +50,7 @@ export function startingJob(facts: QueueFacts, now: number, aside: (job: Trainin
     if (priorityValue(k, facts.classes) < floor) break;
     if (looked++ >= SCAN) break;
     const p = startPlan(k, facts, now, aside);
-    if ('borrow' in p && fits(k) && !facts.refusedForCapacity?.(k)) return { job: k, plan: p, backfill: { behind: head, until } };
+    if ('borrow' in p && !noRoom(k) && !facts.refusedForCapacity?.(k)) return { job: k, plan: p, backfill: { behind: head, until, ...(held ? { held } : {}) } };
   }
   return { job: head, plan };
 }

@@ -138,7 +138,8 @@ export function nextToStart(facts: QueueFacts, now: number, aside: (job: Trainin
 export interface StartChoice {
   job: TrainingJob;
   plan: StartPlan;
-  backfill?: { behind: TrainingJob; until: number };
+  /** `held`: why the nodes hold the first in line back, in words, when they do. */
+  backfill?: { behind: TrainingJob; until: number; held?: string };
 }
 
 /**
@@ -171,7 +172,7 @@ export function queuePlace(job: TrainingJob, facts: QueueFacts, now: number, asi
     return { ...at, reason: `backfilling: the first in line, ${first.metadata?.name} (priority ${priorityValue(first, facts.classes)}, ${gpuDemand(first)} GPUs), cannot start yet, and until ${new Date(backfill.until).toISOString()} jobs behind it that fit start first; ${free}` };
   }
   // The first in line, while a job behind it starts: its own reason, and how long it lets others go first.
-  if (backfill && backfill.behind.metadata?.name === job.metadata?.name) return { ...at, reason: `${own ?? 'cannot start yet'}; until ${new Date(backfill.until).toISOString()} jobs behind it that fit start first (next: ${next?.metadata?.name})` };
+  if (backfill && backfill.behind.metadata?.name === job.metadata?.name) return { ...at, reason: `${own ?? backfill.held ?? 'cannot start yet'}; until ${new Date(backfill.until).toISOString()} jobs behind it that fit start first (next: ${next?.metadata?.name})` };
   const ahead = `${index} ${index === 1 ? 'job' : 'jobs'} ahead; next to start: ${next?.metadata?.name} (priority ${next ? priorityValue(next, facts.classes) : 0}, ${next ? gpuDemand(next) : 0} GPUs)`;
   return { ...at, reason: own ? `${ahead}; ${own}` : ahead };
 }

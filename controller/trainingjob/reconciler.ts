@@ -276,7 +276,11 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       const checksNodes = startupTimeoutSeconds(facts.policies) !== undefined;
       // Only the next to start asks to, so jobs start in priority, then creation, order; on its own quota, or on GPUs its cohort
       // leaves idle. Where a policy sets backfillSeconds, a job behind a first in line that cannot start may go first.
-      const starting = backfillSeconds(facts.policies) !== undefined ? startingJob(facts, at, aside, (j) => !checksNodes || !nodeRoom(j)) : undefined;
+      const heldByNodes = (j: TrainingJob): string | undefined => {
+        const words = checksNodes ? nodeRoom(j) : undefined;
+        return words && `${NO_NODE_ROOM}${words}`;
+      };
+      const starting = backfillSeconds(facts.policies) !== undefined ? startingJob(facts, at, aside, heldByNodes) : undefined;
       const plan = starting?.job.metadata?.name === name ? starting.plan : startPlan(job, facts, at, aside);
       let place = queuePlace(job, facts, at, aside, plan, starting);
       const isNext = (starting?.job ?? nextToStart(facts, at, aside))?.metadata?.name === name;

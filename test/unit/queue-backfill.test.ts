@@ -59,8 +59,13 @@ t.test('a requeued first in line counts its wait from its Queued condition', asy
 t.test('nodes: a first in line whose workers do not fit the nodes lets a job that fits go first', async (t) => {
   const roomy = facts([job('wide', '01'), small]);
   t.equal(startingJob(roomy, at('10:05'))?.job.metadata?.name, 'wide', 'both fit the quota: the first goes');
-  t.equal(startingJob(roomy, at('10:05'), undefined, (j) => j.metadata?.name !== 'wide')?.job.metadata?.name, 'small', 'wide fits no node');
-  t.equal(startingJob(roomy, at('10:05'), undefined, () => false)?.job.metadata?.name, 'wide', 'nothing fits the nodes: the first in line stays first');
+  const noRoom = 'no node has 4 free GPUs for worker 0';
+  const choice = startingJob(roomy, at('10:05'), undefined, (j) => (j.metadata?.name === 'wide' ? noRoom : undefined));
+  t.equal(choice?.job.metadata?.name, 'small', 'wide fits no node');
+  t.equal(startingJob(roomy, at('10:05'), undefined, () => noRoom)?.job.metadata?.name, 'wide', 'nothing fits the nodes: the first in line stays first');
+  // "Why is my job still pending?" on the first in line names the nodes, not only that it cannot start.
+  const wide = roomy.jobs.find((j) => j.metadata?.name === 'wide')!;
+  t.equal(queuePlace(wide, roomy, at('10:05'), undefined, undefined, choice)?.reason, `${noRoom}; until 2026-12-06T10:31:00.000Z jobs behind it that fit start first (next: small)`);
 });
 
 t.test('a first in line that can preempt lower-priority jobs starts that way, and nobody passes it', async (t) => {
