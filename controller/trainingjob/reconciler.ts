@@ -4,7 +4,7 @@
 // key and the current state, so running it twice is harmless.
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { BORROWED_ANNOTATION, CONDITION_READY, CONDITION_STALLED, CONTROLLER_NAME, GROUP, QUEUED_ANNOTATION, RETRY_AFTER_ANNOTATION, STARTUP_ATTEMPTS_ANNOTATION, TRAININGJOB_KIND, TRAININGJOB_LABEL, TRAININGJOB_PLURAL, V1, isQueued, isTerminal, gpuDemand, ttlExpiry, type TrainingJob, type TrainingJobStatus } from '../../api/index.ts';
+import { BORROWED_ANNOTATION, CONDITION_READY, CONDITION_STALLED, CONTROLLER_NAME, GROUP, QUEUED_ANNOTATION, RETRY_AFTER_ANNOTATION, STARTUP_ATTEMPTS_ANNOTATION, TRAININGJOB_KIND, TRAININGJOB_LABEL, TRAININGJOB_PLURAL, TRAININGPOLICY_PLURAL, V1, isQueued, isTerminal, gpuDemand, ttlExpiry, type TrainingJob, type TrainingJobStatus, type TrainingPolicy } from '../../api/index.ts';
 import { deepEqual } from '../../api/json.ts';
 import type { EventRecorder } from '../events.ts';
 import { forgetJob, recordJobGauges, type ControllerMetrics } from '../metrics.ts';
@@ -27,6 +27,7 @@ import { PREEMPTED_BY, REFUSED_AT_START, asksToStart, capacityRefusal, nextToSta
 import { reclaimedFor, reclaimVictims } from '../queue/reclaim.ts';
 import { backfillSeconds, startingJob } from '../queue/backfill.ts';
 import { informerNodeRoom } from '../queue/node-facts.ts';
+import { queueStatusIntervalMs } from '../queue/status-pace.ts';
 import { borrowed, borrowedGpus, membership } from '../../policies/cohort.ts';
 import { startupAttempts, startupDeadline, startupTimeout, startupTimeoutSeconds, type StartupTimeout } from '../queue/startup.ts';
 import { chooseVictims, type Victim } from '../queue/preemption.ts';
@@ -40,6 +41,8 @@ const NO_NODE_ROOM = 'quota allows it, but ';
 
 /** How long a job refused at release for a reason other than capacity stands aside before asking again. */
 const REFUSED_RETRY_MS = 60_000;
+// The webhook reuses policies and namespace labels for up to 2 s (`--facts-ttl`): a start refused for capacity our view sees is retried after that.
+const LAGGING_FACTS_RETRY_MS = 2_000;
 /** Reconciles in flight: they wait on round trips, not CPU, and the client QPS (not this) bounds the apiserver's load (BENCHMARKS.md, controller-scale). */
 export const DEFAULT_WORKERS = 16;
 
@@ -128,9 +131,11 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       // A job that finishes or goes away may free quota, one that leaves or joins the queue moves the others: wake the namespace's queued jobs.
       // In a cohort, the members' queues share idle GPUs, and a job starting on its own quota may need borrowed GPUs back: wake those too.
       watchOf(jobs, (j) => [
-        ...(movesQueue(j) ? queueFacts.cohortNamespaces(j.metadata?.namespace ?? '').flatMap(queuedKeys) : []),
+        ...(movesQueue(j) ? queueFacts.cohortNamespaces(j.metadata?.namespace ?? '').flatMap(wakeQueue) : []),
         ...(changesLending(j) && inCohort(j.metadata?.namespace ?? '') ? lendingKeys(queueFacts.cohortNamespaces(j.metadata?.namespace ?? '')) : []),
       ]),
+      // A policy change (a quota raised, a cohort joined) may let queued jobs start: every queue looks again.
+      watchOf(manager.informer<TrainingPolicy & KubeObject>({ group: GROUP, version: V1, plural: TRAININGPOLICY_PLURAL }, { resyncMs: 0 }), () => [...new Set(jobs.list().filter((j) => isQueued(j)).map((j) => j.metadata?.namespace ?? ''))].flatMap(wakeQueue)),
       watchOf(workerJobs, ownedBy),
       watchOf(pods, podOwner),
       watchOf(services, ownedBy),
@@ -179,6 +184,8 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
   jobs.on({ update: (_old, j) => { if (written.has(objectKey(j)) && !newerVersion(written.get(objectKey(j))?.rv, j.metadata?.resourceVersion)) written.delete(objectKey(j)); } });
   // Jobs whose requeue after a failed start the webhook refused (said once).
   const requeueRefused = new Set<string>();
+  // namespace/name → when this replica last wrote the job's place in the queue (status.queue).
+  const queueWrittenAt = new Map<string, number>();
   const keyParts = (key: string): [string, string] => { const { namespace = '', name } = splitKey(key); return [namespace, name]; };
 
   // A job deleted without a finalizer never shows a deletionTimestamp: its delete event finds it gone from the cache.
@@ -192,6 +199,32 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
 
   function queuedKeys(namespace: string): string[] {
     return jobs.list(namespace).filter((j) => isQueued(j)).map((j) => objectKey(j));
+  }
+
+  /** Which job of a namespace's queue asks to start now, and how (see the queued branch of reconcileJob). */
+  function startChoice(namespace: string, at: number) {
+    const facts: QueueFacts = { ...queueFacts(namespace), refusedForCapacity: (j) => (capacityHeld.get(objectKey(j)) ?? 0) > at };
+    const aside = (j: TrainingJob): boolean => (heldBack.get(objectKey(j))?.until ?? 0) > at;
+    // All or nothing, where a policy opts in (startupTimeoutSeconds): every worker must fit the nodes' free GPUs first.
+    const checksNodes = startupTimeoutSeconds(facts.policies) !== undefined;
+    const heldByNodes = (j: TrainingJob): string | undefined => {
+      const words = checksNodes ? nodeRoom(j) : undefined;
+      return words && `${NO_NODE_ROOM}${words}`;
+    };
+    // Where a policy sets backfillSeconds, a job behind a first in line that cannot start may go first.
+    const starting = backfillSeconds(facts.policies) !== undefined ? startingJob(facts, at, aside, heldByNodes) : undefined;
+    const next = starting?.job ?? nextToStart(facts, at, aside);
+    return { facts, aside, checksNodes, heldByNodes, starting, next };
+  }
+
+  /** The queue moved: the job that asks to start now looks at once; the others, whose places moved, within their status pace. */
+  function wakeQueue(namespace: string): string[] {
+    const { facts, next } = startChoice(namespace, manager.clock.now());
+    const queued = facts.jobs.filter((j) => isQueued(j)).map((j) => objectKey(j));
+    const front = next ? objectKey(next) : undefined;
+    const later = queueStatusIntervalMs(queued.length);
+    for (const k of queued) if (k !== front) controller.queue.addAfter(k, later);
+    return front ? [front] : [];
   }
 
   /** A job that starts or stops holding GPUs changes what its cohort can lend. */
@@ -239,6 +272,7 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       releasing.delete(key);
       spared.delete(key);
       requeueRefused.delete(key);
+      queueWrittenAt.delete(key);
       written.delete(key);
       for (const [uid, key] of finished) if (key === `${namespace}/${name}`) finished.delete(uid);
       failureWrittenAt.delete(key);
@@ -270,20 +304,12 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     if (isQueued(job)) {
       await stopWorkers(job, log);
       const at = manager.clock.now();
-      const facts: QueueFacts = { ...queueFacts(namespace), refusedForCapacity: (j) => (capacityHeld.get(objectKey(j)) ?? 0) > at };
-      const aside = (j: TrainingJob): boolean => (heldBack.get(objectKey(j))?.until ?? 0) > at;
-      // All or nothing, where a policy opts in (startupTimeoutSeconds): every worker must fit the nodes' free GPUs first.
-      const checksNodes = startupTimeoutSeconds(facts.policies) !== undefined;
       // Only the next to start asks to, so jobs start in priority, then creation, order; on its own quota, or on GPUs its cohort
-      // leaves idle. Where a policy sets backfillSeconds, a job behind a first in line that cannot start may go first.
-      const heldByNodes = (j: TrainingJob): string | undefined => {
-        const words = checksNodes ? nodeRoom(j) : undefined;
-        return words && `${NO_NODE_ROOM}${words}`;
-      };
-      const starting = backfillSeconds(facts.policies) !== undefined ? startingJob(facts, at, aside, heldByNodes) : undefined;
+      // leaves idle.
+      const { facts, aside, checksNodes, starting, next } = startChoice(namespace, at);
       const plan = starting?.job.metadata?.name === name ? starting.plan : startPlan(job, facts, at, aside);
       let place = queuePlace(job, facts, at, aside, plan, starting);
-      const isNext = (starting?.job ?? nextToStart(facts, at, aside))?.metadata?.name === name;
+      const isNext = next?.metadata?.name === name;
       const noRoom = isNext && 'borrow' in plan && checksNodes ? nodeRoom(job) : undefined;
       // One release in flight per namespace: until the cache shows it, the next in line waits rather than race it to the webhook.
       const releaseInFlight = [...releasing].some(([k, r]) => k !== key && k.startsWith(`${namespace}/`) && jobs.get(...keyParts(k))?.metadata?.resourceVersion === r.rv);
@@ -300,10 +326,15 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
         return; // the update event brings the job back, no longer queued
       }
       // Refused for capacity: lower-priority jobs may make room, where the policy allows it.
+      // The first refusal where our view has room is likely the webhook's cached facts lagging ours (a quota just raised): ask again soon.
+      let retryMs = queueRetryMs;
       if (refused !== undefined && capacityRefusal(refused)) {
         if (await preemptFor(job, facts, log)) return { requeueAfterMs: 0 };
         // Our view saw room the webhook does not: until a try succeeds, other members' jobs may take the idle cohort GPUs it was first in line for.
-        if ('borrow' in plan) capacityHeld.set(key, at + 2 * queueRetryMs);
+        if ('borrow' in plan) {
+          if ((capacityHeld.get(key) ?? 0) <= at) retryMs = Math.min(queueRetryMs, LAGGING_FACTS_RETRY_MS);
+          capacityHeld.set(key, at + 2 * queueRetryMs);
+        }
       } else if (refused !== undefined) {
         // Refused for something else (a policy changed since admission): step aside so the jobs behind it can start.
         if (heldBack.get(key)?.refusal !== refused) await events.record(involved(job), 'Warning', 'StartRefused', `${REFUSED_AT_START}${refused}`);
@@ -315,9 +346,16 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       if (held && held.until > at && place) place = { ...place, reason: `${REFUSED_AT_START}${held.refusal}; next try after ${new Date(held.until).toISOString()}` };
       // Our policy view found room but the webhook said no (a ResourceQuota, say): its words are the reason.
       const queue = place && refused && asksToStart(place.reason) ? { ...place, reason: refused } : place;
+      // A job further back shows its last written place until its pace allows another write (controller/queue/status-pace.ts).
+      const lastWrite = queueWrittenAt.get(key);
+      const paceLeft = lastWrite === undefined ? 0 : lastWrite + queueStatusIntervalMs(queuedKeys(namespace).length) - at;
+      const paced = !isNext && queue !== undefined && job.status?.queue !== undefined && paceLeft > 0 && !deepEqual(queue, job.status.queue);
+      const shown = paced ? job.status!.queue : queue;
+      if (!paced && queue !== undefined && !deepEqual(queue, job.status?.queue)) queueWrittenAt.set(key, at);
       // A preempted or timed-out job's stopping workers report the checkpoint to resume from: keep observing them.
-      await updateStatus(job, { ...observeChildren(job).observed, ...(queue ? { queue } : {}) }, log);
-      return { requeueAfterMs: queueRetryMs };
+      await updateStatus(job, { ...observeChildren(job).observed, ...(shown ? { queue: shown } : {}) }, log);
+      // A paced place is written as soon as its pace allows.
+      return { requeueAfterMs: paced ? Math.min(retryMs, paceLeft) : retryMs };
     }
 
     const restarts = job.status?.restarts ?? 0;
