@@ -46,6 +46,13 @@ export function argoCdAnnotations(repo: Identity, job: string): Record<string, s
   };
 }
 
+/** A manifest's own annotations with the Argo CD ones on top; a tracked repository's installation id (or none) wins over the manifest's. */
+export function withArgoCdAnnotations(own: Record<string, string>, repo: Identity, job: string): Record<string, string> {
+  const out = { ...own, ...argoCdAnnotations(repo, job) };
+  if (argoCdApplicationOf(repo) && !repo.annotations?.[ARGOCD_INSTALLATION_ANNOTATION]) delete out[ARGOCD_INSTALLATION_ANNOTATION];
+  return out;
+}
+
 /**
  * A live job whose Argo CD annotations are not what its repository now implies (the repository was adopted by an
  * Application, or moved to another): its file is applied again. Untracked repositories check nothing, since a job's
@@ -53,5 +60,6 @@ export function argoCdAnnotations(repo: Identity, job: string): Record<string, s
  */
 export function argoCdTrackingStale(repo: Identity, job: { name: string; annotations?: Record<string, string> | undefined }): boolean {
   const want = argoCdAnnotations(repo, job.name);
-  return Object.entries(want).some(([k, v]) => job.annotations?.[k] !== v);
+  if (Object.keys(want).length === 0) return false;
+  return Object.entries(want).some(([k, v]) => job.annotations?.[k] !== v) || (!want[ARGOCD_INSTALLATION_ANNOTATION] && job.annotations?.[ARGOCD_INSTALLATION_ANNOTATION] !== undefined);
 }

@@ -5,7 +5,7 @@ import type { ManifestDocument } from '../../api/manifest-documents.ts';
 import { API_VERSION_V1, API_VERSION_V1ALPHA1, TRAININGJOB_KIND } from '../../api/group.ts';
 import { isPlainObject as isObject, type JsonObject } from '../../api/json.ts';
 import { DEFAULT_MAX_MANIFEST_BYTES } from '../gitsource/manifest-blob.ts';
-import { argoCdAnnotations } from './argocd-tracking.ts';
+import { withArgoCdAnnotations } from './argocd-tracking.ts';
 import { GITOPS_MANAGER, MANAGED_BY_LABEL, REPOSITORY_LABEL, SOURCE_PATH_ANNOTATION, SOURCE_REPOSITORY_ANNOTATION, SOURCE_REVISION_ANNOTATION, repositoryLabelValue } from './source-metadata.ts';
 
 export type ManifestEntry = { file: string; line: number; object: JsonObject } | { file: string; line: number; message: string };
@@ -52,8 +52,7 @@ function classify(doc: ManifestDocument, opts: ManifestsOfFileOptions): Manifest
     namespace,
     labels: { ...stringMap(metadata.labels), [REPOSITORY_LABEL]: repositoryLabelValue(opts.repository), [MANAGED_BY_LABEL]: GITOPS_MANAGER },
     annotations: {
-      ...stringMap(metadata.annotations),
-      ...argoCdAnnotations(opts.repository, metadata.name),
+      ...withArgoCdAnnotations(stringMap(metadata.annotations), opts.repository, metadata.name),
       [SOURCE_REPOSITORY_ANNOTATION]: opts.repository.name, [SOURCE_PATH_ANNOTATION]: file, [SOURCE_REVISION_ANNOTATION]: opts.revision,
     },
   } as JsonObject;

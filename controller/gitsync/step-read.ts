@@ -67,7 +67,9 @@ export async function readStep({ repo, fetched, previous, due, jobs, driftOf, ev
       const drifted = previous.inventory.filter((e) => {
         if (!e.file || files.has(e.file)) return false;
         const job = jobs.get(namespace, e.name);
-        return isDrifted(driftOf, job) || argoCdTrackingStale(repository, { name: e.name, annotations: job?.metadata?.annotations });
+        // A file refused last time waits for a due poll, like any refused file, rather than being sent again on every event.
+        const refused = previous.errors.some((err) => err.file === e.file);
+        return isDrifted(driftOf, job) || ((due || !refused) && argoCdTrackingStale(repository, { name: e.name, annotations: job?.metadata?.annotations }));
       });
       // Files refused last time are retried on each poll: quota frees up, RBAC gets granted, the webhook comes back.
       const retry = due ? [...new Set(previous.errors.map((e) => e.file))].filter((f) => !files.has(f)) : [];

@@ -35,7 +35,8 @@ export function startingJob(facts: QueueFacts, now: number, aside: (job: Trainin
   const plan = startPlan(head, facts, now, aside);
   const window = backfillSeconds(facts.policies);
   // Refused by the webhook for capacity this view does not see (a ResourceQuota): it cannot start either.
-  const held = noRoom(head);
+  // Only a head its quota and cohort would let start can be held by the nodes.
+  const held = 'borrow' in plan ? noRoom(head) : undefined;
   if (window === undefined || ('borrow' in plan && !held && !facts.refusedForCapacity?.(head))) return { job: head, plan };
   // The first in line's window alone: a job passed now becomes first in line later, and from then on its own (by then
   // likely over) window holds the queue for it, so every wait stays bounded.

@@ -23,7 +23,7 @@ import { withSource } from './source.ts';
 import { METRICS_PORT } from './worker-env.ts';
 import { workerJobName } from './names.ts';
 import { informerQueueFacts } from '../queue/queue-facts.ts';
-import { PREEMPTED_BY, REFUSED_AT_START, asksToStart, capacityRefusal, nextToStart, queuePlace, startPlan, type QueueFacts } from '../queue/queue-place.ts';
+import { PREEMPTED_BY, REFUSED_AT_START, asksToStart, capacityRefusal, nextToStart, queueOrder, queuePlace, startPlan, type QueueFacts } from '../queue/queue-place.ts';
 import { reclaimedFor, reclaimVictims } from '../queue/reclaim.ts';
 import { backfillSeconds, startingJob } from '../queue/backfill.ts';
 import { informerNodeRoom } from '../queue/node-facts.ts';
@@ -128,13 +128,13 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     workers: opts.workers ?? DEFAULT_WORKERS,
     watches: [
       watchOf(jobs),
-      // A job that finishes or goes away may free quota, one that leaves or joins the queue moves the others: wake the namespace's queued jobs.
+      // A job that finishes or goes away may free quota, one that leaves or joins the queue moves the others: wake the namespace's queue.
       // In a cohort, the members' queues share idle GPUs, and a job starting on its own quota may need borrowed GPUs back: wake those too.
       watchOf(jobs, (j) => [
         ...(movesQueue(j) ? queueFacts.cohortNamespaces(j.metadata?.namespace ?? '').flatMap(wakeQueue) : []),
         ...(changesLending(j) && inCohort(j.metadata?.namespace ?? '') ? lendingKeys(queueFacts.cohortNamespaces(j.metadata?.namespace ?? '')) : []),
       ]),
-      // A policy change (a quota raised, a cohort joined) may let queued jobs start: every queue looks again.
+      // A policy change (a quota raised, a cohort limit changed) may let queued jobs start: every queue looks again.
       watchOf(manager.informer<TrainingPolicy & KubeObject>({ group: GROUP, version: V1, plural: TRAININGPOLICY_PLURAL }, { resyncMs: 0 }), () => [...new Set(jobs.list().filter((j) => isQueued(j)).map((j) => j.metadata?.namespace ?? ''))].flatMap(wakeQueue)),
       watchOf(workerJobs, ownedBy),
       watchOf(pods, podOwner),
@@ -218,13 +218,25 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
   }
 
   /** The queue moved: the job that asks to start now looks at once; the others, whose places moved, within their status pace. */
+  // Events come in floods (a resync replays every job): each namespace's queue is looked at once per turn of the event loop.
+  const wakes = new Set<string>();
   function wakeQueue(namespace: string): string[] {
-    const { facts, next } = startChoice(namespace, manager.clock.now());
-    const queued = facts.jobs.filter((j) => isQueued(j)).map((j) => objectKey(j));
-    const front = next ? objectKey(next) : undefined;
-    const later = queueStatusIntervalMs(queued.length);
-    for (const k of queued) if (k !== front) controller.queue.addAfter(k, later);
-    return front ? [front] : [];
+    if (wakes.size === 0) setImmediate(flushWakes);
+    wakes.add(namespace);
+    return [];
+  }
+  function flushWakes(): void {
+    const namespaces = [...wakes];
+    wakes.clear();
+    for (const namespace of namespaces) {
+      const { facts, next } = startChoice(namespace, manager.clock.now());
+      const front = next ? objectKey(next) : undefined;
+      if (front) controller.queue.add(front);
+      // Spread over the pace by place, so the rewrites never queue up in front of the job asking to start.
+      const behind = queueOrder(facts.jobs.filter((j) => isQueued(j)), facts.classes).map((j) => objectKey(j)).filter((k) => k !== front);
+      const pace = queueStatusIntervalMs(behind.length + 1);
+      behind.forEach((k, i) => controller.queue.addAfter(k, Math.max(1, Math.round((pace * (i + 1)) / behind.length))));
+    }
   }
 
   /** A job that starts or stops holding GPUs changes what its cohort can lend. */
@@ -351,9 +363,9 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       const paceLeft = lastWrite === undefined ? 0 : lastWrite + queueStatusIntervalMs(queuedKeys(namespace).length) - at;
       const paced = !isNext && queue !== undefined && job.status?.queue !== undefined && paceLeft > 0 && !deepEqual(queue, job.status.queue);
       const shown = paced ? job.status!.queue : queue;
-      if (!paced && queue !== undefined && !deepEqual(queue, job.status?.queue)) queueWrittenAt.set(key, at);
       // A preempted or timed-out job's stopping workers report the checkpoint to resume from: keep observing them.
       await updateStatus(job, { ...observeChildren(job).observed, ...(shown ? { queue: shown } : {}) }, log);
+      if (!paced && queue !== undefined && !deepEqual(queue, job.status?.queue)) queueWrittenAt.set(key, at);
       // A paced place is written as soon as its pace allows.
       return { requeueAfterMs: paced ? Math.min(retryMs, paceLeft) : retryMs };
     }

@@ -2,7 +2,7 @@
 // that Application; Argo CD must neither count them as drift nor prune or delete them; an id not naming the
 // repository itself is ignored, as Argo CD ignores it; a job whose annotations lag the repository's is re-applied.
 import t from 'tap';
-import { argoCdAnnotations, argoCdApplicationOf, argoCdTrackingStale } from '../../controller/gitsync/argocd-tracking.ts';
+import { argoCdAnnotations, argoCdApplicationOf, argoCdTrackingStale, withArgoCdAnnotations } from '../../controller/gitsync/argocd-tracking.ts';
 import { manifestsOfFile } from '../../controller/gitsync/manifests.ts';
 
 const tracked = { namespace: 'team-a', name: 'jobs', annotations: { 'argocd.argoproj.io/tracking-id': 'trainingjob-team-a:ml.example.com/JobRepository:team-a/jobs' } };
@@ -41,4 +41,11 @@ t.test('a live job lagging its repository\'s Application is stale; an untracked 
   t.equal(argoCdTrackingStale(tracked, { name: 'resnet', annotations: { note: 'x' } }), true, 'applied before Argo CD adopted the repository');
   t.equal(argoCdTrackingStale(tracked, { name: 'resnet', annotations: { ...current, 'argocd.argoproj.io/tracking-id': 'old-app:ml.example.com/TrainingJob:team-a/resnet' } }), true, 'moved to another Application');
   t.equal(argoCdTrackingStale({ namespace: 'team-a', name: 'jobs' }, { name: 'resnet', annotations: current }), false, 'untracked');
+  t.equal(argoCdTrackingStale(tracked, { name: 'resnet', annotations: { ...current, 'argocd.argoproj.io/installation-id': 'other' } }), true, 'an installation id its repository does not have');
+});
+
+t.test('a manifest\'s own installation id never hides a tracked job from its Application', async (t) => {
+  const own = { 'argocd.argoproj.io/installation-id': 'elsewhere', note: 'keep' };
+  t.same(Object.keys(withArgoCdAnnotations(own, tracked, 'resnet')).sort(), ['argocd.argoproj.io/compare-options', 'argocd.argoproj.io/sync-options', 'argocd.argoproj.io/tracking-id', 'note']);
+  t.same(withArgoCdAnnotations(own, { namespace: 'team-a', name: 'jobs' }, 'resnet'), own, 'untracked: the manifest\'s own');
 });
