@@ -43,6 +43,7 @@ const NO_NODE_ROOM = 'quota allows it, but ';
 const REFUSED_RETRY_MS = 60_000;
 // The webhook reuses policies and namespace labels for up to 2 s (`--facts-ttl`): a start refused for capacity our view sees is retried after that.
 const LAGGING_FACTS_RETRY_MS = 2_000;
+const LAGGING_FACTS_WINDOW_MS = 10_000;
 /** Reconciles in flight: they wait on round trips, not CPU, and the client QPS (not this) bounds the apiserver's load (BENCHMARKS.md, controller-scale). */
 export const DEFAULT_WORKERS = 16;
 
@@ -178,6 +179,8 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
   const spared = new Map<string, number>();
   // namespace/name → until when a job the webhook refused to start for capacity we do not see (a ResourceQuota) yields idle cohort GPUs.
   const capacityHeld = new Map<string, number>();
+  // namespace/name → when the webhook first refused, for capacity our view sees free, the job's latest try to start.
+  const refusedRoomSince = new Map<string, number>();
   // namespace/name → the uid, version and status our last status write returned, until the cache shows it: a reconcile
   // queued meanwhile must not derive the same transition, and its Events, again from the status before the write.
   const written = new Map<string, { uid?: string; rv?: string; status?: TrainingJobStatus }>();
@@ -279,6 +282,7 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       forgetJob(metrics, namespace, name);
       heldBack.delete(key);
       capacityHeld.delete(key);
+      refusedRoomSince.delete(key);
       releasedAt.delete(key);
       preempting.delete(key);
       releasing.delete(key);
@@ -329,6 +333,7 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       if (refused === 'released') {
         heldBack.delete(key);
         capacityHeld.delete(key);
+        refusedRoomSince.delete(key);
         const passed = starting?.job.metadata?.name === name ? starting.backfill : undefined;
         // "Why did that job start before mine?" is answered on the job that went first.
         if (passed) {
@@ -344,7 +349,10 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
         if (await preemptFor(job, facts, log)) return { requeueAfterMs: 0 };
         // Our view saw room the webhook does not: until a try succeeds, other members' jobs may take the idle cohort GPUs it was first in line for.
         if ('borrow' in plan) {
-          if ((capacityHeld.get(key) ?? 0) <= at) retryMs = Math.min(queueRetryMs, LAGGING_FACTS_RETRY_MS);
+          // Refusals within the webhook's cache lifetime (a few tries) are retried at that pace; later ones at the usual one.
+          const since = refusedRoomSince.get(key) ?? at;
+          refusedRoomSince.set(key, since);
+          if (at - since < LAGGING_FACTS_WINDOW_MS) retryMs = Math.min(queueRetryMs, LAGGING_FACTS_RETRY_MS);
           capacityHeld.set(key, at + 2 * queueRetryMs);
         }
       } else if (refused !== undefined) {
