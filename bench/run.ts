@@ -15,6 +15,7 @@ import { realNodeSuite } from './realnode.bench.ts';
 import { trainingSuite } from './training.bench.ts';
 import { sharingSuite } from './sharing.bench.ts';
 import { argoCdSuite } from './argocd.bench.ts';
+import { queueAdmissionSuite } from './queue-admission.bench.ts';
 
 export interface Suite {
   name: string;
@@ -23,7 +24,7 @@ export interface Suite {
   run(): Promise<string>;
 }
 
-const suites: Suite[] = [controlPlaneSuite, conversionSuite, admissionSuite, apiserverCreateSuite, controllerScaleSuite, gitsyncSuite, leaderElectionSuite, validateSuite, badInputSuite, sharingSuite, realNodeSuite, trainingSuite, argoCdSuite, coldBuildSuite];
+const suites: Suite[] = [controlPlaneSuite, conversionSuite, admissionSuite, apiserverCreateSuite, controllerScaleSuite, gitsyncSuite, leaderElectionSuite, validateSuite, badInputSuite, sharingSuite, realNodeSuite, trainingSuite, argoCdSuite, queueAdmissionSuite, coldBuildSuite];
 const asked = process.argv.slice(2);
 const chosen = asked.length ? suites.filter((s) => asked.includes(s.name)) : suites.filter((s) => !s.explicitOnly);
 if (asked.length && chosen.length !== asked.length) {

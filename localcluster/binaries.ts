@@ -70,6 +70,8 @@ export const binarySpecs: readonly BinarySpec[] = [
   { name: 'opa', module: 'opa', pkg: '.', version: 'v1.22.2', neededBy: 'bench' },
   // vegeta, the admission benchmark's open-loop load generator: a Go pacer that keeps the schedule whatever the server does.
   { name: 'vegeta', module: 'vegeta', pkg: 'github.com/tsenart/vegeta/v12', version: 'v12.13.0', neededBy: 'bench' },
+  // Kueue's manager, for the side-by-side queue benchmark (bench/queue-admission.bench.ts).
+  { name: 'kueue', module: 'kueue', pkg: 'sigs.k8s.io/kueue/cmd/kueue', version: 'v0.17.0', ldflags: ['-X sigs.k8s.io/kueue/pkg/version.GitVersion=v0.17.0'], neededBy: 'bench' },
 ];
 
 export function cacheRoot(): string {

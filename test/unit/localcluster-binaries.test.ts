@@ -14,7 +14,7 @@ t.test('the demo and cluster up build the cluster only; the real node adds its o
   t.same(names(binariesFor('node')).sort(), [...cluster, ...node].sort(), 'the real node\'s daemons too');
   t.same(names(binariesFor('tests')).sort(), [...cluster, ...node, 'argocd', 'kustomize'].sort());
   const benchOnly = binarySpecs.filter((s) => !binariesFor('tests').includes(s));
-  t.same(names(benchOnly), ['opa', 'vegeta'], 'built only when a benchmark names them');
+  t.same(names(benchOnly), ['opa', 'vegeta', 'kueue'], 'built only when a benchmark names them');
 });
 
 t.test('cluster build --for takes node, tests or cluster: anything else is a usage error, before any build', async (t) => {
