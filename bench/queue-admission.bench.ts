@@ -25,6 +25,7 @@ import { binarySpecs, ensureBinaries } from '../localcluster/binaries.ts';
 import { startControlPlane } from '../localcluster/controlplane.ts';
 import { goModuleDir } from '../localcluster/go-module.ts';
 import { getText } from '../localcluster/http.ts';
+import { freePort } from '../localcluster/ports.ts';
 import { installPlatform } from '../localcluster/platform.ts';
 import { startProcess } from '../localcluster/process.ts';
 import { startControllerProcess } from './controller-process.ts';
@@ -189,17 +190,6 @@ integrations:
     - batch/job
 `);
   return path;
-}
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
 }
 
 async function kueue(binary: string, crdDir: string): Promise<Run> {

@@ -9,6 +9,7 @@ export const ARGOCD_TRACKING_ANNOTATION = 'argocd.argoproj.io/tracking-id';
 export const ARGOCD_INSTALLATION_ANNOTATION = 'argocd.argoproj.io/installation-id';
 export const ARGOCD_COMPARE_OPTIONS_ANNOTATION = 'argocd.argoproj.io/compare-options';
 export const ARGOCD_SYNC_OPTIONS_ANNOTATION = 'argocd.argoproj.io/sync-options';
+const ARGOCD_ANNOTATIONS = [ARGOCD_TRACKING_ANNOTATION, ARGOCD_INSTALLATION_ANNOTATION, ARGOCD_COMPARE_OPTIONS_ANNOTATION, ARGOCD_SYNC_OPTIONS_ANNOTATION];
 
 interface Identity {
   namespace: string;
@@ -59,7 +60,8 @@ export function withArgoCdAnnotations(own: Record<string, string>, repo: Identit
  * own manifest may carry a tracking id.
  */
 export function argoCdTrackingStale(repo: Identity, job: { name: string; annotations?: Record<string, string> | undefined }): boolean {
-  const want = argoCdAnnotations(repo, job.name);
-  if (Object.keys(want).length === 0) return false;
-  return Object.entries(want).some(([k, v]) => job.annotations?.[k] !== v) || (!want[ARGOCD_INSTALLATION_ANNOTATION] && job.annotations?.[ARGOCD_INSTALLATION_ANNOTATION] !== undefined);
+  if (!argoCdApplicationOf(repo)) return false;
+  const own = job.annotations ?? {};
+  const want = withArgoCdAnnotations(own, repo, job.name);
+  return ARGOCD_ANNOTATIONS.some((k) => want[k] !== own[k]);
 }

@@ -217,12 +217,12 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     // Where a policy sets backfillSeconds, a job behind a first in line that cannot start may go first.
     const starting = backfillSeconds(facts.policies) !== undefined ? startingJob(facts, at, aside, heldByNodes) : undefined;
     const next = starting?.job ?? nextToStart(facts, at, aside);
-    return { facts, aside, checksNodes, heldByNodes, starting, next };
+    return { facts, aside, checksNodes, starting, next };
   }
 
-  /** The queue moved: the job that asks to start now looks at once; the others, whose places moved, within their status pace. */
   // Events come in floods (a resync replays every job): each namespace's queue is looked at once per turn of the event loop.
   const wakes = new Set<string>();
+  /** The queue moved: the job that asks to start now looks at once; the others, whose places moved, within their status pace. */
   function wakeQueue(namespace: string): string[] {
     if (wakes.size === 0) setImmediate(flushWakes);
     wakes.add(namespace);
@@ -343,13 +343,12 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
         return; // the update event brings the job back, no longer queued
       }
       // Refused for capacity: lower-priority jobs may make room, where the policy allows it.
-      // The first refusal where our view has room is likely the webhook's cached facts lagging ours (a quota just raised): ask again soon.
       let retryMs = queueRetryMs;
       if (refused !== undefined && capacityRefusal(refused)) {
         if (await preemptFor(job, facts, log)) return { requeueAfterMs: 0 };
         // Our view saw room the webhook does not: until a try succeeds, other members' jobs may take the idle cohort GPUs it was first in line for.
         if ('borrow' in plan) {
-          // Refusals within the webhook's cache lifetime (a few tries) are retried at that pace; later ones at the usual one.
+          // Where our view has room, the webhook's cached facts likely lag ours (a quota just raised): for a few tries, ask again soon.
           const since = refusedRoomSince.get(key) ?? at;
           refusedRoomSince.set(key, since);
           if (at - since < LAGGING_FACTS_WINDOW_MS) retryMs = Math.min(queueRetryMs, LAGGING_FACTS_RETRY_MS);
