@@ -13,6 +13,8 @@ const teams = ['team-1', 'team-2', 'team-3', 'team-4'];
 const base: Scenario = { nodes: 16, gpusPerNode: 8, teams, quota: 32 };
 const cohorts: Scenario = { ...base, cohorts: { 'team-1': 'research', 'team-2': 'research', 'team-3': 'product', 'team-4': 'product' } };
 const backfill: Scenario = { ...cohorts, backfillSeconds: 1800 };
+// What the cohort boundary costs: the four teams lending to one another.
+const pooled: Scenario = { ...base, cohorts: Object.fromEntries(teams.map((t) => [t, 'all'])), backfillSeconds: 1800 };
 const min = (s: number): string => `${(s / 60).toFixed(1)} min`;
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
@@ -48,6 +50,7 @@ export const sharingSuite: Suite = {
     const ratios: number[] = [];
     const lost: number[] = [];
     const filled: number[] = [];
+    const pooledRatios: number[] = [];
     for (const seed of seeds) {
       const trace = dayTrace(base, load, seed);
       process.stderr.write(`  seed ${seed}: ${trace.length} jobs\n`);
@@ -55,6 +58,8 @@ export const sharingSuite: Suite = {
       const shared = simulate(cohorts, trace);
       const blind = simulate(cohorts, trace, { checkpointBlind: true });
       const backfilled = simulate(backfill, trace);
+      const one = simulate(pooled, trace);
+      pooledRatios.push(one.utilisation / anchor.utilisation);
       ratios.push(shared.utilisation / anchor.utilisation);
       filled.push(backfilled.utilisation / anchor.utilisation);
       lost.push(shared.lostGpuHours / blind.lostGpuHours);
@@ -63,6 +68,7 @@ export const sharingSuite: Suite = {
         row(`seed ${seed}: two cohorts`, shared, anchor),
         row(`seed ${seed}: two cohorts, checkpoint-blind victims`, blind, anchor),
         row(`seed ${seed}: two cohorts, \`backfillSeconds: 1800\``, backfilled, anchor),
+        row(`seed ${seed}: one cohort of all four teams, \`backfillSeconds: 1800\``, one, anchor),
       );
     }
     // Warm the JIT, then measure.
@@ -71,13 +77,13 @@ export const sharingSuite: Suite = {
     return [
       '### GPU sharing: a simulated day, decided by the queue core',
       '',
-      `16 nodes × 8 GPUs; 4 teams with \`gpuQuota: 32\`, \`overQuota: Queue\` and \`preemption.withinNamespace: LowerPriority\`; offered load ${load}× the cluster over the day, each team's arrivals on a daily cycle (the two teams of a cohort out of phase); jobs of 1–4 workers × 1–8 GPUs, 10 min median training (lognormal, 1 min – 6 h), checkpoints every 5–30 min, 20% high priority. The same seeded trace is decided four times by the product's own functions (\`capacityViolations\` and \`queueAheadMessage\` as the webhook admits, \`startingJob\` (\`nextToStart\`/\`startPlan\`) as the leader starts, only where every worker fits a node, \`chooseVictims\`, \`reclaimVictims\`) on a simulated clock: **static quotas** (the anchor) and the teams in **two cohorts** (\`research\`: team-1, team-2; \`product\`: team-3, team-4; no borrowing or lending limit), once more with **checkpoint-blind victims**: the leader never learns checkpoint times, so victims go by priority and then the most recently started, Kueue's order; and once more with **backfill** (\`backfillSeconds: 1800\`, \`startingJob\`): while a first in line cannot start (quota, cohort or nodes) and cannot preempt its way in, the first job behind it that fits starts first, for up to 30 minutes of its wait. Utilisation is over the day; waits are until the first start, for jobs arriving during the day; a preempted job loses the work since its last checkpoint.`,
+      `16 nodes × 8 GPUs; 4 teams with \`gpuQuota: 32\`, \`overQuota: Queue\` and \`preemption.withinNamespace: LowerPriority\`; offered load ${load}× the cluster over the day, each team's arrivals on a daily cycle (the two teams of a cohort out of phase); jobs of 1–4 workers × 1–8 GPUs, 10 min median training (lognormal, 1 min – 6 h), checkpoints every 5–30 min, 20% high priority. The same seeded trace is decided five times by the product's own functions (\`capacityViolations\` and \`queueAheadMessage\` as the webhook admits, \`startingJob\` (\`nextToStart\`/\`startPlan\`) as the leader starts, only where every worker fits a node, \`chooseVictims\`, \`reclaimVictims\`) on a simulated clock: **static quotas** (the anchor) and the teams in **two cohorts** (\`research\`: team-1, team-2; \`product\`: team-3, team-4; no borrowing or lending limit), once more with **checkpoint-blind victims**: the leader never learns checkpoint times, so victims go by priority and then the most recently started, Kueue's order; and once more with **backfill** (\`backfillSeconds: 1800\`, \`startingJob\`): while a first in line cannot start (quota, cohort or nodes) and cannot preempt its way in, the first job behind it that fits starts first, for up to 30 minutes of its wait; and a fifth time with the four teams in **one cohort**, with backfill, to show what the boundary between the two cohorts costs. Utilisation is over the day; waits are until the first start, for jobs arriving during the day; a preempted job loses the work since its last checkpoint.`,
       '',
       '| run | GPU utilisation | wait high: mean / p95 | wait low: mean / p95 | longest wait | preemptions | GPU-h lost | unfinished | decisions/s |',
       '|---|---|---|---|---|---|---|---|---|',
       ...rows,
       '',
-      `Cohorts over static quotas: utilisation ${ratios.map((r) => `${r.toFixed(2)}×`).join(', ')} (seeds ${seeds.join(', ')}). GPU-hours lost to preemption, checkpoint-aware over checkpoint-blind victim choice: ${lost.map((x) => `${x.toFixed(2)}×`).join(', ')}. Cohorts with backfill over static quotas: ${filled.map((r) => `${r.toFixed(2)}×`).join(', ')}.`,
+      `Cohorts over static quotas: utilisation ${ratios.map((r) => `${r.toFixed(2)}×`).join(', ')} (seeds ${seeds.join(', ')}). GPU-hours lost to preemption, checkpoint-aware over checkpoint-blind victim choice: ${lost.map((x) => `${x.toFixed(2)}×`).join(', ')}. Cohorts with backfill over static quotas: ${filled.map((r) => `${r.toFixed(2)}×`).join(', ')}; one cohort with backfill: ${pooledRatios.map((r) => `${r.toFixed(2)}×`).join(', ')}.`,
       '',
       `Queue decisions with 1,000 jobs pending in one namespace: ${Math.round(d.placesPerSecond).toLocaleString('en-US')} queue places/s (\`queuePlace\`, what each queued job's reconcile computes) and ${Math.round(d.headsPerSecond).toLocaleString('en-US')} start decisions/s (\`nextToStart\` + \`startPlan\`).`,
       '',
