@@ -44,6 +44,9 @@ const REFUSED_RETRY_MS = 60_000;
 // The webhook reuses policies and namespace labels for up to 2 s (`--facts-ttl`): a start refused for capacity our view sees is retried after that.
 const LAGGING_FACTS_RETRY_MS = 2_000;
 const LAGGING_FACTS_WINDOW_MS = 10_000;
+// Releases of one namespace the webhook admitted that the cache does not show yet: each counts as running in our view
+// (inFlight), so the next in line, where it fits on top of them, need not wait for the watch event.
+const RELEASES_IN_FLIGHT = 8;
 /** Reconciles in flight: they wait on round trips, not CPU, and the client QPS (not this) bounds the apiserver's load (BENCHMARKS.md, controller-scale). */
 export const DEFAULT_WORKERS = 16;
 
@@ -150,6 +153,8 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
   const preempting = new Map<string, string>();
   // namespace/name → the version a job was released at to run on borrowed GPUs, until the cache shows it running.
   const releasing = new Map<string, { rv: string; borrow: number }>();
+  // namespace/name of releases awaiting the webhook's answer: one per namespace at a time, so they are admitted in queue order.
+  const askingWebhook = new Set<string>();
   // Reclaim waits for a lender's release to be admitted: were the webhook to refuse it, borrowers would stop for nothing.
   const preemptedOnly = (j: TrainingJob): TrainingJob => {
     const key = objectKey(j);
@@ -242,6 +247,14 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     }
   }
 
+  /** The job of a namespace's queue that asks to start now looks at once (the others keep their pace). */
+  function wakeFront(namespace: string): void {
+    setImmediate(() => {
+      const front = startChoice(namespace, manager.clock.now()).next;
+      if (front) controller.queue.add(objectKey(front));
+    });
+  }
+
   /** A job that starts or stops holding GPUs changes what its cohort can lend. */
   function changesLending(j: TrainingJob): boolean {
     return (!isQueued(j) && (!j.status?.state || j.status.state === 'Queued')) || isTerminal(j) || leaving(j);
@@ -327,9 +340,12 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       let place = queuePlace(job, facts, at, aside, plan, starting);
       const isNext = next?.metadata?.name === name;
       const noRoom = isNext && 'borrow' in plan && checksNodes ? nodeRoom(job) : undefined;
-      // One release in flight per namespace: until the cache shows it, the next in line waits rather than race it to the webhook.
-      const releaseInFlight = [...releasing].some(([k, r]) => k !== key && k.startsWith(`${namespace}/`) && jobs.get(...keyParts(k))?.metadata?.resourceVersion === r.rv);
-      const refused = isNext && !noRoom && !releaseInFlight ? await tryRelease(job, log, 'borrow' in plan ? plan.borrow : undefined) : undefined;
+      // A job that fits on top of the releases in flight asks now, up to a few; one that does not (it would ask the webhook to
+      // preempt or to check what we cannot see) waits until the cache shows them all.
+      const inFlightHere = [...releasing].filter(([k, r]) => k !== key && k.startsWith(`${namespace}/`) && jobs.get(...keyParts(k))?.metadata?.resourceVersion === r.rv).length;
+      const asking = [...askingWebhook].some((k) => k !== key && k.startsWith(`${namespace}/`));
+      const mayAsk = !asking && ('borrow' in plan ? inFlightHere < RELEASES_IN_FLIGHT : inFlightHere === 0);
+      const refused = isNext && !noRoom && mayAsk ? await tryRelease(job, log, 'borrow' in plan ? plan.borrow : undefined) : undefined;
       if (refused === 'released') {
         heldBack.delete(key);
         capacityHeld.delete(key);
@@ -758,6 +774,7 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     const borrow = planned ?? 0;
     // Counted as running before the write returns, where our view sees room: a decision meanwhile must not lend or place the same GPUs again.
     if (planned !== undefined) releasing.set(key, { rv: job.metadata?.resourceVersion ?? '', borrow });
+    askingWebhook.add(key);
     try {
       // The webhook re-checks quota (and, borrowing, the cohort) for a job leaving the queue; a "no" leaves it queued.
       // The mark is left alone when not borrowing: a release sent from a stale cache must not strip it from a running borrower.
@@ -767,6 +784,8 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       const decided = Object.keys(mark).length > 0 ? { resourceVersion: job.metadata?.resourceVersion } : {};
       await client.patch(jobRef(namespace, job.metadata!.name!), { metadata: { ...decided, annotations }, spec: { suspend: false } });
       releasedAt.set(key, manager.clock.now());
+      // Admitted: the next in line asks now, in order, rather than after the watch event.
+      if (planned !== undefined) wakeFront(namespace);
       log.info({ gpus: gpuDemand(job), borrowed: borrow }, 'released from the queue');
       if (borrow > 0) await events.record(involved(job), 'Normal', 'Borrowing', `starts on ${borrow} of its ${gpuDemand(job)} GPUs borrowed from the namespace's cohort; they are reclaimed when the lender needs them`);
       return 'released';
@@ -781,6 +800,8 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       log.warn({ err: why }, 'release from the queue failed; retrying');
       await events.record(involved(job), 'Warning', 'ReleaseFailed', `release from the queue failed, retrying: ${why}`);
       return undefined;
+    } finally {
+      askingWebhook.delete(key);
     }
   }
 

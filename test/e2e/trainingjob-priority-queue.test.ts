@@ -1,5 +1,6 @@
 // Priorities order the namespace queue: a later high-priority job starts before earlier low ones; every queued job
-// shows its place and the limit with the numbers (status, `trainingjob queue`, metrics); unknown classes are refused.
+// shows its place and the limit with the numbers (status, `trainingjob queue`, metrics); unknown classes are refused;
+// room for several starts them together (pipelined releases) in queue order, never past the policy's limits.
 import t from 'tap';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -78,4 +79,36 @@ t.test('an unknown PriorityClass is refused in kubectl, naming the field and the
   const p = await cp.kubectl(['apply', '-f', '-'], { input: policy });
   t.not(p.code, 0);
   t.match(p.stderr, /spec\.defaults\.priorityClassName: PriorityClass "urgent" not found/, 'and so is a policy default that names one');
+});
+
+t.test('GPUs freed for many at once: the queued jobs that fit start together, the most urgent first, never past the policy\'s limits', async (t) => {
+  const small = (name: string, priorityClassName?: string) =>
+    custom.createNamespacedCustomObject({ ...tjApi, body: { apiVersion: 'ml.example.com/v1', kind: 'TrainingJob', metadata: { name, namespace }, spec: { model: 'llama', numWorkers: 1, gpusPerWorker: 1, checkpoint: { enabled: false }, ...(priorityClassName ? { priorityClassName } : {}), hyperparameters: { kwokRunTime: '40s' } } } });
+  await create('wide', '6s');
+  await eventually(async () => ((await getJob('wide')).status?.state === 'Running' ? true : undefined), 60_000, 200);
+  const plain = ['s0', 's1', 's2', 's3', 's4'];
+  for (const n of plain) await small(n);
+  for (const n of ['u0', 'u1', 'u2']) await small(n, 'research-high');
+  const all = [...plain, 'u0', 'u1', 'u2', 'wide'];
+  // Watched from the holder's end until four have started: quota 8 and maxConcurrentJobs 4 must hold at every look.
+  let most = { jobs: 0, gpus: 0 };
+  let seen = '';
+  const started = await eventually(async () => {
+    const jobs = await Promise.all(all.map(getJob));
+    seen = jobs.map((j) => `${j.metadata?.name}: ${j.spec.suspend ? 'suspended' : 'released'} ${j.status?.state}`).join('; ');
+    const holding = jobs.filter((j) => j.spec.suspend !== true && j.status?.state !== 'Completed');
+    const gpus = holding.reduce((n, j) => n + (j.spec.numWorkers ?? 1) * (j.spec.gpusPerWorker ?? 1), 0);
+    most = { jobs: Math.max(most.jobs, holding.length), gpus: Math.max(most.gpus, gpus) };
+    return holding.length >= 4 && !holding.some((j) => j.metadata?.name === 'wide') ? holding.map((j) => j.metadata?.name).sort() : undefined;
+  }, 60_000, 100);
+  t.same(started, ['s0', 'u0', 'u1', 'u2'], 'the three urgent jobs and the oldest other started', { seen });
+  t.ok(most.jobs <= 4 && most.gpus <= 8, `never past the limits (most seen at once: ${most.jobs} jobs, ${most.gpus} GPUs)`);
+  let waiting = '';
+  const places = await eventually(async () => {
+    waiting = JSON.stringify((await Promise.all(['s1', 's2', 's3', 's4'].map(getJob))).map((j) => [j.spec.suspend, j.status?.queue?.position]));
+    return waiting === '[[true,1],[true,2],[true,3],[true,4]]' ? waiting : undefined;
+  }, 10_000, 200);
+  t.ok(places, `the others wait in creation order: ${waiting}`);
+  t.match((await getJob('s1')).status?.queue?.reason, /concurrent job limit 4: 4 active/, 'the first in line names the limit that holds it');
+  for (const n of all) await custom.deleteNamespacedCustomObject({ ...tjApi, name: n });
 });
