@@ -5,15 +5,16 @@ import { gpuDemand, isQueued, isTerminal, type TrainingJob } from '../api/traini
 import { overQuotaAction, type TrainingPolicy } from '../api/trainingpolicy.ts';
 import { priorityValue, type PriorityClassInfo } from './priority.ts';
 
-const creation = (j: TrainingJob): string => String(j.metadata?.creationTimestamp ?? '');
+// Code-point order: RFC 3339 times and DNS names compare right that way, and localeCompare was most of a long queue's sort.
+const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The namespace's queued jobs, next to start first: higher priority, then older, then by name (a stable tie-break). */
 export function queueOrder(jobs: readonly TrainingJob[], classes: readonly PriorityClassInfo[]): TrainingJob[] {
-  return jobs
-    .filter((j) => isQueued(j))
-    .map((job) => ({ job, priority: priorityValue(job, classes) }))
-    .sort((a, b) => b.priority - a.priority || creation(a.job).localeCompare(creation(b.job)) || (a.job.metadata?.name ?? '').localeCompare(b.job.metadata?.name ?? ''))
-    .map((e) => e.job);
+  const queued: { job: TrainingJob; priority: number; created: string; name: string }[] = [];
+  for (const job of jobs) {
+    if (isQueued(job)) queued.push({ job, priority: priorityValue(job, classes), created: String(job.metadata?.creationTimestamp ?? ''), name: job.metadata?.name ?? '' });
+  }
+  return queued.sort((a, b) => b.priority - a.priority || byCodePoint(a.created, b.created) || byCodePoint(a.name, b.name)).map((e) => e.job);
 }
 
 /** The namespace's queued jobs that start before `job` (of at least its priority, so more urgent or older), first in line first. */

@@ -172,7 +172,9 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     if (released !== undefined) return released.rv === j.metadata?.resourceVersion ? asReleased(j, released.borrow) : (releasing.delete(key), j);
     return j;
   };
-  const queueFacts = informerQueueFacts(manager, (namespace) => jobs.list(namespace).map(inFlight));
+  // Most looks at a queue find none of its jobs written and not yet cached: they take the cached list as it is.
+  const ownWritesIn = (namespace: string): boolean => [...releasing.keys(), ...preempting.keys()].some((k) => k.startsWith(`${namespace}/`));
+  const queueFacts = informerQueueFacts(manager, (namespace) => (ownWritesIn(namespace) ? jobs.list(namespace).map(inFlight) : jobs.list(namespace)));
   const reclaimFacts = informerQueueFacts(manager, (namespace) => jobs.list(namespace).map(preemptedOnly));
   // namespace/name → when this replica released the job: its status may still say Queued, with an earlier start's times.
   const releasedAt = new Map<string, number>();
