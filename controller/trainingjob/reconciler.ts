@@ -44,8 +44,7 @@ const REFUSED_RETRY_MS = 60_000;
 // The webhook reuses policies and namespace labels for up to 2 s (`--facts-ttl`): a start refused for capacity our view sees is retried after that.
 const LAGGING_FACTS_RETRY_MS = 2_000;
 const LAGGING_FACTS_WINDOW_MS = 10_000;
-// Releases of one namespace the webhook admitted that the cache does not show yet: each counts as running in our view
-// (inFlight), so the next in line, where it fits on top of them, need not wait for the watch event.
+// Admitted releases the cache does not show yet, per namespace, that the next in line may start on top of: a bound on how far our view runs ahead of the cache.
 const RELEASES_IN_FLIGHT = 8;
 /** Reconciles in flight: they wait on round trips, not CPU, and the client QPS (not this) bounds the apiserver's load (BENCHMARKS.md, controller-scale). */
 export const DEFAULT_WORKERS = 16;
@@ -151,8 +150,8 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
 
   // namespace/name → resourceVersion of a job this replica preempted, until the cache shows the change.
   const preempting = new Map<string, string>();
-  // namespace/name → the version a job was released at to run on borrowed GPUs, until the cache shows it running.
-  const releasing = new Map<string, { rv: string; borrow: number }>();
+  // namespace/name → a release this replica sent (and, once admitted, the version it wrote), until the cache shows it.
+  const releasing = new Map<string, { borrow: number; landed?: string }>();
   // namespace/name of releases awaiting the webhook's answer: one per namespace at a time, so they are admitted in queue order.
   const askingWebhook = new Set<string>();
   // Reclaim waits for a lender's release to be admitted: were the webhook to refuse it, borrowers would stop for nothing.
@@ -169,11 +168,13 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     const key = objectKey(j);
     if (preempting.has(key)) return preemptedOnly(j);
     const released = releasing.get(key);
-    if (released !== undefined) return released.rv === j.metadata?.resourceVersion ? asReleased(j, released.borrow) : (releasing.delete(key), j);
+    if (released === undefined) return j;
+    if (!releaseShown(released, j)) return asReleased(j, released.borrow);
+    releasing.delete(key);
     return j;
   };
   // Most looks at a queue find none of its jobs written and not yet cached: they take the cached list as it is.
-  const ownWritesIn = (namespace: string): boolean => [...releasing.keys(), ...preempting.keys()].some((k) => k.startsWith(`${namespace}/`));
+  const ownWritesIn = (namespace: string): boolean => keysIn([...releasing.keys(), ...preempting.keys()], namespace).length > 0;
   const queueFacts = informerQueueFacts(manager, (namespace) => (ownWritesIn(namespace) ? jobs.list(namespace).map(inFlight) : jobs.list(namespace)));
   const reclaimFacts = informerQueueFacts(manager, (namespace) => jobs.list(namespace).map(preemptedOnly));
   // namespace/name → when this replica released the job: its status may still say Queued, with an earlier start's times.
@@ -249,11 +250,11 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     }
   }
 
-  /** The job of a namespace's queue that asks to start now looks at once (the others keep their pace). */
-  function wakeFront(namespace: string): void {
+  /** The job of a namespace's queue that asks to start now looks at once (the others keep their pace); not `except`, which just asked. */
+  function wakeFront(namespace: string, except: string): void {
     setImmediate(() => {
       const front = startChoice(namespace, manager.clock.now()).next;
-      if (front) controller.queue.add(objectKey(front));
+      if (front && objectKey(front) !== except) controller.queue.add(objectKey(front));
     });
   }
 
@@ -342,11 +343,13 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       let place = queuePlace(job, facts, at, aside, plan, starting);
       const isNext = next?.metadata?.name === name;
       const noRoom = isNext && 'borrow' in plan && checksNodes ? nodeRoom(job) : undefined;
-      // A job that fits on top of the releases in flight asks now, up to a few; one that does not (it would ask the webhook to
-      // preempt or to check what we cannot see) waits until the cache shows them all.
-      const inFlightHere = [...releasing].filter(([k, r]) => k !== key && k.startsWith(`${namespace}/`) && jobs.get(...keyParts(k))?.metadata?.resourceVersion === r.rv).length;
-      const asking = [...askingWebhook].some((k) => k !== key && k.startsWith(`${namespace}/`));
-      const mayAsk = !asking && ('borrow' in plan ? inFlightHere < RELEASES_IN_FLIGHT : inFlightHere === 0);
+      // One that does not fit in our view asks the webhook to judge what we cannot see: only once the cache shows every release.
+      const inFlightHere = keysIn(releasing.keys(), namespace, key).filter((k) => { const j = jobs.get(...keyParts(k)); return j !== undefined && inFlight(j) !== j; }).length;
+      // Our own status write not cached yet: its watch event brings the job back, to ask from the version the webhook will see.
+      const behindOwnWrite = written.has(key);
+      // Victims the cache still shows running may still count in the webhook's view: only the first in line asks then.
+      const onTop = inFlightHere > 0 && keysIn(preempting.keys(), namespace).length === 0 ? RELEASES_IN_FLIGHT : 1;
+      const mayAsk = keysIn(askingWebhook, namespace, key).length === 0 && !behindOwnWrite && ('borrow' in plan ? inFlightHere < onTop : inFlightHere === 0);
       const refused = isNext && !noRoom && mayAsk ? await tryRelease(job, log, 'borrow' in plan ? plan.borrow : undefined) : undefined;
       if (refused === 'released') {
         heldBack.delete(key);
@@ -775,7 +778,7 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
     const key = objectKey(job);
     const borrow = planned ?? 0;
     // Counted as running before the write returns, where our view sees room: a decision meanwhile must not lend or place the same GPUs again.
-    if (planned !== undefined) releasing.set(key, { rv: job.metadata?.resourceVersion ?? '', borrow });
+    if (planned !== undefined) releasing.set(key, { borrow });
     askingWebhook.add(key);
     try {
       // The webhook re-checks quota (and, borrowing, the cohort) for a job leaving the queue; a "no" leaves it queued.
@@ -784,10 +787,9 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       const annotations = { [QUEUED_ANNOTATION]: null, ...mark };
       // At the version decided on whenever the mark changes: from a stale cache the job may be running already.
       const decided = Object.keys(mark).length > 0 ? { resourceVersion: job.metadata?.resourceVersion } : {};
-      await client.patch(jobRef(namespace, job.metadata!.name!), { metadata: { ...decided, annotations }, spec: { suspend: false } });
+      const landed = await client.patch<TrainingJob | undefined>(jobRef(namespace, job.metadata!.name!), { metadata: { ...decided, annotations }, spec: { suspend: false } });
+      if (planned !== undefined) releasing.set(key, { borrow, ...(landed?.metadata?.resourceVersion ? { landed: landed.metadata.resourceVersion } : {}) });
       releasedAt.set(key, manager.clock.now());
-      // Admitted: the next in line asks now, in order, rather than after the watch event.
-      if (planned !== undefined) wakeFront(namespace);
       log.info({ gpus: gpuDemand(job), borrowed: borrow }, 'released from the queue');
       if (borrow > 0) await events.record(involved(job), 'Normal', 'Borrowing', `starts on ${borrow} of its ${gpuDemand(job)} GPUs borrowed from the namespace's cohort; they are reclaimed when the lender needs them`);
       return 'released';
@@ -804,6 +806,8 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       return undefined;
     } finally {
       askingWebhook.delete(key);
+      // Whatever the answer, the next in line asks now rather than after a watch event or its retry.
+      wakeFront(namespace, key);
     }
   }
 
@@ -812,6 +816,16 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
   }
 
   void controller;
+}
+
+/** The keys of a namespace's objects, but `except`. */
+function keysIn(keys: Iterable<string>, namespace: string, except?: string): string[] {
+  return [...keys].filter((k) => k !== except && k.startsWith(`${namespace}/`));
+}
+
+/** Whether the cache shows a release: the version it wrote or a later one; before the answer, the job no longer queued. */
+function releaseShown(release: { landed?: string }, cached: TrainingJob): boolean {
+  return release.landed !== undefined ? !newerVersion(release.landed, cached.metadata?.resourceVersion) : !isQueued(cached);
 }
 
 /** How a job looks once released onto borrowed GPUs (for decisions made before the cache shows it). */
