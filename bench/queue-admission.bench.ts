@@ -5,8 +5,8 @@
 //
 // Ours: the platform (CRDs; the admission webhook in-process and registered), the real `trainingjob controller` as
 // its own process; a TrainingPolicy gives namespace `bench` gpuQuota 1 with overQuota
-// Queue; one job runs, the webhook queues the 1,000 others; then gpuQuota 1,001. The leading controller releases one
-// job at a time per namespace (the webhook re-checks each release), then creates its worker Job, Service and ConfigMap.
+// Queue; one job runs, the webhook queues the 1,000 others; then gpuQuota 1,001. The leading controller releases the
+// jobs in queue order, each re-checked by the webhook, then creates each one's worker Job, Service and ConfigMap.
 // Kueue: v0.17.0 built from its Go module (tools/kueue), its own CRDs, its manager as its own process (batch/job
 // integration, no webhooks registered: the jobs are created suspended and labelled with
 // their LocalQueue, as Kueue's webhook would leave them); a ClusterQueue with nominalQuota nvidia.com/gpu 1; one Job

@@ -350,6 +350,8 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       // Victims the cache still shows running may still count in the webhook's view: only the first in line asks then.
       const onTop = inFlightHere > 0 && keysIn(preempting.keys(), namespace).length === 0 ? RELEASES_IN_FLIGHT : 1;
       const mayAsk = keysIn(askingWebhook, namespace, key).length === 0 && !behindOwnWrite && ('borrow' in plan ? inFlightHere < onTop : inFlightHere === 0);
+      // Fitting, and only waiting for an answer or a watch event that wakes it: a place written now would be stale in milliseconds.
+      const waitsTurn = isNext && !noRoom && !mayAsk && 'borrow' in plan;
       const refused = isNext && !noRoom && mayAsk ? await tryRelease(job, log, 'borrow' in plan ? plan.borrow : undefined) : undefined;
       if (refused === 'released') {
         heldBack.delete(key);
@@ -389,13 +391,13 @@ export function registerTrainingJobController(opts: TrainingJobControllerOptions
       // A job further back shows its last written place until its pace allows another write (controller/queue/status-pace.ts).
       const lastWrite = queueWrittenAt.get(key);
       const paceLeft = lastWrite === undefined ? 0 : lastWrite + queueStatusIntervalMs(queuedKeys(namespace).length) - at;
-      const paced = !isNext && queue !== undefined && job.status?.queue !== undefined && paceLeft > 0 && !deepEqual(queue, job.status.queue);
+      const paced = (waitsTurn || (!isNext && paceLeft > 0)) && queue !== undefined && job.status?.queue !== undefined && !deepEqual(queue, job.status.queue);
       const shown = paced ? job.status!.queue : queue;
       // A preempted or timed-out job's stopping workers report the checkpoint to resume from: keep observing them.
       await updateStatus(job, { ...observeChildren(job).observed, ...(shown ? { queue: shown } : {}) }, log);
       if (!paced && queue !== undefined && !deepEqual(queue, job.status?.queue)) queueWrittenAt.set(key, at);
       // A paced place is written as soon as its pace allows.
-      return { requeueAfterMs: paced ? Math.min(retryMs, paceLeft) : retryMs };
+      return { requeueAfterMs: paced && !waitsTurn ? Math.min(retryMs, paceLeft) : retryMs };
     }
 
     const restarts = job.status?.restarts ?? 0;
